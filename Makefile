@@ -1,0 +1,48 @@
+# Consent & Template Governance Registry
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 3
+
+.PHONY: run test lint typecheck unit bench token clean rebuild
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+var/jwt_secret:
+	mkdir -p var
+	$(PYTHON) -c "import secrets; print(secrets.token_urlsafe(48))" > var/jwt_secret.tmp
+	mv -n var/jwt_secret.tmp var/jwt_secret; rm -f var/jwt_secret.tmp
+
+run: $(STAMP) var/jwt_secret
+	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken
+	REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/gunicorn wsgi:app -w $(WORKERS) -b $(HOST):$(PORT) --access-logfile -
+
+token: $(STAMP) var/jwt_secret
+	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken --bare
+
+lint: $(STAMP)
+	$(BIN)/ruff check registry audit tests bench wsgi.py
+	$(BIN)/ruff format --check registry audit tests bench wsgi.py
+	$(BIN)/mypy
+
+test: $(STAMP) lint
+	$(BIN)/python -m pytest -n 2 --dist loadfile -q
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests/unit -q
+
+rebuild: $(STAMP)
+	REGISTRY_JWT_SECRET=$${REGISTRY_JWT_SECRET:-$$(cat var/jwt_secret)} $(BIN)/python -m registry.projections.rebuild
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var build *.egg-info

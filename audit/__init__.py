@@ -1,0 +1,1 @@
+"""Verifiable audit trail: Merkle log, checkpoints, export and offline verification."""

@@ -1,0 +1,1 @@
+"""Consent & Template Governance Registry."""

@@ -1,0 +1,123 @@
+"""create_app: the Flask application with every resource, guard and error handler."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+from registry.api.auth import TokenVerifier, load_public_keys
+from registry.api.errors import error_response, register_error_handlers
+from registry.api.guards import install_guards
+from registry.api.ratelimit import RateLimiter
+from registry.config import Settings, load_settings
+from registry.service import Registry
+
+REQUESTS = Counter("registry_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
+LATENCY = Histogram("registry_http_request_seconds", "HTTP request latency", ["endpoint"])
+
+
+def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Flask:
+    from registry.bootstrap import build_registry, readiness
+
+    settings = settings or load_settings()
+    registry = registry or build_registry(settings)
+    app = Flask("registry")
+    app.config.update(
+        API_TITLE="Consent & Template Governance Registry",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH=None,
+        REGISTRY_MAX_REQUEST_AGE_SECONDS=settings.max_request_age_seconds,
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=64 * 1024 * 1024,
+    )
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.extensions["registry"] = registry
+    app.extensions["settings"] = settings
+    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
+        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
+        "security": [{"bearer": []}]})
+    register_error_handlers(app)
+    verifier = TokenVerifier(settings.jwt_secret, load_public_keys(settings.jwt_public_keys_file))
+    limiter = RateLimiter(settings.rate_limits)
+    app.extensions["rate_limiter"] = limiter
+    install_guards(app, verifier, limiter)
+
+    from registry.api.consents.views import blp as consents
+    from registry.api.customers.views import blp as customers
+    from registry.api.decisions.views import blp as decisions
+    from registry.api.policy.views import blp as policy
+    from registry.api.templates.views import blp as templates
+
+    for blueprint in (consents, customers, templates, policy, decisions):
+        api.register_blueprint(blueprint)
+    _register_operational_routes(app, registry, readiness)
+    _register_optional(app, api)
+    return app
+
+
+def _register_optional(app: Flask, api: Api) -> None:
+    """Resources that live in their own packages (web pages, webhooks, audit)."""
+    import importlib
+
+    for module_name, attribute in (
+        ("registry.web.pages", "register"),
+        ("registry.api.integrations.views", "register"),
+        ("registry.api.audit.views", "register"),
+    ):
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        getattr(module, attribute)(app, api)
+
+
+def _register_operational_routes(app: Flask, registry: Registry, readiness: Any) -> None:
+    @app.before_request
+    def start_timer() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def observe(response: Response) -> Response:
+        endpoint = request.endpoint or "unknown"
+        REQUESTS.labels(request.method, endpoint, str(response.status_code)).inc()
+        if "started" in g:
+            LATENCY.labels(endpoint).observe(time.perf_counter() - g.started)
+        response.headers["X-Request-Id"] = g.get("request_id", "")
+        return response
+
+    @app.get("/healthz")
+    def healthz() -> Response:
+        return jsonify({"status": "ok"})
+
+    @app.get("/readyz")
+    def readyz() -> Response:
+        try:
+            return jsonify({"status": "ready", **readiness(registry)})
+        except Exception as error:  # the database is unreachable: not ready
+            return error_response(503, "not_ready", f"the database is not reachable: {type(error).__name__}")
+
+    @app.get("/metrics")
+    def metrics() -> Response:
+        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+
+    @app.get("/docs")
+    def docs() -> Response:
+        return Response(DOCS_PAGE, mimetype="text/html")
+
+
+DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Registry API</title><link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css">
+</head><body><div id="ui"></div>
+<noscript><p>The API description is at <a href="/openapi.json">/openapi.json</a>.</p></noscript>
+<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
+<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""

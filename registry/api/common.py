@@ -1,0 +1,102 @@
+"""Helpers every resource's views share."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from contextlib import contextmanager
+from collections.abc import Iterator
+from typing import Any, cast
+
+from flask import current_app, g, request
+
+from registry.api.auth import Principal
+from registry.api.errors import ApiError
+from registry.crypto import keyed_digest
+from registry.domain.base import acting_as
+from registry.idempotency import AlreadyAnswered, IdempotentRequest, idempotent
+from registry.service import Registry
+
+
+def registry() -> Registry:
+    return cast(Registry, current_app.extensions["registry"])
+
+
+def principal() -> Principal:
+    return cast(Principal, g.principal)
+
+
+def tenant() -> str:
+    return principal().tenant
+
+
+@contextmanager
+def acting() -> Iterator[None]:
+    with acting_as(principal().actor, g.get("request_id", "")):
+        yield
+
+
+def _request_hash() -> str:
+    raw = request.get_data(cache=True)
+    try:
+        canonical = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        canonical = raw
+    return keyed_digest(
+        registry().keyring.request_hash_key,
+        request.method.encode() + b" " + request.path.encode() + b"\n" + canonical,
+    )
+
+
+def idempotently(
+    run: Callable[[], tuple[dict[str, Any], int]], *, recorded_status: int = 201
+) -> tuple[dict[str, Any], int]:
+    """R-IDEMPOTENCY around a write: the first answer to a key is returned again,
+    a different body with the same key is a 409, and nothing new is recorded."""
+    key = request.headers.get("Idempotency-Key")
+    if not key:
+        with acting():
+            return run()
+    if len(key) > 255:
+        raise ApiError(422, "validation_error", "Idempotency-Key is too long",
+                       {"Idempotency-Key": ["at most 255 characters"]})
+    reg, owner = registry(), tenant()
+    request_hash = _request_hash()
+    stored = reg.idempotent_answer(owner, key)
+    if stored is not None:
+        stored_hash, status, body = stored
+        if stored_hash != request_hash:
+            raise ApiError(409, "idempotency_key_reused",
+                           "this Idempotency-Key was used with a different request")
+        return body, status
+    req = IdempotentRequest(key=key, request_hash=request_hash, status=recorded_status)
+    try:
+        with idempotent(req), acting():
+            body, status = run()
+    except AlreadyAnswered as answered:
+        return answered.body, answered.status
+    reg.remember_answer(owner, req, status, body)
+    return body, status
+
+
+def paging() -> tuple[int, int]:
+    def number(name: str, default: int, low: int, high: int) -> int:
+        raw = request.args.get(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or not low <= int(raw) <= high:
+            raise ApiError(422, "validation_error", f"{name} must be an integer {low}..{high}",
+                           {name: [f"an integer from {low} to {high}"]})
+        return int(raw)
+
+    return number("limit", 100, 1, 1000), number("after_position", 0, 0, 2**62)
+
+
+def min_position_arg() -> int | None:
+    raw = request.args.get("min_position")
+    if raw is None:
+        return None
+    if not raw.isdigit() or int(raw) > 2**62:
+        raise ApiError(422, "validation_error", "min_position must be a non-negative integer",
+                       {"min_position": ["a non-negative integer"]})
+    return int(raw)

@@ -1,0 +1,91 @@
+"""Parsing `POST /v1/consents/import` bodies (CSV or JSON lines) into grants,
+with a row-numbered error report; nothing is recorded unless every row is valid."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from marshmallow import ValidationError
+
+from registry.api.consents.schemas import GrantSchema
+from registry.api.errors import ApiError
+
+MAX_ROWS = 100_000
+MAX_REPORTED_ERRORS = 100
+CSV_COLUMNS = (
+    "customer_id", "channel", "purposes", "source_kind", "evidence", "phone",
+    "timezone", "locale", "granted_at", "expires_at",
+)
+
+
+def _csv_records(text: str) -> list[dict[str, Any]]:
+    reader = csv.DictReader(io.StringIO(text))
+    header = reader.fieldnames or []
+    unknown = [c for c in header if c not in CSV_COLUMNS]
+    if unknown or "customer_id" not in header:
+        raise ApiError(422, "validation_error", "the CSV header is not the import format",
+                       {"header": [f"expected columns {list(CSV_COLUMNS)}; unknown {unknown}"]})
+    records = []
+    for row in reader:
+        if None in row:
+            records.append({"__error__": "more cells than header columns"})
+            continue
+        cells = {k: v for k, v in row.items() if v not in (None, "")}
+        record: dict[str, Any] = {k: v for k, v in cells.items()
+                                  if k not in ("purposes", "source_kind", "evidence")}
+        record["purposes"] = [p.strip() for p in cells.get("purposes", "").split(";") if p.strip()]
+        record["source"] = {"kind": cells.get("source_kind", "import")}
+        if "evidence" in cells:
+            record["source"]["evidence"] = cells["evidence"]
+        records.append(record)
+    return records
+
+
+def _ndjson_records(text: str) -> list[Any]:
+    records: list[Any] = []
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except (ValueError, RecursionError):
+            records.append({"__error__": "not valid JSON"})
+    return records
+
+
+def parse_import(body: bytes, mimetype: str) -> list[dict[str, Any]]:
+    try:
+        text = body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_encoding", "the body is not valid UTF-8") from None
+    if mimetype == "text/csv":
+        records = _csv_records(text)
+    elif mimetype in ("application/x-ndjson", "application/jsonl", "application/json-lines"):
+        records = _ndjson_records(text)
+    else:
+        raise ApiError(415, "unsupported_media_type",
+                       "imports are text/csv or application/x-ndjson", {"content_type": mimetype})
+    if len(records) > MAX_ROWS:
+        raise ApiError(422, "validation_error", f"at most {MAX_ROWS} rows per request",
+                       {"rows": [f"{len(records)} rows"]})
+    schema = GrantSchema()
+    grants, errors = [], []
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record, dict) or "__error__" in record:
+            reason = record.get("__error__") if isinstance(record, dict) else "not a JSON object"
+            errors.append({"row": number, "errors": {"_row": [reason]}})
+            continue
+        try:
+            grants.append(schema.load(record))
+        except ValidationError as error:
+            errors.append({"row": number, "errors": error.messages})
+    if errors:
+        raise ApiError(422, "validation_error",
+                       f"{len(errors)} rows are invalid; nothing was imported",
+                       {"rows": errors[:MAX_REPORTED_ERRORS], "invalid_rows": len(errors)})
+    if not grants:
+        raise ApiError(422, "validation_error", "the import has no rows", {"rows": ["empty"]})
+    return grants

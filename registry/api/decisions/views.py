@@ -1,0 +1,106 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from registry.api.auth import requires
+from registry.api.common import idempotently, registry, tenant
+from registry.api.fields import channel_field, customer_id_field, moment_field
+from registry.usecases.decisions import check_moment
+
+blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Decisions and authorizations (R-DECIDE)")
+
+
+class TemplateRefSchema(Schema):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,512}$"))
+    language = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"))
+
+
+class DecisionRequestSchema(Schema):
+    customer_id = customer_id_field(required=True)
+    channel = channel_field(load_default="whatsapp")
+    template = fields.Nested(TemplateRefSchema, required=True, allow_none=True)
+    at = moment_field(allow_none=True)
+    min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
+
+
+class DecisionSchema(Schema):
+    allowed = fields.Boolean()
+    reasons = fields.List(fields.String())
+    template_version = fields.Integer(allow_none=True)
+    next_allowed_at = fields.String(allow_none=True)
+    position = fields.Integer()
+
+
+class BatchRequestSchema(Schema):
+    items = fields.List(fields.Nested(DecisionRequestSchema), required=True,
+                        validate=validate.Length(min=1, max=1000))
+    min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
+
+
+class BatchSchema(Schema):
+    results = fields.List(fields.Nested(DecisionSchema(exclude=("position",))))
+    position = fields.Integer()
+
+
+class AuthorizationRequestSchema(Schema):
+    customer_id = customer_id_field(required=True)
+    channel = channel_field(load_default="whatsapp")
+    template = fields.Nested(TemplateRefSchema, required=True)
+    message_ref = fields.String(validate=validate.Length(max=256), allow_none=True)
+
+
+class AuthorizationSchema(Schema):
+    authorization_id = fields.String()
+    allowed = fields.Boolean()
+    template_version = fields.Integer(allow_none=True)
+    receipt = fields.String()
+    reasons = fields.List(fields.String())
+    next_allowed_at = fields.String(allow_none=True)
+    position = fields.Integer()
+
+
+def _max_age() -> int:
+    return int(current_app.config["REGISTRY_MAX_REQUEST_AGE_SECONDS"])
+
+
+@blp.route("/decisions")
+class Decisions(MethodView):
+    @requires("decisions")
+    @blp.arguments(DecisionRequestSchema)
+    @blp.response(200, DecisionSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """May we send this template (or a session message) to this customer now?"""
+        check_moment(body.get("at"), max_age_seconds=_max_age())
+        return registry().decide(tenant(), body)
+
+
+@blp.route("/decisions/batch")
+class BatchDecisions(MethodView):
+    @requires("decisions")
+    @blp.arguments(BatchRequestSchema)
+    @blp.response(200, BatchSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Up to 1000 decisions in one request, answered in the same order."""
+        for item in body["items"]:
+            check_moment(item.get("at"), max_age_seconds=_max_age())
+        return registry().decide_batch(tenant(), body["items"], body.get("min_position"))
+
+
+@blp.route("/authorizations")
+class Authorizations(MethodView):
+    @requires("decisions")
+    @blp.arguments(AuthorizationRequestSchema)
+    @blp.response(201, AuthorizationSchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """Decide for now and, when allowed, record the send with a signed receipt."""
+
+        def run() -> tuple[dict[str, Any], int]:
+            allowed, answer = registry().authorize(tenant(), body)
+            return answer, 201 if allowed else 200
+
+        return idempotently(run)

@@ -1,0 +1,110 @@
+"""One place that turns every failure into R-ERRORS JSON, never HTML, never a 500
+for input."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from flask import Flask, Response, jsonify
+from werkzeug.exceptions import HTTPException
+
+from registry.domain.exceptions import (
+    Conflict,
+    DomainError,
+    FourEyesViolation,
+    InvalidRequest,
+    NotFound,
+)
+
+log = logging.getLogger("registry.api")
+
+DEFAULT_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    409: "conflict",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    422: "validation_error",
+    429: "rate_limited",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+class ApiError(Exception):
+    def __init__(
+        self, status: int, code: str, message: str, details: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details or {}
+        self.headers = headers or {}
+
+
+def error_response(
+    status: int, code: str, message: str, details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    response = jsonify({"error": {"code": code, "message": message, "details": details or {}}})
+    response.status_code = status
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _validation_details(error: HTTPException) -> dict[str, Any]:
+    """flask-smorest/webargs put field messages under data.messages.{location}."""
+    data = getattr(error, "data", None) or {}
+    messages = data.get("messages") or {}
+    merged: dict[str, Any] = {}
+    for location_messages in messages.values():
+        if isinstance(location_messages, dict):
+            merged.update(location_messages)
+    return merged
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ApiError)
+    def api_error(error: ApiError) -> Response:
+        return error_response(error.status, error.code, error.message, error.details, error.headers)
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError) -> Response:
+        if isinstance(error, NotFound):
+            status = 404
+        elif isinstance(error, FourEyesViolation):
+            status = 403
+        elif isinstance(error, Conflict):
+            status = 409
+        elif isinstance(error, InvalidRequest):
+            status = 422
+        else:
+            status = 422
+        return error_response(status, error.code, error.message, error.details)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        status = error.code or 500
+        code = DEFAULT_CODES.get(status, "error")
+        details = _validation_details(error) if status == 422 else {}
+        message = error.description or code
+        if status == 422:
+            message = "the request has invalid or unknown fields"
+        if status == 413:
+            message = "the request body is too large"
+        response = error_response(status, code, message, details)
+        if status == 405 and getattr(error, "valid_methods", None):
+            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> Response:
+        log.exception("unhandled error", exc_info=error)
+        return error_response(500, "internal_error", "an unexpected error occurred")

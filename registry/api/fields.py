@@ -1,0 +1,72 @@
+"""Field types shared by the resource schemas."""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+from zoneinfo import ZoneInfo, available_timezones
+
+import phonenumbers
+from marshmallow import ValidationError, fields, validate
+
+from registry.domain.vocabulary import CHANNELS, PURPOSES
+
+_ZONES = frozenset(available_timezones())
+
+
+def _printable(value: str) -> None:
+    if not value.isprintable():
+        raise ValidationError("must contain only printable characters")
+
+
+def customer_id_field(**kwargs: Any) -> fields.String:
+    return fields.String(validate=[validate.Length(1, 128), _printable], **kwargs)
+
+
+def channel_field(**kwargs: Any) -> fields.String:
+    return fields.String(validate=validate.OneOf(CHANNELS), **kwargs)
+
+
+def purposes_field(**kwargs: Any) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.OneOf(PURPOSES)), validate=validate.Length(min=1), **kwargs
+    )
+
+
+class Phone(fields.String):
+    """E.164, normalised (`+7 912 345-67-89` → `+79123456789`)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            number = phonenumbers.parse(text, None)
+        except phonenumbers.NumberParseException:
+            raise ValidationError("must be a phone number in E.164 form, e.g. +79123456789") from None
+        if not phonenumbers.is_possible_number(number):
+            raise ValidationError("is not a possible phone number")
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class TimeZone(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if text not in _ZONES:
+            raise ValidationError("must be an IANA time zone such as Europe/Moscow")
+        ZoneInfo(text)
+        return text
+
+
+class IpAddress(fields.String):
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return str(ipaddress.ip_address(text))
+        except ValueError:
+            raise ValidationError("must be an IPv4 or IPv6 address") from None
+
+
+def moment_field(**kwargs: Any) -> fields.AwareDateTime:
+    return fields.AwareDateTime(format="iso", **kwargs)
+
+
+LOCALE = validate.Regexp(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", error="must be a locale like ru_RU")

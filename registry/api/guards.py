@@ -1,0 +1,92 @@
+"""Request guards that run before a view parses its body, in the order R-AUTH
+fixes: 401, 403, then 400/413/415, (422 from the schemas), then 404."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+from flask import Flask, Request, current_app, g, request
+
+from registry.api.auth import Principal, TokenVerifier
+from registry.api.errors import ApiError
+from registry.api.ratelimit import RateLimiter
+
+MiB = 1024 * 1024
+JSON_TYPES = ("application/json",)
+IMPORT_TYPES = ("text/csv", "application/x-ndjson", "application/jsonl", "application/json-lines")
+
+
+def body_limit(path: str) -> int:
+    if path.startswith("/v1/consents/import"):
+        return 64 * MiB
+    if path.startswith("/webhooks/"):
+        return 3 * MiB
+    return 1 * MiB
+
+
+def required_scope(app: Flask, req: Request) -> str | None:
+    view = app.view_functions.get(req.endpoint or "")
+    if view is None:
+        return None
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        method = getattr(view_class, req.method.lower(), None)
+        if method is None and req.method == "HEAD":
+            method = getattr(view_class, "get", None)
+        return getattr(method, "_required_scope", None)
+    return getattr(view, "_required_scope", None)
+
+
+def parse_json_body(req: Request) -> Any:
+    raw = req.get_data(cache=True)
+    if not raw:
+        return None
+    try:
+        text = raw.decode("utf-8")
+        return json.loads(text)
+    except UnicodeDecodeError:
+        raise ApiError(400, "bad_encoding", "the body is not valid UTF-8") from None
+    except RecursionError:
+        raise ApiError(400, "malformed_json", "the JSON body is nested too deeply") from None
+    except ValueError as error:
+        raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+
+
+def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) -> None:
+    @app.before_request
+    def guard() -> None:
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        request.max_content_length = body_limit(request.path)
+        if not request.path.startswith("/v1/"):
+            return
+        if request.endpoint is None:
+            # Unknown /v1 routes still need a token first, then 404.
+            verifier.verify(request.headers.get("Authorization"))
+            return
+        principal: Principal = verifier.verify(request.headers.get("Authorization"))
+        g.principal = principal
+        scope = required_scope(current_app, request)
+        if scope is not None and scope not in principal.scopes:
+            raise ApiError(403, "insufficient_scope", f"this operation needs the {scope!r} scope",
+                           {"required_scope": scope})
+        if request.path != "/v1/opt-outs":  # an opt-out is never refused
+            limiter.check(f"token:{principal.tenant}:{principal.actor}", public=False)
+        if request.method in ("POST", "PUT", "PATCH"):
+            _check_body(request)
+
+    def _check_body(req: Request) -> None:
+        length = req.content_length
+        if length is not None and length > body_limit(req.path):
+            raise ApiError(413, "payload_too_large", "the request body is too large",
+                           {"limit_bytes": body_limit(req.path)})
+        raw = req.get_data(cache=True)  # raises 413 past max_content_length
+        if req.path.startswith("/v1/consents/import"):
+            return
+        if not raw:
+            return
+        if req.mimetype not in JSON_TYPES:
+            raise ApiError(415, "unsupported_media_type", "the body must be application/json",
+                           {"content_type": req.mimetype or None})
+        parse_json_body(req)

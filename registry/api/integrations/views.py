@@ -1,0 +1,88 @@
+"""R-WEBHOOK: integration settings (/v1) and the platform's webhook endpoint."""
+
+from __future__ import annotations
+
+import hmac
+import json
+from typing import Any
+
+from flask import Flask, Response, request
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields, validate
+
+from registry.api.auth import TENANT_PATTERN, requires
+from registry.api.common import acting, registry, tenant
+from registry.api.errors import ApiError, error_response
+from registry.integrations.whatsapp import signature_is_valid
+
+blp = Blueprint("integrations", __name__, url_prefix="/v1/integrations",
+                description="Platform integrations (R-WEBHOOK)")
+
+
+class WhatsAppSettingsSchema(Schema):
+    app_secret = fields.String(required=True, validate=validate.Length(8, 512), load_only=True)
+    verify_token = fields.String(required=True, validate=validate.Length(8, 512), load_only=True)
+    waba_id = fields.String(validate=validate.Length(max=64), allow_none=True)
+
+
+class WhatsAppSettingsAnswerSchema(Schema):
+    configured = fields.Boolean()
+    waba_id = fields.String(allow_none=True)
+    position = fields.Integer()
+
+
+class UnprocessedSchema(Schema):
+    items = fields.List(fields.Dict())
+    position = fields.Integer()
+
+
+@blp.route("/whatsapp")
+class WhatsAppSettings(MethodView):
+    @requires("policy:write")
+    @blp.arguments(WhatsAppSettingsSchema)
+    @blp.response(200, WhatsAppSettingsAnswerSchema)
+    def put(self, settings: dict[str, Any]) -> Any:
+        """Set the app secret (stored encrypted) and the verify token for webhooks."""
+        with acting():
+            return registry().configure_whatsapp(tenant(), settings)
+
+
+@blp.route("/whatsapp/unprocessed")
+class Unprocessed(MethodView):
+    @requires("policy:write")
+    @blp.response(200, UnprocessedSchema)
+    def get(self) -> Any:
+        """Webhook payloads that were acknowledged but not understood (`after_id`, `limit`)."""
+        after = request.args.get("after_id", "0")
+        limit = request.args.get("limit", "100")
+        if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 1000:
+            raise ApiError(422, "validation_error", "after_id and limit (1..1000) must be integers",
+                           {"limit": ["1..1000"], "after_id": ["a non-negative integer"]})
+        return registry().unprocessed(tenant(), limit=int(limit), after_id=int(after))
+
+
+def register(app: Flask, api: Api) -> None:
+    api.register_blueprint(blp)
+
+    @app.get("/webhooks/whatsapp/<tenant_id>")
+    def whatsapp_handshake(tenant_id: str) -> Response:
+        secrets = registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
+        mode = request.args.get("hub.mode")
+        offered = request.args.get("hub.verify_token", "")
+        if secrets and mode == "subscribe" and hmac.compare_digest(offered.encode(), secrets[1].encode()):
+            return Response(request.args.get("hub.challenge", ""), mimetype="text/plain")
+        return error_response(403, "forbidden", "verification failed")
+
+    @app.post("/webhooks/whatsapp/<tenant_id>")
+    def whatsapp_webhook(tenant_id: str) -> Response:
+        raw = request.get_data(cache=True)
+        secrets = registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
+        if not secrets or not signature_is_valid(secrets[0], raw, request.headers.get("X-Hub-Signature-256")):
+            return error_response(401, "invalid_signature", "the X-Hub-Signature-256 does not match")
+        try:
+            payload: object = json.loads(raw.decode("utf-8"))
+        except (ValueError, RecursionError):
+            payload = {"unparseable_body": raw.decode("utf-8", "replace")[:100_000]}
+        counts = registry().ingest_whatsapp(tenant_id, payload)
+        return Response(json.dumps({"status": "ok", **counts}), mimetype="application/json")

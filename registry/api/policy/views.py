@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask import request
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields
+
+from registry.api.auth import requires
+from registry.api.common import acting, min_position_arg, registry, tenant
+from registry.api.errors import ApiError
+
+blp = Blueprint("policy", __name__, url_prefix="/v1/policy", description="Tenant policy (R-POLICY)")
+
+
+class PolicySchema(Schema):
+    display_name = fields.String()
+    timezone = fields.String()
+    send_window = fields.Dict(allow_none=True, metadata={"example": {"start": "09:00", "end": "21:00"}})
+    send_days = fields.List(fields.String())
+    holidays = fields.String(allow_none=True)
+    marketing_daily_limit = fields.Integer(allow_none=True)
+    service_window_hours = fields.Integer()
+    lint = fields.Dict(metadata={"example": {"max_emoji": 3}})
+    version = fields.Integer(dump_only=True)
+    position = fields.Integer(dump_only=True)
+
+
+@blp.route("")
+class Policy(MethodView):
+    @requires("policy:read")
+    @blp.response(200, PolicySchema)
+    def get(self) -> Any:
+        """The tenant's policy (defaults until first replaced)."""
+        return registry().policy(tenant(), min_position_arg())
+
+    @requires("policy:write")
+    @blp.doc(requestBody={"content": {"application/json": {"schema": PolicySchema}}})
+    @blp.response(200, PolicySchema)
+    def put(self) -> Any:
+        """Replace the whole policy; a field left out takes its default."""
+        document = request.get_json(silent=True)
+        if not isinstance(document, dict):
+            raise ApiError(422, "validation_error", "the policy must be a JSON object",
+                           {"_schema": ["a JSON object is required"]})
+        with acting():
+            return registry().replace_policy(tenant(), document)

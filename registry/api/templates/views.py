@@ -1,0 +1,148 @@
+from __future__ import annotations
+
+from typing import Any
+
+from flask.views import MethodView
+from flask_smorest import Blueprint
+from marshmallow import Schema, fields, validate
+
+from registry.api.auth import requires
+from registry.api.common import acting, idempotently, min_position_arg, paging, registry, tenant
+from registry.api.customers.schemas import HistorySchema, ReasonSchema
+from registry.api.errors import ApiError
+from registry.api.common import principal
+from registry.api.templates.schemas import TemplateSubmissionSchema
+
+blp = Blueprint(
+    "templates", __name__, url_prefix="/v1/templates", description="Templates (R-TEMPLATE)"
+)
+KEY = "<string:name>/<string:language>"
+
+
+class LintFindingSchema(Schema):
+    code = fields.String()
+    severity = fields.String()
+    message = fields.String()
+
+
+class SubmissionAnswerSchema(Schema):
+    name = fields.String()
+    language = fields.String()
+    version = fields.Integer()
+    status = fields.String()
+    lint = fields.List(fields.Nested(LintFindingSchema))
+    position = fields.Integer()
+
+
+class TemplateStateSchema(Schema):
+    name = fields.String()
+    language = fields.String()
+    category = fields.String(allow_none=True)
+    purpose = fields.String(allow_none=True)
+    status = fields.String()
+    approved_version = fields.Integer(allow_none=True)
+    platform_status = fields.String(allow_none=True)
+    quality = fields.String()
+    versions = fields.List(fields.Dict())
+    position = fields.Integer()
+
+
+class TemplateListSchema(Schema):
+    templates = fields.List(fields.Nested(TemplateStateSchema(exclude=("position",))))
+    position = fields.Integer()
+
+
+class ReviewSchema(Schema):
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    decision = fields.String(required=True, validate=validate.OneOf(["approve", "reject"]))
+    reason = fields.String(validate=validate.Length(max=1024), allow_none=True)
+
+
+def _can_read() -> None:
+    scopes = principal().scopes
+    if not scopes & {"templates:write", "templates:review"}:
+        raise ApiError(
+            403,
+            "insufficient_scope",
+            "reading templates needs templates:write or templates:review",
+            {"required_scope": "templates:write"},
+        )
+
+
+@blp.route("")
+class Templates(MethodView):
+    @requires("templates:write")
+    @blp.arguments(TemplateSubmissionSchema)
+    @blp.response(201, SubmissionAnswerSchema)
+    def post(self, submission: dict[str, Any]) -> Any:
+        """Submit a template version; lint errors reject it at once."""
+        return idempotently(lambda: (registry().submit_template(tenant(), submission), 201))
+
+    @blp.response(200, TemplateListSchema)
+    def get(self) -> Any:
+        """Every template of the tenant (needs templates:write or templates:review)."""
+        _can_read()
+        return registry().templates(tenant())
+
+
+@blp.route(f"/{KEY}")
+class TemplateResource(MethodView):
+    @blp.response(200, TemplateStateSchema)
+    def get(self, name: str, language: str) -> Any:
+        _can_read()
+        return registry().template(tenant(), name, language, min_position_arg())
+
+
+@blp.route(f"/{KEY}/history")
+class TemplateHistory(MethodView):
+    @blp.response(200, HistorySchema)
+    def get(self, name: str, language: str) -> Any:
+        _can_read()
+        limit, after = paging()
+        return registry().template_history(
+            tenant(),
+            name,
+            language,
+            limit=limit,
+            after_position=after,
+            min_position=min_position_arg(),
+        )
+
+
+@blp.route(f"/{KEY}/review")
+class Review(MethodView):
+    @requires("templates:review")
+    @blp.arguments(ReviewSchema)
+    @blp.response(200, TemplateStateSchema)
+    def post(self, review: dict[str, Any], name: str, language: str) -> Any:
+        """Approve or reject a PENDING version; the reviewer is not the submitter."""
+        with acting():
+            return registry().change_template(
+                tenant(),
+                name,
+                language,
+                "review",
+                version=review["version"],
+                decision=review["decision"],
+                reason=review.get("reason"),
+            )
+
+
+def _action(action: str):  # type: ignore[no-untyped-def]
+    class Action(MethodView):
+        @requires("templates:review")
+        @blp.arguments(ReasonSchema)
+        @blp.response(200, TemplateStateSchema)
+        def post(self, body: dict[str, Any], name: str, language: str) -> Any:
+            with acting():
+                return registry().change_template(
+                    tenant(), name, language, action, reason=body.get("reason")
+                )
+
+    Action.__name__ = f"Template{action.title()}"
+    Action.post.__doc__ = f"{action.title()} the template."
+    return Action
+
+
+for _name in ("pause", "resume", "disable"):
+    blp.route(f"/{KEY}/{_name}", endpoint=f"template_{_name}")(_action(_name))

@@ -1,0 +1,289 @@
+"""The registry's application service: one method per use case (in the use-case
+mixins), all sharing the write path here. Methods return plain values."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import IntegrityError
+
+from registry.crypto import Unreadable, new_data_key, open_sealed, seal, unwrap_key, wrap_key
+from registry.domain.base import RegistryAggregate
+from registry.domain.customer import Customer
+from registry.domain.exceptions import InvalidRequest, NotFound
+from registry.domain.policy import Policy
+from registry.domain.template import Template
+from registry.domain.tenant import Tenant
+from registry.idempotency import AlreadyAnswered, IdempotentRequest, current_idempotent_request
+from registry.keys import KeyRing
+from registry.projections.documents import customer_document, template_document, tenant_document
+from registry.store.database import Database
+from registry.store.recorders import UNIT_OF_WORK
+from registry.store.sql import Sql
+from registry.store.unit_of_work import IdempotencyWrite, ViewWrite, WriteSet
+
+A = TypeVar("A", bound=RegistryAggregate)
+MAX_WRITE_ATTEMPTS = 30
+
+
+class RegistryCore(Application):
+    """Persistence, concurrency retries, views and keys. Use cases live in mixins."""
+
+    name = "registry"
+    snapshotting_intervals = {Customer: 100, Template: 100}
+
+    keyring: KeyRing
+    db: Database
+    origin_host: str
+    public_url: str
+
+    def configure(self, keyring: KeyRing, db: Database, public_url: str, origin_host: str) -> None:
+        self.keyring = keyring
+        self.db = db
+        self.public_url = public_url
+        self.origin_host = origin_host
+        self._policies: dict[tuple[str, int], Policy] = {}
+
+    # ---- writing -------------------------------------------------------------
+
+    def write(
+        self,
+        tenant: str,
+        aggregate_id: UUID,
+        create: Callable[[], A] | None,
+        command: Callable[[A], Any],
+        *,
+        result: Callable[[A], dict[str, Any]] | None = None,
+        extras: Callable[[A, WriteSet], None] | None = None,
+        dedupe_key: str | None = None,
+    ) -> dict[str, Any]:
+        """Load (or create), run the command, save with the unit of work; retry on
+        a concurrent write to the same aggregate so the client never sees it."""
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            aggregate = self._load_or_create(aggregate_id, create)
+            command(aggregate)
+            body = result(aggregate) if result else {}
+            if not aggregate.pending_events:
+                with self.db.transaction() as sql:
+                    return {**body, "position": self.db.max_position(sql)}
+            write_set = self._write_set(tenant, [aggregate], body, dedupe_key)
+            if extras is not None:
+                extras(aggregate, write_set)
+            try:
+                recordings = self.save(aggregate, **{UNIT_OF_WORK: write_set})
+            except IntegrityError:
+                self._raise_if_already_answered(tenant, write_set)
+                if dedupe_key is not None and self._seen(tenant, dedupe_key):
+                    return {"duplicate": True}
+                time.sleep(random.uniform(0, 0.002 * (attempt + 1)))
+                continue
+            return {**body, "position": recordings[-1].notification.id}
+        raise RuntimeError("too many concurrent writes to one aggregate")
+
+    def write_many(self, tenant: str, aggregates: Sequence[RegistryAggregate], body: dict[str, Any]) -> dict[str, Any]:
+        """Save several aggregates in one transaction (imports: all or nothing)."""
+        write_set = self._write_set(tenant, list(aggregates), body, None)
+        recordings = self.save(*aggregates, **{UNIT_OF_WORK: write_set})
+        return {**body, "position": recordings[-1].notification.id if recordings else 0}
+
+    def _load_or_create(self, aggregate_id: UUID, create: Callable[[], A] | None) -> A:
+        try:
+            aggregate: A = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            if create is None:
+                raise NotFound("not found") from None
+            return create()
+        return aggregate
+
+    def _write_set(
+        self,
+        tenant: str,
+        aggregates: list[RegistryAggregate],
+        body: dict[str, Any],
+        dedupe_key: str | None,
+    ) -> WriteSet:
+        write_set = WriteSet(tenant=tenant, dedupe_key=dedupe_key)
+        for aggregate in aggregates:
+            write_set.views.append(self._view_of(aggregate))
+            write_set.leaf_labels[str(aggregate.id)] = self._labels_of(aggregate)
+        request = current_idempotent_request()
+        if request is not None:
+            write_set.idempotency = IdempotencyWrite(
+                key=request.key,
+                request_hash=request.request_hash,
+                status=request.status,
+                body_for=lambda position: {**body, "position": position},
+            )
+        return write_set
+
+    @staticmethod
+    def _view_of(aggregate: RegistryAggregate) -> ViewWrite:
+        if isinstance(aggregate, Customer):
+            doc, kind, key = customer_document(aggregate), "customer", aggregate.customer_id
+        elif isinstance(aggregate, Template):
+            doc = template_document(aggregate)
+            kind, key = "template", f"{aggregate.name}/{aggregate.language}"
+        elif isinstance(aggregate, Tenant):
+            doc, kind, key = tenant_document(aggregate), "tenant", ""
+        else:  # pragma: no cover - every aggregate kind is listed above
+            raise TypeError(type(aggregate))
+        return ViewWrite(kind, key, str(aggregate.id), aggregate.version, doc)
+
+    @staticmethod
+    def _labels_of(aggregate: RegistryAggregate) -> tuple[str | None, str | None]:
+        if isinstance(aggregate, Customer):
+            return aggregate.customer_id, None
+        if isinstance(aggregate, Template):
+            return None, f"{aggregate.name}/{aggregate.language}"
+        return None, None
+
+    def _raise_if_already_answered(self, tenant: str, write_set: WriteSet) -> None:
+        if write_set.idempotency is None:
+            return
+        stored = self.idempotent_answer(tenant, write_set.idempotency.key)
+        if stored is not None:
+            request_hash, status, body = stored
+            if request_hash == write_set.idempotency.request_hash:
+                raise AlreadyAnswered(status, body)
+
+    def _seen(self, tenant: str, dedupe_key: str) -> bool:
+        with self.db.transaction() as sql:
+            return (
+                sql.scalar(
+                    "SELECT 1 FROM registry_webhook_seen WHERE tenant = ? AND dedupe_key = ?",
+                    [tenant, dedupe_key],
+                )
+                is not None
+            )
+
+    # ---- idempotency records ---------------------------------------------------
+
+    def idempotent_answer(self, tenant: str, key: str) -> tuple[str, int, dict[str, Any]] | None:
+        with self.db.transaction() as sql:
+            rows = sql.query(
+                "SELECT request_hash, status, body FROM registry_idempotency "
+                "WHERE tenant = ? AND key = ?",
+                [tenant, key],
+            )
+        if not rows:
+            return None
+        request_hash, status, body = rows[0]
+        return str(request_hash), int(status), json.loads(body)
+
+    def remember_answer(self, tenant: str, request: IdempotentRequest, status: int, body: dict[str, Any]) -> None:
+        """For answers that recorded no event (a refused authorization, a no-op)."""
+        with self.db.transaction(commit=True) as sql:
+            sql.execute(
+                "INSERT INTO registry_idempotency (tenant, key, request_hash, status, body, position) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, key) DO NOTHING",
+                [tenant, request.key, request.request_hash, status, json.dumps(body), body.get("position")],
+            )
+
+    # ---- reading views -----------------------------------------------------------
+
+    def read_views(
+        self, tenant: str, keys: Sequence[tuple[str, str]], min_position: int | None = None
+    ) -> tuple[dict[tuple[str, str], dict[str, Any]], int]:
+        """Documents for (kind, key) pairs and the log position they reflect."""
+        if not keys:
+            with self.db.transaction() as sql:
+                return {}, self._position_at_least(sql, min_position)
+        clause = " OR ".join("(kind = ? AND key = ?)" for _ in keys)
+        params: list[Any] = [tenant]
+        for kind, key in keys:
+            params += [kind, key]
+        with self.db.transaction() as sql:
+            position = self._position_at_least(sql, min_position)
+            rows = sql.query(
+                f"SELECT kind, key, doc FROM registry_views WHERE tenant = ? AND ({clause})", params
+            )
+        return {(str(k), str(key)): json.loads(doc) for k, key, doc in rows}, position
+
+    def _position_at_least(self, sql: Sql, min_position: int | None) -> int:
+        position = self.db.max_position(sql)
+        if min_position is not None and min_position > position:
+            raise InvalidRequest(
+                f"min_position {min_position} is ahead of the log (at {position})",
+                min_position=[f"the log is at position {position}"],
+            )
+        return position
+
+    def list_views(self, tenant: str, kind: str) -> tuple[list[dict[str, Any]], int]:
+        with self.db.transaction() as sql:
+            position = self.db.max_position(sql)
+            rows = sql.query(
+                "SELECT doc FROM registry_views WHERE tenant = ? AND kind = ? ORDER BY key",
+                [tenant, kind],
+            )
+        return [json.loads(doc) for (doc,) in rows], position
+
+    def policy_of(self, tenant: str, tenant_doc: dict[str, Any] | None) -> tuple[Policy, int]:
+        if tenant_doc is None or tenant_doc.get("policy") is None:
+            return self._cached_policy(tenant, 0, None), 0
+        version = int(tenant_doc["policy_version"])
+        return self._cached_policy(tenant, version, tenant_doc["policy"]), version
+
+    def _cached_policy(self, tenant: str, version: int, doc: dict[str, Any] | None) -> Policy:
+        cached = self._policies.get((tenant, version))
+        if cached is None:
+            cached = Policy.default(tenant) if doc is None else Policy.from_document(doc, tenant=tenant)
+            if len(self._policies) > 10000:
+                self._policies.clear()
+            self._policies[(tenant, version)] = cached
+        return cached
+
+    # ---- personal data ---------------------------------------------------------------
+
+    def data_key(self, tenant: str, customer_id: str, *, create: bool) -> bytes | None:
+        owner = f"{tenant}\x1f{customer_id}"
+        with self.db.transaction(commit=create) as sql:
+            wrapped = sql.scalar(
+                "SELECT wrapped FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
+                [tenant, customer_id],
+            )
+            if wrapped is None and create:
+                sql.execute(
+                    "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
+                    "ON CONFLICT (tenant, customer_id) DO NOTHING",
+                    [tenant, customer_id, wrap_key(self.keyring.master_data_key, new_data_key(), owner=owner)],
+                )
+                wrapped = sql.scalar(
+                    "SELECT wrapped FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
+                    [tenant, customer_id],
+                )
+        if wrapped is None:
+            return None
+        return unwrap_key(self.keyring.master_data_key, bytes(wrapped), owner=owner)
+
+    def sealer(self, tenant: str, customer_id: str) -> Callable[[str | None], str | None]:
+        key: bytes | None = None
+
+        def seal_value(value: str | None) -> str | None:
+            nonlocal key
+            if value is None:
+                return None
+            if key is None:
+                key = self.data_key(tenant, customer_id, create=True)
+            assert key is not None
+            return seal(key, value, context=f"{tenant}/{customer_id}")
+
+        return seal_value
+
+    def opener(self, tenant: str, customer_id: str, erased: bool) -> Callable[[Any], Any]:
+        key = None if erased else self.data_key(tenant, customer_id, create=False)
+
+        def open_value(value: Any) -> Any:
+            if not isinstance(value, str) or key is None:
+                return None
+            try:
+                return open_sealed(key, value, context=f"{tenant}/{customer_id}")
+            except Unreadable:
+                return None
+
+        return open_value

@@ -1,0 +1,117 @@
+"""The composition root: builds the application, its tables and keys."""
+
+from __future__ import annotations
+
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from audit import log as audit_log
+from registry.config import ConfigError, Settings
+from registry.keys import load_keyring
+from registry.service import Registry
+from registry.store.database import Database
+from registry.store.schema import create_tables
+
+INIT_LOCK_ID = 7_305_019_282
+
+
+def eventsourcing_env(settings: Settings) -> dict[str, str]:
+    env = {
+        "AGGREGATE_CACHE_MAXSIZE": "20000",
+        "AGGREGATE_CACHE_FASTFORWARD": "y",
+        "IS_SNAPSHOTTING_ENABLED": "y",
+    }
+    db = settings.database
+    if db.dialect == "sqlite":
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            SQLITE_DBNAME=db.sqlite_path,
+            SQLITE_LOCK_TIMEOUT="30",
+            APPLICATION_RECORDER_TOPIC="registry.store.recorders:SQLiteRegistryRecorder",
+        )
+    else:
+        env.update(
+            PERSISTENCE_MODULE="eventsourcing.postgres",
+            POSTGRES_DBNAME=db.name,
+            POSTGRES_HOST=db.host,
+            POSTGRES_PORT=str(db.port),
+            POSTGRES_USER=db.user,
+            POSTGRES_PASSWORD=db.password,
+            POSTGRES_POOL_SIZE=str(settings.postgres_pool_size),
+            POSTGRES_MAX_OVERFLOW="10",
+            POSTGRES_CONN_MAX_AGE="",
+            POSTGRES_PRE_PING="y",
+            POSTGRES_LOCK_TIMEOUT="30",
+            APPLICATION_RECORDER_TOPIC="registry.store.recorders:PostgresRegistryRecorder",
+        )
+    return env
+
+
+@contextmanager
+def _initialisation_lock(settings: Settings) -> Iterator[None]:
+    """Several workers start at once; one of them creates the tables."""
+    db = settings.database
+    if db.dialect == "sqlite":
+        path = Path(db.sqlite_path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path.parent / f".{path.name}.init.lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+        return
+    import psycopg
+
+    _ensure_postgres_database(settings)
+    with psycopg.connect(
+        host=db.host, port=db.port, user=db.user, password=db.password or None,
+        dbname=db.name, autocommit=True,
+    ) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (INIT_LOCK_ID,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (INIT_LOCK_ID,))
+
+
+def _ensure_postgres_database(settings: Settings) -> None:
+    import psycopg
+    from psycopg import sql
+
+    db = settings.database
+    try:
+        with psycopg.connect(
+            host=db.host, port=db.port, user=db.user, password=db.password or None,
+            dbname="postgres", autocommit=True, connect_timeout=10,
+        ) as conn:
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone()
+            if not exists:
+                try:
+                    conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
+                except psycopg.errors.DuplicateDatabase:
+                    pass
+    except psycopg.OperationalError as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else "unreachable"
+        raise ConfigError(f"REGISTRY_DATABASE_URL: cannot connect to PostgreSQL ({first})") from None
+
+
+def build_registry(settings: Settings) -> Registry:
+    keyring = load_keyring(settings)
+    with _initialisation_lock(settings):
+        registry = Registry(env=eventsourcing_env(settings))
+        db = Database(registry.recorder, settings.database.dialect)  # type: ignore[arg-type]
+        with db.transaction(commit=True) as sql:
+            create_tables(sql)
+            audit_log.create_tables(sql)
+    registry.configure(keyring, db, settings.public_url, settings.public_host)
+    return registry
+
+
+def readiness(registry: Registry) -> dict[str, Any]:
+    with registry.db.transaction() as sql:
+        position = registry.db.max_position(sql)
+    return {"database": "ok", "position": position, "projections": "in step (same transaction)"}

@@ -1,0 +1,37 @@
+"""Prints a development token for `make run` (all scopes, tenant `demo`, 30 days)."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import jwt
+
+ALL_SCOPES = (
+    "consents:write consents:read decisions templates:write templates:review "
+    "policy:read policy:write audit:read customers:erase"
+)
+
+
+def make_token(
+    secret: str, *, sub: str = "dev", tenant: str = "demo", scope: str = ALL_SCOPES,
+    ttl_seconds: int = 30 * 86400,
+) -> str:
+    claims = {"sub": sub, "tenant": tenant, "scope": scope, "exp": int(time.time()) + ttl_seconds}
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+def main() -> None:
+    secret = os.environ["REGISTRY_JWT_SECRET"]
+    token = make_token(secret)
+    if "--bare" in sys.argv:
+        print(token)
+        return
+    print("Development token (tenant demo, every scope, valid 30 days):\n")
+    print(f"  export TOKEN={token}\n")
+    print("A second reviewer for four-eyes review: make token is the same user; see README.\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,256 @@
+"""A tenant's customer: consents per channel × purpose, profile, inbound messages,
+suppression, authorized sends and erasure.
+
+Personal data (phone, evidence, IP, user agent, free text) reaches this aggregate
+already encrypted under the customer's data key; the domain never sees it in clear.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from registry.domain.base import RegistryAggregate, natural_id
+from registry.domain.exceptions import CustomerErased
+from registry.domain.vocabulary import NON_TRANSACTIONAL
+
+RECENT_AUTHORIZATIONS_KEPT = timedelta(days=3)
+
+
+def customer_aggregate_id(tenant: str, customer_id: str) -> UUID:
+    return natural_id(tenant, "customer", customer_id)
+
+
+def consent_key(channel: str, purpose: str) -> str:
+    return f"{channel}:{purpose}"
+
+
+class Customer(RegistryAggregate):
+    customer_id: str
+
+    class Registered(RegistryAggregate.Created):
+        customer_id: str
+
+    class ConsentGranted(RegistryAggregate.Event):
+        receipt_id: str
+        channel: str
+        purposes: list[str]
+        source: dict[str, Any]
+        granted_at: datetime
+        expires_at: datetime | None
+
+        def apply(self, customer: Customer) -> None:
+            for purpose in self.purposes:
+                key = consent_key(self.channel, purpose)
+                current = customer.consents.get(key)
+                withdrawn_at = current.get("withdrawn_at") if current else None
+                if withdrawn_at is not None and self.granted_at < withdrawn_at:
+                    continue  # a late import of an older grant never undoes an opt-out
+                customer.consents[key] = {
+                    "channel": self.channel,
+                    "purpose": purpose,
+                    "status": "granted",
+                    "granted_at": self.granted_at,
+                    "withdrawn_at": None,
+                    "expires_at": self.expires_at,
+                    "receipt_id": self.receipt_id,
+                    "source": self.source,
+                    "event_version": self.originator_version,
+                }
+
+    class ConsentWithdrawn(RegistryAggregate.Event):
+        channel: str
+        purposes: list[str]
+        source: dict[str, Any]
+        withdrawn_at: datetime
+
+        def apply(self, customer: Customer) -> None:
+            for purpose in self.purposes:
+                key = consent_key(self.channel, purpose)
+                current = customer.consents.get(key) or {
+                    "channel": self.channel,
+                    "purpose": purpose,
+                    "granted_at": None,
+                    "expires_at": None,
+                    "receipt_id": None,
+                }
+                customer.consents[key] = {
+                    **current,
+                    "status": "withdrawn",
+                    "withdrawn_at": self.withdrawn_at,
+                    "source": self.source,
+                    "event_version": self.originator_version,
+                }
+
+    class ProfileChanged(RegistryAggregate.Event):
+        changes: dict[str, Any]
+
+        def apply(self, customer: Customer) -> None:
+            customer.profile.update(self.changes)
+
+    class InboundReceived(RegistryAggregate.Event):
+        channel: str
+        received_at: datetime
+        text: str | None
+        opt_out_keyword: bool
+
+        def apply(self, customer: Customer) -> None:
+            previous = customer.last_inbound_at.get(self.channel)
+            if previous is None or self.received_at > previous:
+                customer.last_inbound_at[self.channel] = self.received_at
+
+    class Suppressed(RegistryAggregate.Event):
+        reason: str | None
+
+        def apply(self, customer: Customer) -> None:
+            customer.suppressed = True
+
+    class Unsuppressed(RegistryAggregate.Event):
+        reason: str | None
+
+        def apply(self, customer: Customer) -> None:
+            customer.suppressed = False
+
+    class SendAuthorized(RegistryAggregate.Event):
+        authorization_id: str
+        channel: str
+        template: dict[str, Any]
+        purpose: str
+        authorized_at: datetime
+        message_ref: str | None
+
+        def apply(self, customer: Customer) -> None:
+            if self.purpose in NON_TRANSACTIONAL:
+                horizon = self.authorized_at - RECENT_AUTHORIZATIONS_KEPT
+                customer.recent_authorizations = [
+                    a for a in customer.recent_authorizations if a >= horizon
+                ] + [self.authorized_at]
+
+    class PlatformPreferenceRecorded(RegistryAggregate.Event):
+        category: str
+        value: str
+        recorded_at: datetime
+
+    class Erased(RegistryAggregate.Event):
+        reason: str | None
+
+        def apply(self, customer: Customer) -> None:
+            customer.erased = True
+            customer.profile = {k: None for k in customer.profile}
+
+    def __init__(self, tenant: str, customer_id: str) -> None:
+        self.tenant = tenant
+        self.customer_id = customer_id
+        self.consents: dict[str, dict[str, Any]] = {}
+        self.profile: dict[str, Any] = {}
+        self.last_inbound_at: dict[str, datetime] = {}
+        self.recent_authorizations: list[datetime] = []
+        self.suppressed = False
+        self.erased = False
+
+    @classmethod
+    def register(cls, tenant: str, customer_id: str) -> Customer:
+        customer: Customer = cls._create(
+            cls.Registered,
+            id=customer_aggregate_id(tenant, customer_id),
+            tenant=tenant,
+            customer_id=customer_id,
+        )
+        return customer
+
+    def _refuse_if_erased(self) -> None:
+        if self.erased:
+            raise CustomerErased(f"customer {self.customer_id!r} was erased")
+
+    def grant(
+        self,
+        *,
+        receipt_id: str,
+        channel: str,
+        purposes: list[str],
+        source: dict[str, Any],
+        granted_at: datetime,
+        expires_at: datetime | None,
+    ) -> None:
+        self._refuse_if_erased()
+        self.trigger_event(
+            self.ConsentGranted,
+            receipt_id=receipt_id,
+            channel=channel,
+            purposes=purposes,
+            source=source,
+            granted_at=granted_at,
+            expires_at=expires_at,
+        )
+
+    def withdraw(
+        self, *, channel: str, purposes: list[str], source: dict[str, Any], withdrawn_at: datetime
+    ) -> None:
+        """Never refused, not even for an erased customer: an opt-out always lands."""
+        self.trigger_event(
+            self.ConsentWithdrawn,
+            channel=channel,
+            purposes=purposes,
+            source=source,
+            withdrawn_at=withdrawn_at,
+        )
+
+    def purposes_on(self, channel: str) -> list[str]:
+        return sorted(c["purpose"] for c in self.consents.values() if c["channel"] == channel)
+
+    def change_profile(self, changes: dict[str, Any]) -> None:
+        self._refuse_if_erased()
+        if changes:
+            self.trigger_event(self.ProfileChanged, changes=changes)
+
+    def receive_inbound(
+        self, *, channel: str, received_at: datetime, text: str | None, opt_out_keyword: bool
+    ) -> None:
+        self.trigger_event(
+            self.InboundReceived,
+            channel=channel,
+            received_at=received_at,
+            text=text,
+            opt_out_keyword=opt_out_keyword,
+        )
+
+    def suppress(self, reason: str | None) -> None:
+        self.trigger_event(self.Suppressed, reason=reason)
+
+    def unsuppress(self, reason: str | None) -> None:
+        self._refuse_if_erased()
+        self.trigger_event(self.Unsuppressed, reason=reason)
+
+    def authorize_send(
+        self,
+        *,
+        authorization_id: str,
+        channel: str,
+        template: dict[str, Any],
+        purpose: str,
+        authorized_at: datetime,
+        message_ref: str | None,
+    ) -> None:
+        self._refuse_if_erased()
+        self.trigger_event(
+            self.SendAuthorized,
+            authorization_id=authorization_id,
+            channel=channel,
+            template=template,
+            purpose=purpose,
+            authorized_at=authorized_at,
+            message_ref=message_ref,
+        )
+
+    def record_platform_preference(self, category: str, value: str, recorded_at: datetime) -> None:
+        self.trigger_event(
+            self.PlatformPreferenceRecorded,
+            category=category,
+            value=value,
+            recorded_at=recorded_at,
+        )
+
+    def erase(self, reason: str | None) -> None:
+        if not self.erased:
+            self.trigger_event(self.Erased, reason=reason)

@@ -1,0 +1,245 @@
+"""A message template (name + language) with its versions in WhatsApp's format,
+our review (four eyes), our pause/resume/disable, and the platform's own view of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from registry.domain.base import RegistryAggregate, current_actor, natural_id
+from registry.domain.exceptions import (
+    FourEyesViolation,
+    NotFound,
+    TemplateStateConflict,
+    VersionNotPending,
+)
+from registry.domain.vocabulary import purpose_fits_category
+
+PLATFORM_BLOCKING_STATUSES = frozenset({"PAUSED", "DISABLED", "REJECTED"})
+
+
+def template_aggregate_id(tenant: str, name: str, language: str) -> UUID:
+    return natural_id(tenant, "template", name, language)
+
+
+class Template(RegistryAggregate):
+    name: str
+    language: str
+
+    class Registered(RegistryAggregate.Created):
+        name: str
+        language: str
+
+    class VersionSubmitted(RegistryAggregate.Event):
+        version: int
+        category: str
+        purpose: str
+        components: list[dict[str, Any]]
+        parameter_format: str | None
+        lint: list[dict[str, str]]
+        status: str
+
+        def apply(self, template: Template) -> None:
+            template.versions.append(
+                {
+                    "version": self.version,
+                    "category": self.category,
+                    "purpose": self.purpose,
+                    "components": self.components,
+                    "parameter_format": self.parameter_format,
+                    "lint": self.lint,
+                    "status": self.status,
+                    "submitted_by": self.actor,
+                    "submitted_at": self.timestamp,
+                    "review": None,
+                }
+            )
+
+    class VersionReviewed(RegistryAggregate.Event):
+        version: int
+        decision: str
+        reason: str | None
+
+        def apply(self, template: Template) -> None:
+            entry = template.versions[self.version - 1]
+            entry["status"] = "APPROVED" if self.decision == "approve" else "REJECTED"
+            entry["review"] = {
+                "decision": self.decision,
+                "reason": self.reason,
+                "reviewed_by": self.actor,
+                "reviewed_at": self.timestamp,
+            }
+            if self.decision == "approve":
+                if template.approved_version is not None:
+                    template.versions[template.approved_version - 1]["status"] = "SUPERSEDED"
+                template.approved_version = self.version
+                template.approved_event_version = self.originator_version
+                template.category_blocked = False
+                template.disabled = False
+
+    class Paused(RegistryAggregate.Event):
+        reason: str | None
+        cause: str
+
+        def apply(self, template: Template) -> None:
+            template.paused = True
+            template.pause_cause = self.cause
+
+    class Resumed(RegistryAggregate.Event):
+        reason: str | None
+
+        def apply(self, template: Template) -> None:
+            template.paused = False
+            template.pause_cause = None
+
+    class Disabled(RegistryAggregate.Event):
+        reason: str | None
+
+        def apply(self, template: Template) -> None:
+            template.disabled = True
+
+    class PlatformStatusChanged(RegistryAggregate.Event):
+        status: str
+        reason: str | None
+
+        def apply(self, template: Template) -> None:
+            template.platform_status = self.status
+            template.platform_reason = self.reason
+
+    class QualityChanged(RegistryAggregate.Event):
+        quality: str
+
+        def apply(self, template: Template) -> None:
+            template.quality = self.quality
+
+    class CategoryChanged(RegistryAggregate.Event):
+        new_category: str
+        previous_category: str | None
+
+        def apply(self, template: Template) -> None:
+            template.platform_category = self.new_category
+            template.category_blocked = not purpose_fits_category(
+                template.purpose or "", self.new_category
+            )
+
+    def __init__(self, tenant: str, name: str, language: str) -> None:
+        self.tenant = tenant
+        self.name = name
+        self.language = language
+        self.versions: list[dict[str, Any]] = []
+        self.approved_version: int | None = None
+        self.approved_event_version: int | None = None
+        self.paused = False
+        self.pause_cause: str | None = None
+        self.disabled = False
+        self.platform_status: str | None = None
+        self.platform_reason: str | None = None
+        self.platform_category: str | None = None
+        self.category_blocked = False
+        self.quality = "UNKNOWN"
+
+    @classmethod
+    def register(cls, tenant: str, name: str, language: str) -> Template:
+        template: Template = cls._create(
+            cls.Registered,
+            id=template_aggregate_id(tenant, name, language),
+            tenant=tenant,
+            name=name,
+            language=language,
+        )
+        return template
+
+    @property
+    def current(self) -> dict[str, Any] | None:
+        """The version decisions use: the approved one, else the latest submitted."""
+        if self.approved_version is not None:
+            return self.versions[self.approved_version - 1]
+        return self.versions[-1] if self.versions else None
+
+    @property
+    def purpose(self) -> str | None:
+        current = self.current
+        return None if current is None else str(current["purpose"])
+
+    @property
+    def status(self) -> str:
+        if self.disabled:
+            return "DISABLED"
+        if self.paused:
+            return "PAUSED"
+        if self.approved_version is not None:
+            return "APPROVED"
+        return str(self.versions[-1]["status"]) if self.versions else "PENDING"
+
+    def submit(
+        self,
+        *,
+        category: str,
+        purpose: str,
+        components: list[dict[str, Any]],
+        parameter_format: str | None,
+        lint: list[dict[str, str]],
+    ) -> int:
+        version = len(self.versions) + 1
+        has_error = any(f["severity"] == "error" for f in lint)
+        self.trigger_event(
+            self.VersionSubmitted,
+            version=version,
+            category=category,
+            purpose=purpose,
+            components=components,
+            parameter_format=parameter_format,
+            lint=lint,
+            status="REJECTED" if has_error else "PENDING",
+        )
+        return version
+
+    def review(self, *, version: int, decision: str, reason: str | None) -> None:
+        if not 1 <= version <= len(self.versions):
+            raise NotFound(f"template {self.name}/{self.language} has no version {version}")
+        entry = self.versions[version - 1]
+        if entry["status"] != "PENDING":
+            raise VersionNotPending(
+                f"version {version} is {entry['status']}, not PENDING",
+                version=version,
+                status=entry["status"],
+            )
+        if entry["submitted_by"] == current_actor():
+            raise FourEyesViolation("the reviewer must not be the submitter of this version")
+        self.trigger_event(self.VersionReviewed, version=version, decision=decision, reason=reason)
+
+    def pause(self, reason: str | None, *, cause: str = "review") -> None:
+        if self.disabled:
+            raise TemplateStateConflict("a disabled template cannot be paused")
+        if not self.paused:
+            self.trigger_event(self.Paused, reason=reason, cause=cause)
+
+    def resume(self, reason: str | None) -> None:
+        if self.disabled:
+            raise TemplateStateConflict(
+                "a disabled template is not resumed; approve a new version instead"
+            )
+        if self.paused:
+            self.trigger_event(self.Resumed, reason=reason)
+
+    def disable(self, reason: str | None) -> None:
+        if not self.disabled:
+            self.trigger_event(self.Disabled, reason=reason)
+
+    def record_platform_status(self, status: str, reason: str | None) -> None:
+        self.trigger_event(self.PlatformStatusChanged, status=status, reason=reason)
+
+    def record_quality(self, quality: str) -> None:
+        """RED quality pauses the template here too (SPEC §8)."""
+        self.trigger_event(self.QualityChanged, quality=quality)
+        if quality == "RED" and not self.paused and not self.disabled:
+            self.trigger_event(self.Paused, reason="platform quality RED", cause="quality")
+
+    def record_category_change(self, new_category: str) -> None:
+        current = self.current
+        self.trigger_event(
+            self.CategoryChanged,
+            new_category=new_category,
+            previous_category=None if current is None else current["category"],
+        )

@@ -1,0 +1,21 @@
+"""The registry application: every use case on one persistence core."""
+
+from __future__ import annotations
+
+from registry.usecases.consents import ConsentUseCases
+from registry.usecases.decisions import DecisionUseCases
+from registry.usecases.imports import ImportUseCases
+from registry.usecases.policy import PolicyUseCases
+from registry.usecases.templates import TemplateUseCases
+from registry.usecases.webhooks import WebhookUseCases
+
+
+class Registry(
+    ConsentUseCases,
+    TemplateUseCases,
+    PolicyUseCases,
+    DecisionUseCases,
+    ImportUseCases,
+    WebhookUseCases,
+):
+    pass

@@ -1,0 +1,58 @@
+"""Transactions on the event store's own connection pool, for reads and for the
+few writes that are not events (data keys, unprocessed webhook payloads)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from registry.store.sql import Dialect, Sql
+
+
+class Database:
+    def __init__(self, recorder: Any, dialect: Dialect) -> None:
+        self.recorder = recorder
+        self.dialect: Dialect = dialect
+        self.events_table: str = recorder.events_table_name
+        if dialect == "postgres":
+            schema = recorder.datastore.schema or "public"
+            self.events_table = f'"{schema}"."{recorder.events_table_name}"'
+        self.position_column = "notification_id" if dialect == "postgres" else "rowid"
+
+    @contextmanager
+    def transaction(self, *, commit: bool = False) -> Iterator[Sql]:
+        with self.recorder.datastore.transaction(commit=commit) as cursor:
+            yield Sql(cursor, self.dialect)
+
+    def max_position(self, sql: Sql) -> int:
+        value = sql.scalar(f"SELECT MAX({self.position_column}) FROM {self.events_table}")
+        return int(value or 0)
+
+    def positions_of(self, sql: Sql, originator_id: str, versions: list[int]) -> dict[int, int]:
+        if not versions:
+            return {}
+        marks = ",".join("?" * len(versions))
+        rows = sql.query(
+            f"SELECT originator_version, {self.position_column} FROM {self.events_table} "
+            f"WHERE originator_id = ? AND originator_version IN ({marks})",
+            [self.originator_param(originator_id), *versions],
+        )
+        return {int(v): int(p) for v, p in rows}
+
+    def originator_param(self, originator_id: str) -> Any:
+        from uuid import UUID
+
+        uuid = UUID(originator_id)
+        return uuid if self.dialect == "postgres" else uuid.hex
+
+    def events_of(
+        self, sql: Sql, originator_id: str, *, after_position: int, limit: int
+    ) -> list[tuple[int, int, str, bytes]]:
+        rows = sql.query(
+            f"SELECT {self.position_column}, originator_version, topic, state "
+            f"FROM {self.events_table} WHERE originator_id = ? AND {self.position_column} > ? "
+            f"ORDER BY originator_version LIMIT ?",
+            [self.originator_param(originator_id), after_position, limit],
+        )
+        return [(int(p), int(v), str(t), bytes(s)) for p, v, t, s in rows]

@@ -1,0 +1,60 @@
+"""A thin cursor wrapper so the same SQL runs on SQLite and PostgreSQL.
+
+Statements are written with `?` placeholders; on PostgreSQL they become `%s`.
+Use only SQL that both engines understand (`INSERT … ON CONFLICT … DO UPDATE`,
+`BYTEA`/`BLOB` via the `blob_type` attribute, no `RETURNING` on SQLite < 3.35).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Literal
+
+Dialect = Literal["sqlite", "postgres"]
+
+
+class Sql:
+    """Runs statements on one DB-API cursor inside the caller's transaction."""
+
+    def __init__(self, cursor: Any, dialect: Dialect) -> None:
+        self.cursor = cursor
+        self.dialect = dialect
+
+    @property
+    def blob_type(self) -> str:
+        return "BYTEA" if self.dialect == "postgres" else "BLOB"
+
+    def _translate(self, statement: str) -> str:
+        return statement.replace("?", "%s") if self.dialect == "postgres" else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        self.cursor.execute(self._translate(statement), tuple(params))
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self.cursor.executemany(self._translate(statement), [tuple(r) for r in rows])
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return [_as_tuple(row) for row in self.cursor.fetchall()]
+
+    def fetchone(self) -> tuple[Any, ...] | None:
+        row = self.cursor.fetchone()
+        return None if row is None else _as_tuple(row)
+
+    def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self.execute(statement, params)
+        return self.fetchall()
+
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        self.execute(statement, params)
+        row = self.fetchone()
+        return None if row is None else row[0]
+
+
+def _as_tuple(row: Any) -> tuple[Any, ...]:
+    """sqlite3.Row, psycopg dict rows and plain tuples all become tuples."""
+    if isinstance(row, dict):
+        return tuple(row.values())
+    if isinstance(row, tuple):
+        return row
+    return tuple(row)

@@ -1,0 +1,149 @@
+"""What commits together with a batch of events (see recorders.py).
+
+A `WriteSet` is built by the application before `save()`; the recorder calls it
+with the open transaction's cursor and the new events' positions.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eventsourcing.persistence import StoredEvent
+
+from audit import log as audit_log
+from registry.store.sql import Sql
+
+
+@dataclass
+class ViewWrite:
+    kind: str  # customer | template | tenant
+    key: str
+    aggregate_id: str
+    version: int
+    doc: dict[str, Any]
+
+
+@dataclass
+class IdempotencyWrite:
+    key: str
+    request_hash: str
+    status: int
+    body_for: Callable[[int], dict[str, Any]]  # the answer, given the last event's position
+
+
+@dataclass
+class WriteSet:
+    tenant: str
+    views: list[ViewWrite] = field(default_factory=list)
+    leaf_labels: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+    index_rows: list[tuple[str, str]] = field(default_factory=list)  # (blind, customer_id)
+    idempotency: IdempotencyWrite | None = None
+    dedupe_key: str | None = None
+    erase_data_key_of: str | None = None
+    answered: dict[str, Any] | None = None  # the idempotent answer, once written
+
+    def __call__(self, sql: Sql, stored: Sequence[StoredEvent], positions: Sequence[int]) -> None:
+        last_position = max(positions)
+        if self.dedupe_key is not None:
+            sql.execute(
+                "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?)",
+                [self.tenant, self.dedupe_key],
+            )
+        audit_log.append(
+            sql,
+            self.tenant,
+            [self._leaf_entry(event, position) for event, position in zip(stored, positions)],
+        )
+        last_by_aggregate: dict[str, int] = {}
+        for event, position in zip(stored, positions):
+            last_by_aggregate[str(event.originator_id)] = position
+        for view in self.views:
+            sql.execute(
+                "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
+                "version = excluded.version, position = excluded.position, doc = excluded.doc",
+                [
+                    self.tenant,
+                    view.kind,
+                    view.key,
+                    view.version,
+                    last_by_aggregate.get(view.aggregate_id, last_position),
+                    json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False),
+                ],
+            )
+        for blind, customer_id in self.index_rows:
+            sql.execute(
+                "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
+                "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",
+                [self.tenant, blind, customer_id],
+            )
+        if self.erase_data_key_of is not None:
+            sql.execute(
+                "DELETE FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
+                [self.tenant, self.erase_data_key_of],
+            )
+            sql.execute(
+                "DELETE FROM registry_customer_index WHERE tenant = ? AND customer_id = ?",
+                [self.tenant, self.erase_data_key_of],
+            )
+        if self.idempotency is not None:
+            body = self.idempotency.body_for(last_position)
+            sql.execute(
+                "INSERT INTO registry_idempotency "
+                "(tenant, key, request_hash, status, body, position) VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    self.tenant,
+                    self.idempotency.key,
+                    self.idempotency.request_hash,
+                    self.idempotency.status,
+                    json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                    last_position,
+                ],
+            )
+            self.answered = body
+
+    def _leaf_entry(self, event: StoredEvent, position: int) -> audit_log.LeafEntry:
+        state = json.loads(event.state)
+        leaf = leaf_object(event, state)
+        customer_id, template = self.leaf_labels.get(str(event.originator_id), (None, None))
+        timestamp = state.get("timestamp", {})
+        occurred_at = timestamp.get("_data_") if isinstance(timestamp, dict) else None
+        return audit_log.LeafEntry(
+            position=position,
+            leaf=audit_log_canonical(leaf),
+            event_type=event_type(event.topic),
+            occurred_at=normalise_timestamp(occurred_at),
+            actor=str(state.get("actor", "system")),
+            customer_id=customer_id,
+            template=template,
+        )
+
+
+def leaf_object(event: StoredEvent, state: dict[str, Any]) -> dict[str, Any]:
+    """The Merkle leaf: the event exactly as stored, as a JSON object."""
+    return {
+        "originator_id": str(event.originator_id),
+        "originator_version": event.originator_version,
+        "topic": event.topic,
+        "state": state,
+    }
+
+
+def audit_log_canonical(obj: Any) -> bytes:
+    from audit.merkle import canonical_json
+
+    return canonical_json(obj)
+
+
+def event_type(topic: str) -> str:
+    """`registry.domain.customer:Customer.ConsentGranted` → `Customer.ConsentGranted`."""
+    return topic.rsplit(":", 1)[-1]
+
+
+def normalise_timestamp(value: str | None) -> str:
+    if not value:
+        return ""
+    return value.replace("+00:00", "Z")

@@ -1,0 +1,289 @@
+"""R-CONSENT use cases: grants, opt-outs, profile, inbound messages, suppression,
+erasure, and the customer's state and history."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime
+from typing import Any
+
+from registry.application import RegistryCore
+from registry.crypto import blind_index, is_sealed
+from registry.domain.base import acting_as
+from registry.domain.customer import Customer, customer_aggregate_id
+from registry.domain.exceptions import NotFound
+from registry.domain.keywords import is_opt_out_keyword
+from registry.domain.vocabulary import ACTOR_KEYWORD, PURPOSES
+from registry.store.unit_of_work import WriteSet, event_type
+from registry.timefmt import iso, parse_iso, utcnow
+
+SEALED_SOURCE_FIELDS = ("evidence", "ip", "user_agent")
+EVENT_META_FIELDS = ("timestamp", "actor", "request_id", "originator_topic", "tenant")
+
+
+class ConsentUseCases(RegistryCore):
+    def _customer(self, tenant: str, customer_id: str) -> tuple[Any, Any]:
+        return customer_aggregate_id(tenant, customer_id), lambda: Customer.register(
+            tenant, customer_id
+        )
+
+    def _sealed_source(self, tenant: str, customer_id: str, source: dict[str, Any]) -> dict[str, Any]:
+        seal = self.sealer(tenant, customer_id)
+        return {k: (seal(v) if k in SEALED_SOURCE_FIELDS else v) for k, v in source.items()}
+
+    def _profile_changes(
+        self, tenant: str, customer_id: str, fields: dict[str, Any], write_set: WriteSet | None = None
+    ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        seal = self.sealer(tenant, customer_id)
+        changes: dict[str, Any] = {}
+        index_rows: list[tuple[str, str]] = []
+        if fields.get("phone") is not None:
+            phone = str(fields["phone"])
+            changes["phone"] = seal(phone)
+            digits = phone.lstrip("+")
+            index_rows.append((blind_index(self.keyring.blind_index_key, tenant, "wa", digits), customer_id))
+        for name in ("timezone", "locale"):
+            if fields.get(name) is not None:
+                changes[name] = fields[name]
+        return changes, index_rows
+
+    def grant(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+        customer_id = request["customer_id"]
+        receipt_id = "rcpt_" + uuid.uuid4().hex
+        source = self._sealed_source(tenant, customer_id, request["source"])
+        changes, index_rows = self._profile_changes(tenant, customer_id, request)
+        granted_at = request.get("granted_at") or utcnow()
+        purposes = sorted(set(request["purposes"]), key=PURPOSES.index)
+
+        def command(customer: Customer) -> None:
+            customer.change_profile(changes)
+            customer.grant(
+                receipt_id=receipt_id,
+                channel=request["channel"],
+                purposes=purposes,
+                source=source,
+                granted_at=granted_at,
+                expires_at=request.get("expires_at"),
+            )
+
+        aggregate_id, create = self._customer(tenant, customer_id)
+        return self.write(
+            tenant,
+            aggregate_id,
+            create,
+            command,
+            result=lambda _: {
+                "receipt_id": receipt_id,
+                "customer_id": customer_id,
+                "channel": request["channel"],
+                "purposes": purposes,
+            },
+            extras=lambda _, ws: ws.index_rows.extend(index_rows),
+        )
+
+    def opt_out(
+        self,
+        tenant: str,
+        customer_id: str,
+        channel: str,
+        purposes: list[str] | str,
+        source: dict[str, Any],
+        *,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        chosen = list(PURPOSES) if purposes == "all" else sorted(set(purposes), key=PURPOSES.index)
+        sealed = self._sealed_source(tenant, customer_id, source)
+        withdrawn_at = at or utcnow()
+        aggregate_id, create = self._customer(tenant, customer_id)
+        return self.write(
+            tenant,
+            aggregate_id,
+            create,
+            lambda c: c.withdraw(
+                channel=channel, purposes=chosen, source=sealed, withdrawn_at=withdrawn_at
+            ),
+            result=lambda _: {"customer_id": customer_id, "channel": channel, "purposes": chosen},
+        )
+
+    def change_profile(self, tenant: str, customer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+        changes, index_rows = self._profile_changes(tenant, customer_id, fields)
+        aggregate_id, _ = self._customer(tenant, customer_id)
+        self.write(
+            tenant,
+            aggregate_id,
+            None,
+            lambda c: c.change_profile(changes),
+            extras=lambda _, ws: ws.index_rows.extend(index_rows),
+        )
+        return self.customer(tenant, customer_id)
+
+    def receive_inbound(
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        channel: str,
+        received_at: datetime | None,
+        text: str | None,
+        stop_promotions: bool = False,
+        extra_index: list[tuple[str, str]] | None = None,
+        dedupe_key: str | None = None,
+    ) -> dict[str, Any]:
+        keyword = is_opt_out_keyword(text)
+        sealed_text = self.sealer(tenant, customer_id)(text)
+        moment = received_at or utcnow()
+
+        def command(customer: Customer) -> None:
+            customer.receive_inbound(
+                channel=channel, received_at=moment, text=sealed_text, opt_out_keyword=keyword
+            )
+            if keyword or stop_promotions:
+                from registry.domain.vocabulary import NON_TRANSACTIONAL
+
+                with acting_as(ACTOR_KEYWORD):
+                    customer.withdraw(
+                        channel=channel,
+                        purposes=list(PURPOSES) if keyword else list(NON_TRANSACTIONAL),
+                        source={"kind": "keyword"},
+                        withdrawn_at=moment,
+                    )
+
+        aggregate_id, create = self._customer(tenant, customer_id)
+        return self.write(
+            tenant,
+            aggregate_id,
+            create,
+            command,
+            result=lambda _: {
+                "customer_id": customer_id,
+                "channel": channel,
+                "opt_out_keyword": keyword,
+                "withdrawn": keyword or stop_promotions,
+            },
+            extras=lambda _, ws: ws.index_rows.extend(extra_index or []),
+            dedupe_key=dedupe_key,
+        )
+
+    def suppress(self, tenant: str, customer_id: str, reason: str | None, *, on: bool) -> dict[str, Any]:
+        sealed = self.sealer(tenant, customer_id)(reason)
+        aggregate_id, create = self._customer(tenant, customer_id)
+        return self.write(
+            tenant,
+            aggregate_id,
+            create if on else None,
+            (lambda c: c.suppress(sealed)) if on else (lambda c: c.unsuppress(sealed)),
+            result=lambda c: {"customer_id": customer_id, "suppressed": c.suppressed},
+        )
+
+    def erase(self, tenant: str, customer_id: str, reason: str | None) -> dict[str, Any]:
+        aggregate_id, _ = self._customer(tenant, customer_id)
+
+        def extras(_: Customer, write_set: WriteSet) -> None:
+            write_set.erase_data_key_of = customer_id
+
+        return self.write(
+            tenant,
+            aggregate_id,
+            None,
+            lambda c: c.erase(reason),
+            result=lambda _: {"customer_id": customer_id, "erased": True},
+            extras=extras,
+        )
+
+    # ---- reads -----------------------------------------------------------------------
+
+    def customer_doc(self, tenant: str, customer_id: str, min_position: int | None = None) -> tuple[dict[str, Any], int]:
+        docs, position = self.read_views(tenant, [("customer", customer_id)], min_position)
+        doc = docs.get(("customer", customer_id))
+        if doc is None:
+            raise NotFound(f"customer {customer_id!r} not found")
+        return doc, position
+
+    def customer(self, tenant: str, customer_id: str, min_position: int | None = None) -> dict[str, Any]:
+        doc, position = self.customer_doc(tenant, customer_id, min_position)
+        open_value = self.opener(tenant, customer_id, doc["erased"])
+        now = utcnow()
+        consents = []
+        for record in sorted(doc["consents"].values(), key=lambda c: (c["channel"], PURPOSES.index(c["purpose"]))):
+            status = record["status"]
+            expires_at = parse_iso(record.get("expires_at"))
+            if status == "granted" and expires_at is not None and expires_at <= now:
+                status = "expired"
+            source = record.get("source") or {}
+            consents.append(
+                {
+                    "channel": record["channel"],
+                    "purpose": record["purpose"],
+                    "status": status,
+                    "granted_at": record.get("granted_at"),
+                    "withdrawn_at": record.get("withdrawn_at"),
+                    "expires_at": record.get("expires_at"),
+                    "receipt_id": record.get("receipt_id"),
+                    "source": {k: (open_value(v) if is_sealed(v) else v) for k, v in source.items()},
+                }
+            )
+        inbound = [parse_iso(v) for v in doc["last_inbound_at"].values()]
+        profile = doc["profile"]
+        return {
+            "customer_id": customer_id,
+            "phone": open_value(profile.get("phone")),
+            "timezone": profile.get("timezone"),
+            "locale": profile.get("locale"),
+            "erased": doc["erased"],
+            "suppressed": doc["suppressed"],
+            "last_inbound_at": iso(max((i for i in inbound if i), default=None)),
+            "consents": consents,
+            "position": position,
+        }
+
+    def customer_history(
+        self, tenant: str, customer_id: str, *, limit: int, after_position: int, min_position: int | None = None
+    ) -> dict[str, Any]:
+        doc, position = self.customer_doc(tenant, customer_id, min_position)
+        return {
+            "events": self.aggregate_history(
+                doc["aggregate_id"],
+                after_position=after_position,
+                limit=limit,
+                open_value=self.opener(tenant, customer_id, doc["erased"]),
+            ),
+            "position": position,
+        }
+
+    def aggregate_history(
+        self, aggregate_id: str, *, after_position: int, limit: int, open_value: Any = None
+    ) -> list[dict[str, Any]]:
+        with self.db.transaction() as sql:
+            rows = self.db.events_of(sql, aggregate_id, after_position=after_position, limit=limit)
+        events = []
+        for position, _, topic, state in rows:
+            data = json.loads(state)
+            stamp = data.get("timestamp", {})
+            events.append(
+                {
+                    "position": position,
+                    "type": event_type(topic),
+                    "occurred_at": iso(parse_iso(stamp.get("_data_"))) if isinstance(stamp, dict) else None,
+                    "actor": data.get("actor"),
+                    "request_id": data.get("request_id"),
+                    "data": _readable(
+                        {k: v for k, v in data.items() if k not in EVENT_META_FIELDS}, open_value
+                    ),
+                }
+            )
+        return events
+
+
+def _readable(value: Any, open_value: Any) -> Any:
+    """Sealed personal data opened where the key still exists; erased stays sealed."""
+    if isinstance(value, dict):
+        if set(value) == {"_type_", "_data_"}:
+            return value["_data_"]
+        return {k: _readable(v, open_value) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_readable(v, open_value) for v in value]
+    if is_sealed(value) and open_value is not None:
+        opened = open_value(value)
+        return value if opened is None else opened
+    return value

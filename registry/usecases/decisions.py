@@ -1,0 +1,201 @@
+"""R-DECIDE use cases: single and batch decisions (no side effects) and
+authorizations (recorded, counted against the daily limit atomically, with a
+signed receipt)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import jwt
+
+from registry.application import RegistryCore
+from registry.domain.customer import Customer, customer_aggregate_id
+from registry.domain.decision import Decision, decide
+from registry.domain.exceptions import InvalidRequest
+from registry.domain.vocabulary import DEFAULT_CHANNEL, normalise_language
+from registry.projections.documents import customer_facts, template_facts
+from registry.timefmt import iso, utcnow
+
+
+def _template_key(template: dict[str, Any] | None) -> str | None:
+    if template is None:
+        return None
+    return f"{template['name']}/{normalise_language(template['language'])}"
+
+
+def decision_body(decision: Decision) -> dict[str, Any]:
+    return {
+        "allowed": decision.allowed,
+        "reasons": decision.reasons,
+        "template_version": decision.template_version,
+        "next_allowed_at": iso(decision.next_allowed_at),
+    }
+
+
+class DecisionUseCases(RegistryCore):
+    def _decide_from_docs(
+        self,
+        tenant: str,
+        request: dict[str, Any],
+        docs: dict[tuple[str, str], dict[str, Any]],
+        at: datetime,
+    ) -> tuple[Decision, int]:
+        template_key = _template_key(request.get("template"))
+        policy, policy_version = self.policy_of(tenant, docs.get(("tenant", "")))
+        decision = decide(
+            customer=customer_facts(docs.get(("customer", request["customer_id"]))),
+            template=None if template_key is None else template_facts(docs.get(("template", template_key))),
+            template_requested=template_key is not None,
+            channel=request.get("channel") or DEFAULT_CHANNEL,
+            policy=policy,
+            at=at,
+        )
+        return decision, policy_version
+
+    @staticmethod
+    def _keys(requests: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
+        keys: set[tuple[str, str]] = {("tenant", "")}
+        for request in requests:
+            keys.add(("customer", request["customer_id"]))
+            template_key = _template_key(request.get("template"))
+            if template_key is not None:
+                keys.add(("template", template_key))
+        return sorted(keys)
+
+    def decide(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+        docs, position = self.read_views(tenant, self._keys([request]), request.get("min_position"))
+        decision, _ = self._decide_from_docs(tenant, request, docs, request.get("at") or utcnow())
+        return {**decision_body(decision), "position": position}
+
+    def decide_batch(self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None) -> dict[str, Any]:
+        floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
+        docs, position = self.read_views(tenant, self._keys(items), floor or None)
+        now = utcnow()
+        results = [
+            decision_body(self._decide_from_docs(tenant, item, docs, item.get("at") or now)[0])
+            for item in items
+        ]
+        return {"results": results, "position": position}
+
+    def authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """Decide for now and, when allowed, record the send on the customer; the
+        customer's version check makes the daily limit atomic across workers."""
+        customer_id = request["customer_id"]
+        channel = request.get("channel") or DEFAULT_CHANNEL
+        authorization_id = "auth_" + uuid.uuid4().hex
+        outcome: dict[str, Any] = {}
+
+        def command(customer: Customer) -> None:
+            docs, _ = self.read_views(tenant, self._keys([request]))
+            from registry.projections.documents import customer_document
+
+            docs[("customer", customer_id)] = customer_document(customer)
+            now = utcnow()
+            decision, policy_version = self._decide_from_docs(tenant, request, docs, now)
+            outcome.update(decision=decision, policy_version=policy_version, now=now, docs=docs)
+            if decision.allowed:
+                assert decision.purpose is not None
+                customer.authorize_send(
+                    authorization_id=authorization_id,
+                    channel=channel,
+                    template={**request["template"], "language": normalise_language(request["template"]["language"]), "version": decision.template_version},
+                    purpose=decision.purpose,
+                    authorized_at=now,
+                    message_ref=request.get("message_ref"),
+                )
+
+        def result(customer: Customer) -> dict[str, Any]:
+            decision: Decision = outcome["decision"]
+            if not decision.allowed:
+                return decision_body(decision)
+            return {
+                "authorization_id": authorization_id,
+                "allowed": True,
+                "template_version": decision.template_version,
+                "receipt": self._receipt(tenant, request, channel, authorization_id, outcome, customer),
+            }
+
+        known = self.read_views(tenant, [("customer", customer_id)])[0]
+        if ("customer", customer_id) not in known:
+            docs, position = self.read_views(tenant, self._keys([request]))
+            decision, _ = self._decide_from_docs(tenant, request, docs, utcnow())
+            return False, {**decision_body(decision), "position": position}
+        body = self.write(tenant, customer_aggregate_id(tenant, customer_id), None, command, result=result)
+        return bool(body["allowed"]), body
+
+    def _receipt(
+        self,
+        tenant: str,
+        request: dict[str, Any],
+        channel: str,
+        authorization_id: str,
+        outcome: dict[str, Any],
+        customer: Customer,
+    ) -> str:
+        decision: Decision = outcome["decision"]
+        docs = outcome["docs"]
+        template_key = _template_key(request["template"])
+        template_doc = docs.get(("template", template_key)) or {}
+        tenant_doc = docs.get(("tenant", ""))
+        with self.db.transaction() as sql:
+            consent_position = (
+                self.db.positions_of(sql, str(customer.id), [decision.consent.event_version]).get(
+                    decision.consent.event_version
+                )
+                if decision.consent
+                else None
+            )
+            approval_version = template_doc.get("approved_event_version")
+            approval_position = (
+                self.db.positions_of(sql, template_doc["aggregate_id"], [approval_version]).get(approval_version)
+                if approval_version
+                else None
+            )
+            policy_position = None
+            if tenant_doc is not None:
+                policy_position = self.db.positions_of(
+                    sql, tenant_doc["aggregate_id"], [tenant_doc["version"]]
+                ).get(tenant_doc["version"])
+        now: datetime = outcome["now"]
+        claims = {
+            "iss": f"{self.origin_host}/{tenant}",
+            "iat": int(now.timestamp()),
+            "jti": authorization_id,
+            "tenant": tenant,
+            "customer_id": request["customer_id"],
+            "channel": channel,
+            "template": {
+                "name": request["template"]["name"],
+                "language": normalise_language(request["template"]["language"]),
+                "version": decision.template_version,
+                "approval_position": approval_position,
+            },
+            "purpose": decision.purpose,
+            "consent": {
+                "receipt_id": decision.consent.receipt_id if decision.consent else None,
+                "granted_at": iso(decision.consent.granted_at) if decision.consent else None,
+                "position": consent_position,
+            },
+            "policy": {"version": outcome["policy_version"], "position": policy_position},
+            "authorized_at": iso(now),
+            "local_time": decision.local_time.isoformat(),
+            "timezone": str(decision.local_time.tzinfo),
+        }
+        return jwt.encode(claims, self.keyring.signing_key, algorithm="EdDSA", headers={"kid": self.key_id})
+
+    @property
+    def key_id(self) -> str:
+        from audit.checkpoint import key_id
+
+        return key_id(self.origin_host, self.keyring.signing_key.public_key())
+
+
+def check_moment(at: datetime | None, *, max_age_seconds: int) -> None:
+    if at is not None and (utcnow() - at).total_seconds() > max_age_seconds:
+        raise InvalidRequest(
+            "at is more than 5 minutes in the past; use POST /v1/audit/replay for the past",
+            at=["must not be more than 5 minutes in the past"],
+        )
