@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from registry.usecases.consents import ConsentUseCases
+from registry.usecases.audit import AuditUseCases
 from registry.usecases.decisions import DecisionUseCases
 from registry.usecases.imports import ImportUseCases
 from registry.usecases.policy import PolicyUseCases
@@ -11,11 +12,12 @@ from registry.usecases.webhooks import WebhookUseCases
 
 
 class Registry(
+    ImportUseCases,
+    WebhookUseCases,
+    AuditUseCases,
     ConsentUseCases,
     TemplateUseCases,
     PolicyUseCases,
     DecisionUseCases,
-    ImportUseCases,
-    WebhookUseCases,
 ):
     pass

@@ -47,6 +47,7 @@ MAX_HEADER_LENGTH: Final = 60
 MAX_FOOTER_LENGTH: Final = 60
 MAX_BUTTONS: Final = 10
 MAX_BUTTONS_OF_TYPE: Final = {"URL": 2, "PHONE_NUMBER": 1, "COPY_CODE": 1}
+MAX_EMOJI_REPORTED: Final = 100  # counting stops past this many (or past max_emoji)
 SHOUTING_SHARE: Final = 0.6
 SHOUTING_MIN_LETTERS: Final = 10
 
@@ -140,18 +141,21 @@ def _quote(text: str, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def count_emoji(text: str) -> int:
+def count_emoji(text: str, *, stop_above: int | None = None) -> int:
     """Emoji as the reader sees them: one per grapheme, even for ZWJ sequences and flags.
 
     The `emoji` tokenizer is slow per character, so it only sees the runs of characters that
     can belong to an emoji (`EMOJI_RUN`); every emoji the package knows is one such run.
+    With `stop_above`, counting stops at the first emoji past that many.
     """
     count = 0
-    for run in EMOJI_RUN.findall(text):
-        for token in emoji.analyze(run, non_emoji=False, join_emoji=True):
+    for run in EMOJI_RUN.finditer(text):
+        for token in emoji.analyze(run.group(0), non_emoji=False, join_emoji=True):
             seen = token.chars
             if not (len(seen) == 1 and seen in _TEXT_STYLE_SYMBOLS):
                 count += 1
+                if stop_above is not None and count > stop_above:
+                    return count
     return count
 
 
@@ -290,12 +294,11 @@ def _warning(code: str, message: str) -> LintFinding:
 
 
 def _too_many_emoji(parts: _Template, max_emoji: int) -> Iterator[LintFinding]:
-    count = count_emoji(parts.body_text)
+    enough = max(max_emoji, MAX_EMOJI_REPORTED)
+    count = count_emoji(parts.body_text, stop_above=enough)
     if count > max_emoji:
-        yield _error(
-            "too_many_emoji",
-            f"BODY has {count} emoji; keep at most {max_emoji}.",
-        )
+        found = f"more than {enough}" if count > enough else str(count)
+        yield _error("too_many_emoji", f"BODY has {found} emoji; keep at most {max_emoji}.")
 
 
 def _not_personalised(parts: _Template) -> Iterator[LintFinding]:

@@ -226,6 +226,18 @@ def test_counting_only_emoji_runs_matches_counting_the_whole_text(text: str) -> 
     assert count_emoji(text) == len(whole)
 
 
+def test_emoji_count_stops_past_the_given_number() -> None:
+    assert count_emoji("🎉" * 1000, stop_above=5) == 6
+
+
+def test_a_body_full_of_emoji_reports_more_than_one_hundred() -> None:
+    template = with_body(marketing("en"), "Hi {{1}}, you recently visited " + "🎉" * 5000, "Anna")
+
+    [finding] = findings_of(template, "too_many_emoji")
+
+    assert "more than 100" in finding.message
+
+
 # --- not_personalised ----------------------------------------------------------------------
 
 

@@ -1,0 +1,41 @@
+"""`python -m audit verify EXPORT --public-key KEY.pem` and `python -m audit check`."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m audit", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    verify = commands.add_parser(
+        "verify",
+        help="check a JSON-lines export offline: signature, every proof, order and count",
+    )
+    verify.add_argument("export", metavar="EXPORT", help="the .jsonl file to check")
+    verify.add_argument(
+        "--public-key", required=True, metavar="KEY", help="the registry's Ed25519 public key (PEM)"
+    )
+    check = commands.add_parser(
+        "check",
+        help="re-read the whole store and name any event altered after it was written",
+    )
+    check.add_argument("check_args", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "verify":
+        from audit.verify import run
+
+        return run(args)
+    check = importlib.import_module("audit.check")
+    return int(check.main(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

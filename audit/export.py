@@ -1,0 +1,98 @@
+"""Audit trail exports as JSON lines and CSV, one line at a time (constant memory).
+
+JSON lines: a checkpoint line, one event line per event with its inclusion proof against
+that checkpoint, an end line with the count. `python -m audit verify` checks such a file.
+CSV is for people: the same events, with cells a spreadsheet would run as a formula
+neutralised by a leading single quote (OWASP "CSV Injection").
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+CSV_HEADER = ("position", "occurred_at", "type", "customer_id", "template", "actor", "data")
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass(frozen=True)
+class ExportEvent:
+    leaf_index: int
+    position: int
+    leaf_object: dict[str, Any]  # the event as stored: canonical_json of it is the leaf
+    proof: list[bytes]  # inclusion proof against the export's checkpoint
+    readable: dict[str, Any] | None  # decrypted personal data; None once erased
+    occurred_at: str
+    event_type: str
+    customer_id: str | None
+    template: str | None
+    actor: str
+
+
+def jsonl_lines(checkpoint_doc: Mapping[str, Any], events: Iterable[ExportEvent]) -> Iterator[str]:
+    yield _line({"kind": "checkpoint", **checkpoint_doc})
+    count = 0
+    for event in events:
+        line: dict[str, Any] = {
+            "kind": "event",
+            "leaf_index": event.leaf_index,
+            "position": event.position,
+            "event": event.leaf_object,
+            "proof": [node.hex() for node in event.proof],
+        }
+        if event.readable is not None:
+            line["readable"] = event.readable
+        yield _line(line)
+        count += 1
+    yield _line({"kind": "end", "count": count})
+
+
+def csv_lines(events: Iterable[ExportEvent]) -> Iterator[str]:
+    """The header, then one row per event; `data` is the compact JSON of the leaf's `data`
+    member (the whole stored event `state` when it has none)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+
+    def row(cells: Iterable[object]) -> str:
+        writer.writerow([neutralise("" if cell is None else str(cell)) for cell in cells])
+        text = buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+        return text
+
+    yield row(CSV_HEADER)
+    for event in events:
+        yield row(
+            (
+                event.position,
+                event.occurred_at,
+                event.event_type,
+                event.customer_id,
+                event.template,
+                event.actor,
+                _compact(_data_of(event.leaf_object)),
+            )
+        )
+
+
+def neutralise(cell: str) -> str:
+    """Prefix a quote to a cell a spreadsheet would otherwise evaluate as a formula."""
+    return "'" + cell if cell.startswith(FORMULA_PREFIXES) else cell
+
+
+def _data_of(leaf_object: Mapping[str, Any]) -> Any:
+    if "data" in leaf_object:
+        return leaf_object["data"]
+    return leaf_object.get("state", {})
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def _line(obj: Mapping[str, Any]) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n"

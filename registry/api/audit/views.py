@@ -1,0 +1,150 @@
+"""R-AUDIT endpoints."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, request, stream_with_context
+from flask.views import MethodView
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields, validate
+
+from registry.api.auth import requires
+from registry.api.common import registry, tenant
+from registry.api.decisions.views import TemplateRefSchema
+from registry.api.errors import ApiError
+from registry.api.fields import channel_field, customer_id_field, moment_field
+from registry.timefmt import parse_iso
+
+blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Verifiable audit trail (R-AUDIT)")
+
+
+class CheckpointSchema(Schema):
+    origin = fields.String()
+    tree_size = fields.Integer()
+    root_hash = fields.String()
+    note = fields.String()
+    signature = fields.String()
+    key_id = fields.String()
+
+
+class ProofSchema(Schema):
+    leaf_index = fields.Integer()
+    tree_size = fields.Integer()
+    proof = fields.List(fields.String())
+
+
+class ConsistencySchema(Schema):
+    first = fields.Integer()
+    second = fields.Integer()
+    proof = fields.List(fields.String())
+
+
+class ReplayRequestSchema(Schema):
+    customer_id = customer_id_field(required=True)
+    channel = channel_field(load_default="whatsapp")
+    template = fields.Nested(TemplateRefSchema, required=True, allow_none=True)
+    at = moment_field(required=True)
+
+
+class ReplaySchema(Schema):
+    allowed = fields.Boolean()
+    reasons = fields.List(fields.String())
+    template_version = fields.Integer(allow_none=True)
+    next_allowed_at = fields.String(allow_none=True)
+    at = fields.String()
+    policy_version = fields.Integer()
+    rested_on = fields.Dict()
+    position = fields.Integer()
+
+
+def _int_arg(name: str) -> int:
+    raw = request.args.get(name, "")
+    if not raw.isdigit() or int(raw) > 2**62:
+        raise ApiError(422, "validation_error", f"{name} must be a non-negative integer", {name: ["required integer"]})
+    return int(raw)
+
+
+def _proof_error(error: ValueError) -> ApiError:
+    return ApiError(422, "validation_error", str(error), {"range": [str(error)]})
+
+
+@blp.route("/checkpoint")
+class Checkpoint(MethodView):
+    @requires("audit:read")
+    @blp.response(200, CheckpointSchema)
+    def get(self) -> Any:
+        """A signed checkpoint covering every acknowledged event of the tenant."""
+        return registry().checkpoint(tenant())
+
+
+@blp.route("/public-key")
+class PublicKey(MethodView):
+    @requires("audit:read")
+    def get(self) -> Any:
+        """The Ed25519 public key (PEM) for checkpoints and receipts."""
+        return Response(registry().keyring.public_key_pem, mimetype="application/x-pem-file")
+
+
+@blp.route("/consistency")
+class Consistency(MethodView):
+    @requires("audit:read")
+    @blp.response(200, ConsistencySchema)
+    def get(self) -> Any:
+        """RFC 9162 consistency proof between two tree sizes (`first`, `second`)."""
+        try:
+            return registry().consistency(tenant(), _int_arg("first"), _int_arg("second"))
+        except ValueError as error:
+            raise _proof_error(error) from None
+
+
+@blp.route("/proof")
+class Inclusion(MethodView):
+    @requires("audit:read")
+    @blp.response(200, ProofSchema)
+    def get(self) -> Any:
+        """RFC 9162 inclusion proof of a leaf (`leaf_index`) in a tree (`tree_size`)."""
+        try:
+            return registry().inclusion(tenant(), _int_arg("leaf_index"), _int_arg("tree_size"))
+        except ValueError as error:
+            raise _proof_error(error) from None
+
+
+@blp.route("/events")
+class Events(MethodView):
+    @requires("audit:read")
+    def get(self) -> Any:
+        """Stream the trail as JSON lines with proofs, or CSV (`format`, filters)."""
+        fmt = request.args.get("format", "jsonl")
+        if fmt not in ("jsonl", "csv"):
+            raise ApiError(422, "validation_error", "format is jsonl or csv", {"format": ["jsonl or csv"]})
+        filters: dict[str, Any] = {}
+        for name in ("since", "until"):
+            if request.args.get(name):
+                try:
+                    filters[name] = parse_iso(request.args[name])
+                except ValueError:
+                    raise ApiError(422, "validation_error", f"{name} must be RFC 3339", {name: ["RFC 3339"]}) from None
+        for name in ("customer_id", "template"):
+            if request.args.get(name):
+                filters[name] = request.args[name]
+        lines = registry().export(tenant(), filters, fmt)
+        mimetype = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
+        return Response(stream_with_context(lines), content_type=mimetype)
+
+
+@blp.route("/replay")
+class Replay(MethodView):
+    @requires("audit:read")
+    @blp.arguments(ReplayRequestSchema)
+    @blp.response(200, ReplaySchema)
+    def post(self, body: dict[str, Any]) -> Any:
+        """The decision as the registry knew things at a past moment."""
+        return registry().replay(tenant(), body)
+
+
+def register(app: Flask, api: Api) -> None:
+    api.register_blueprint(blp)
+
+
+_ = validate
