@@ -32,7 +32,7 @@ A = TypeVar("A", bound=RegistryAggregate)
 MAX_WRITE_ATTEMPTS = 30
 
 
-class RegistryCore(Application):
+class RegistryCore(Application[UUID]):
     """Persistence, concurrency retries, views and keys. Use cases live in mixins."""
 
     name = "registry"
@@ -86,7 +86,9 @@ class RegistryCore(Application):
             return {**body, "position": recordings[-1].notification.id}
         raise RuntimeError("too many concurrent writes to one aggregate")
 
-    def write_many(self, tenant: str, aggregates: Sequence[RegistryAggregate], body: dict[str, Any]) -> dict[str, Any]:
+    def write_many(
+        self, tenant: str, aggregates: Sequence[RegistryAggregate], body: dict[str, Any]
+    ) -> dict[str, Any]:
         """Save several aggregates in one transaction (imports: all or nothing)."""
         write_set = self._write_set(tenant, list(aggregates), body, None)
         recordings = self.save(*aggregates, **{UNIT_OF_WORK: write_set})
@@ -176,13 +178,22 @@ class RegistryCore(Application):
         request_hash, status, body = rows[0]
         return str(request_hash), int(status), json.loads(body)
 
-    def remember_answer(self, tenant: str, request: IdempotentRequest, status: int, body: dict[str, Any]) -> None:
+    def remember_answer(
+        self, tenant: str, request: IdempotentRequest, status: int, body: dict[str, Any]
+    ) -> None:
         """For answers that recorded no event (a refused authorization, a no-op)."""
         with self.db.transaction(commit=True) as sql:
             sql.execute(
                 "INSERT INTO registry_idempotency (tenant, key, request_hash, status, body, position) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, key) DO NOTHING",
-                [tenant, request.key, request.request_hash, status, json.dumps(body), body.get("position")],
+                [
+                    tenant,
+                    request.key,
+                    request.request_hash,
+                    status,
+                    json.dumps(body),
+                    body.get("position"),
+                ],
             )
 
     # ---- reading views -----------------------------------------------------------
@@ -232,7 +243,9 @@ class RegistryCore(Application):
     def _cached_policy(self, tenant: str, version: int, doc: dict[str, Any] | None) -> Policy:
         cached = self._policies.get((tenant, version))
         if cached is None:
-            cached = Policy.default(tenant) if doc is None else Policy.from_document(doc, tenant=tenant)
+            cached = (
+                Policy.default(tenant) if doc is None else Policy.from_document(doc, tenant=tenant)
+            )
             if len(self._policies) > 10000:
                 self._policies.clear()
             self._policies[(tenant, version)] = cached
@@ -251,7 +264,11 @@ class RegistryCore(Application):
                 sql.execute(
                     "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
                     "ON CONFLICT (tenant, customer_id) DO NOTHING",
-                    [tenant, customer_id, wrap_key(self.keyring.master_data_key, new_data_key(), owner=owner)],
+                    [
+                        tenant,
+                        customer_id,
+                        wrap_key(self.keyring.master_data_key, new_data_key(), owner=owner),
+                    ],
                 )
                 wrapped = sql.scalar(
                     "SELECT wrapped FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",

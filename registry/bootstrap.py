@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -68,8 +69,12 @@ def _initialisation_lock(settings: Settings) -> Iterator[None]:
 
     _ensure_postgres_database(settings)
     with psycopg.connect(
-        host=db.host, port=db.port, user=db.user, password=db.password or None,
-        dbname=db.name, autocommit=True,
+        host=db.host,
+        port=db.port,
+        user=db.user,
+        password=db.password or None,
+        dbname=db.name,
+        autocommit=True,
     ) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (INIT_LOCK_ID,))
         try:
@@ -85,18 +90,25 @@ def _ensure_postgres_database(settings: Settings) -> None:
     db = settings.database
     try:
         with psycopg.connect(
-            host=db.host, port=db.port, user=db.user, password=db.password or None,
-            dbname="postgres", autocommit=True, connect_timeout=10,
+            host=db.host,
+            port=db.port,
+            user=db.user,
+            password=db.password or None,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=10,
         ) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)).fetchone()
+            exists = conn.execute(
+                "SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)
+            ).fetchone()
             if not exists:
-                try:
+                with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
-                except psycopg.errors.DuplicateDatabase:
-                    pass
     except psycopg.OperationalError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "unreachable"
-        raise ConfigError(f"REGISTRY_DATABASE_URL: cannot connect to PostgreSQL ({first})") from None
+        raise ConfigError(
+            f"REGISTRY_DATABASE_URL: cannot connect to PostgreSQL ({first})"
+        ) from None
 
 
 def build_registry(settings: Settings) -> Registry:

@@ -15,7 +15,11 @@ ALL_SCOPES = (
 
 
 def make_token(
-    secret: str, *, sub: str = "dev", tenant: str = "demo", scope: str = ALL_SCOPES,
+    secret: str,
+    *,
+    sub: str = "dev",
+    tenant: str = "demo",
+    scope: str = ALL_SCOPES,
     ttl_seconds: int = 30 * 86400,
 ) -> str:
     claims = {"sub": sub, "tenant": tenant, "scope": scope, "exp": int(time.time()) + ttl_seconds}

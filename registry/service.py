@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from registry.usecases.consents import ConsentUseCases
 from registry.usecases.audit import AuditUseCases
+from registry.usecases.consents import ConsentUseCases
 from registry.usecases.decisions import DecisionUseCases
 from registry.usecases.imports import ImportUseCases
 from registry.usecases.policy import PolicyUseCases

@@ -55,7 +55,9 @@ def environment_for(url: str, var_dir: Path) -> dict[str, str]:
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgres"])
-def backend_env(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+def backend_env(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, str]:
     var_dir = tmp_path_factory.mktemp(f"var-{request.param}")
     if request.param == "sqlite":
         url = f"sqlite:///{var_dir / 'registry.sqlite3'}"
@@ -86,7 +88,9 @@ def tenant() -> str:
 
 @pytest.fixture
 def token(tenant: str) -> Callable[..., str]:
-    def make(scope: str = ALL_SCOPES, *, sub: str = "alice", tenant_id: str | None = None, **kw: Any) -> str:
+    def make(
+        scope: str = ALL_SCOPES, *, sub: str = "alice", tenant_id: str | None = None, **kw: Any
+    ) -> str:
         return make_token(JWT_SECRET, sub=sub, tenant=tenant_id or tenant, scope=scope, **kw)
 
     return make
@@ -106,13 +110,19 @@ class ApiClient:
         return self.client.get(path, headers=self._headers(kw.pop("headers", None)), **kw)
 
     def post(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.post(path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self.client.post(
+            path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
 
     def put(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.put(path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self.client.put(
+            path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
 
     def patch(self, path: str, json: Any = None, **kw: Any) -> Any:
-        return self.client.patch(path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+        return self.client.patch(
+            path, json=json, headers=self._headers(kw.pop("headers", None)), **kw
+        )
 
 
 @pytest.fixture
@@ -147,7 +157,8 @@ def approved_template(api: ApiClient, reviewer: ApiClient) -> dict[str, Any]:
     assert submitted.status_code == 201, submitted.get_json()
     assert submitted.get_json()["status"] == "PENDING", submitted.get_json()
     reviewed = reviewer.post(
-        "/v1/templates/spring_sale/ru/review", json={"version": 1, "decision": "approve", "reason": "ok"}
+        "/v1/templates/spring_sale/ru/review",
+        json={"version": 1, "decision": "approve", "reason": "ok"},
     )
     assert reviewed.status_code == 200, reviewed.get_json()
     return {"name": "spring_sale", "language": "ru"}
@@ -158,7 +169,11 @@ def any_time_policy(api: ApiClient) -> None:
     """A policy with no time rules, so consent tests do not depend on the clock."""
     answer = api.put(
         "/v1/policy",
-        json={"send_window": None, "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-              "holidays": None, "marketing_daily_limit": None},
+        json={
+            "send_window": None,
+            "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "holidays": None,
+            "marketing_daily_limit": None,
+        },
     )
     assert answer.status_code == 200, answer.get_json()

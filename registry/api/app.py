@@ -16,7 +16,9 @@ from registry.api.ratelimit import RateLimiter
 from registry.config import Settings, load_settings
 from registry.service import Registry
 
-REQUESTS = Counter("registry_http_requests_total", "HTTP requests", ["method", "endpoint", "status"])
+REQUESTS = Counter(
+    "registry_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
+)
 LATENCY = Histogram("registry_http_request_seconds", "HTTP request latency", ["endpoint"])
 
 
@@ -40,9 +42,17 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["registry"] = registry
     app.extensions["settings"] = settings
-    api = Api(app, spec_kwargs={"components": {"securitySchemes": {
-        "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}}},
-        "security": [{"bearer": []}]})
+    api = Api(
+        app,
+        spec_kwargs={
+            "components": {
+                "securitySchemes": {
+                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                }
+            },
+            "security": [{"bearer": []}],
+        },
+    )
     register_error_handlers(app)
     verifier = TokenVerifier(settings.jwt_secret, load_public_keys(settings.jwt_public_keys_file))
     limiter = RateLimiter(settings.rate_limits)
@@ -103,7 +113,9 @@ def _register_operational_routes(app: Flask, registry: Registry, readiness: Any)
         try:
             return jsonify({"status": "ready", **readiness(registry)})
         except Exception as error:  # the database is unreachable: not ready
-            return error_response(503, "not_ready", f"the database is not reachable: {type(error).__name__}")
+            return error_response(
+                503, "not_ready", f"the database is not reachable: {type(error).__name__}"
+            )
 
     @app.get("/metrics")
     def metrics() -> Response:

@@ -56,8 +56,12 @@ class TokenVerifier:
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.startswith("Bearer "):
-            raise ApiError(401, "unauthorized", "a Bearer token is required",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "a Bearer token is required",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         token = authorization[len("Bearer ") :].strip()
         claims = self._claims(token)
         sub, tenant, scope = claims.get("sub"), claims.get("tenant"), claims.get("scope", "")
@@ -67,7 +71,9 @@ class TokenVerifier:
             raise self._invalid("the token has no valid tenant claim")
         if not isinstance(scope, str):
             raise self._invalid("the scope claim must be a space-separated string")
-        return Principal(sub, tenant, frozenset(scope.split()), str(claims.get("jti") or token[-16:]))
+        return Principal(
+            sub, tenant, frozenset(scope.split()), str(claims.get("jti") or token[-16:])
+        )
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:
@@ -75,7 +81,7 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise self._invalid("the token is malformed") from None
         algorithm = header.get("alg")
-        options = {"require": ["exp"]}
+        options: Any = {"require": ["exp"]}
         try:
             if algorithm == "HS256":
                 return dict(jwt.decode(token, self.secret, algorithms=["HS256"], options=options))
@@ -90,13 +96,21 @@ class TokenVerifier:
                         continue
                 raise self._invalid("the token's signature does not match any configured key")
         except jwt.ExpiredSignatureError:
-            raise ApiError(401, "token_expired", "the token has expired",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}) from None
+            raise ApiError(
+                401,
+                "token_expired",
+                "the token has expired",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            ) from None
         except jwt.PyJWTError as error:
             raise self._invalid(f"the token is not valid: {error}") from None
         raise self._invalid(f"the token algorithm {algorithm!r} is not accepted")
 
     @staticmethod
     def _invalid(message: str) -> ApiError:
-        return ApiError(401, "invalid_token", message,
-                        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+        return ApiError(
+            401,
+            "invalid_token",
+            message,
+            headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+        )

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from collections.abc import Iterator
 from typing import Any, cast
 
 from flask import current_app, g, request
@@ -58,16 +57,23 @@ def idempotently(
         with acting():
             return run()
     if len(key) > 255:
-        raise ApiError(422, "validation_error", "Idempotency-Key is too long",
-                       {"Idempotency-Key": ["at most 255 characters"]})
+        raise ApiError(
+            422,
+            "validation_error",
+            "Idempotency-Key is too long",
+            {"Idempotency-Key": ["at most 255 characters"]},
+        )
     reg, owner = registry(), tenant()
     request_hash = _request_hash()
     stored = reg.idempotent_answer(owner, key)
     if stored is not None:
         stored_hash, status, body = stored
         if stored_hash != request_hash:
-            raise ApiError(409, "idempotency_key_reused",
-                           "this Idempotency-Key was used with a different request")
+            raise ApiError(
+                409,
+                "idempotency_key_reused",
+                "this Idempotency-Key was used with a different request",
+            )
         return body, status
     req = IdempotentRequest(key=key, request_hash=request_hash, status=recorded_status)
     try:
@@ -85,8 +91,12 @@ def paging() -> tuple[int, int]:
         if raw is None:
             return default
         if not raw.isdigit() or not low <= int(raw) <= high:
-            raise ApiError(422, "validation_error", f"{name} must be an integer {low}..{high}",
-                           {name: [f"an integer from {low} to {high}"]})
+            raise ApiError(
+                422,
+                "validation_error",
+                f"{name} must be an integer {low}..{high}",
+                {name: [f"an integer from {low} to {high}"]},
+            )
         return int(raw)
 
     return number("limit", 100, 1, 1000), number("after_position", 0, 0, 2**62)
@@ -97,6 +107,10 @@ def min_position_arg() -> int | None:
     if raw is None:
         return None
     if not raw.isdigit() or int(raw) > 2**62:
-        raise ApiError(422, "validation_error", "min_position must be a non-negative integer",
-                       {"min_position": ["a non-negative integer"]})
+        raise ApiError(
+            422,
+            "validation_error",
+            "min_position must be a non-negative integer",
+            {"min_position": ["a non-negative integer"]},
+        )
     return int(raw)

@@ -27,7 +27,7 @@ def channel_field(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(CHANNELS), **kwargs)
 
 
-def purposes_field(**kwargs: Any) -> fields.List:
+def purposes_field(**kwargs: Any) -> fields.List[str]:
     return fields.List(
         fields.String(validate=validate.OneOf(PURPOSES)), validate=validate.Length(min=1), **kwargs
     )
@@ -41,7 +41,9 @@ class Phone(fields.String):
         try:
             number = phonenumbers.parse(text, None)
         except phonenumbers.NumberParseException:
-            raise ValidationError("must be a phone number in E.164 form, e.g. +79123456789") from None
+            raise ValidationError(
+                "must be a phone number in E.164 form, e.g. +79123456789"
+            ) from None
         if not phonenumbers.is_possible_number(number):
             raise ValidationError("is not a possible phone number")
         return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
@@ -69,4 +71,6 @@ def moment_field(**kwargs: Any) -> fields.AwareDateTime:
     return fields.AwareDateTime(format="iso", **kwargs)
 
 
-LOCALE = validate.Regexp(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", error="must be a locale like ru_RU")
+LOCALE = validate.Regexp(
+    r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", error="must be a locale like ru_RU"
+)

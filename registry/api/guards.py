@@ -69,8 +69,12 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) ->
         g.principal = principal
         scope = required_scope(current_app, request)
         if scope is not None and scope not in principal.scopes:
-            raise ApiError(403, "insufficient_scope", f"this operation needs the {scope!r} scope",
-                           {"required_scope": scope})
+            raise ApiError(
+                403,
+                "insufficient_scope",
+                f"this operation needs the {scope!r} scope",
+                {"required_scope": scope},
+            )
         if request.path != "/v1/opt-outs":  # an opt-out is never refused
             limiter.check(f"token:{principal.tenant}:{principal.actor}", public=False)
         if request.method in ("POST", "PUT", "PATCH"):
@@ -79,14 +83,22 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) ->
     def _check_body(req: Request) -> None:
         length = req.content_length
         if length is not None and length > body_limit(req.path):
-            raise ApiError(413, "payload_too_large", "the request body is too large",
-                           {"limit_bytes": body_limit(req.path)})
+            raise ApiError(
+                413,
+                "payload_too_large",
+                "the request body is too large",
+                {"limit_bytes": body_limit(req.path)},
+            )
         raw = req.get_data(cache=True)  # raises 413 past max_content_length
         if req.path.startswith("/v1/consents/import"):
             return
         if not raw:
             return
         if req.mimetype not in JSON_TYPES:
-            raise ApiError(415, "unsupported_media_type", "the body must be application/json",
-                           {"content_type": req.mimetype or None})
+            raise ApiError(
+                415,
+                "unsupported_media_type",
+                "the body must be application/json",
+                {"content_type": req.mimetype or None},
+            )
         parse_json_body(req)

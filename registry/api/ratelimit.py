@@ -30,8 +30,13 @@ class RateLimiter:
             if tokens < 1.0:
                 self._buckets[key] = (tokens, now)
                 wait = math.ceil((1.0 - tokens) / rate)
-                raise ApiError(429, "rate_limited", "too many requests; retry later",
-                               {"retry_after_seconds": wait}, headers={"Retry-After": str(wait)})
+                raise ApiError(
+                    429,
+                    "rate_limited",
+                    "too many requests; retry later",
+                    {"retry_after_seconds": wait},
+                    headers={"Retry-After": str(wait)},
+                )
             self._buckets[key] = (tokens - 1.0, now)
             if len(self._buckets) > 100_000:
                 self._buckets.clear()

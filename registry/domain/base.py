@@ -59,7 +59,7 @@ class RegistryAggregate(Aggregate):
         tenant: str
 
     @classmethod
-    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:  # noqa: A002
+    def _create(cls, event_class: Any, *, id: Any = None, **kwargs: Any) -> Any:
         return super()._create(event_class, id=id, **_with_context(kwargs))
 
     def trigger_event(self, event_class: Any, **kwargs: Any) -> None:

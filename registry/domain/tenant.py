@@ -49,7 +49,9 @@ class Tenant(RegistryAggregate):
     def replace_policy(self, policy: dict[str, Any]) -> None:
         self.trigger_event(self.PolicyReplaced, policy=policy)
 
-    def configure_whatsapp(self, *, app_secret: str, verify_token: str, waba_id: str | None) -> None:
+    def configure_whatsapp(
+        self, *, app_secret: str, verify_token: str, waba_id: str | None
+    ) -> None:
         self.trigger_event(
             self.WhatsAppIntegrationConfigured,
             app_secret=app_secret,

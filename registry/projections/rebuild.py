@@ -25,14 +25,16 @@ def rebuild(registry: RegistryCore) -> int:
     written = 0
     start = 0
     while True:
-        notifications = registry.recorder.select_notifications(start, BATCH, inclusive_of_start=False)
+        notifications = registry.recorder.select_notifications(
+            start, BATCH, inclusive_of_start=False
+        )
         if not notifications:
             return written
         for notification in notifications:
             aggregate_id = notification.originator_id
             if isinstance(aggregate_id, UUID) and aggregate_id not in seen:
                 seen.add(aggregate_id)
-                aggregate = registry.repository.get(aggregate_id)
+                aggregate: object = registry.repository.get(aggregate_id)
                 if isinstance(aggregate, RegistryAggregate):
                     _write_view(registry, aggregate)
                     written += 1
@@ -42,14 +44,22 @@ def rebuild(registry: RegistryCore) -> int:
 def _write_view(registry: RegistryCore, aggregate: RegistryAggregate) -> None:
     view = registry._view_of(aggregate)
     with registry.db.transaction(commit=True) as sql:
-        position = max(registry.db.positions_of(sql, view.aggregate_id, [view.version]).values(), default=0)
+        position = max(
+            registry.db.positions_of(sql, view.aggregate_id, [view.version]).values(), default=0
+        )
         sql.execute(
             "INSERT INTO registry_views (tenant, kind, key, version, position, doc) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (tenant, kind, key) DO UPDATE SET version = excluded.version, "
             "position = excluded.position, doc = excluded.doc "
             "WHERE registry_views.version <= excluded.version",
-            [aggregate.tenant, view.kind, view.key, view.version, position,
-             json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False)],
+            [
+                aggregate.tenant,
+                view.kind,
+                view.key,
+                view.version,
+                position,
+                json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False),
+            ],
         )
 
 

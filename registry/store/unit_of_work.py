@@ -55,10 +55,13 @@ class WriteSet:
         audit_log.append(
             sql,
             self.tenant,
-            [self._leaf_entry(event, position) for event, position in zip(stored, positions)],
+            [
+                self._leaf_entry(event, position)
+                for event, position in zip(stored, positions, strict=True)
+            ],
         )
         last_by_aggregate: dict[str, int] = {}
-        for event, position in zip(stored, positions):
+        for event, position in zip(stored, positions, strict=True):
             last_by_aggregate[str(event.originator_id)] = position
         for view in self.views:
             sql.execute(

@@ -37,7 +37,9 @@ class AuditUseCases(ConsentUseCases):
         with self.db.transaction() as sql:
             size = audit_log.tree_size(sql, tenant)
             root = audit_log.root_hash(sql, tenant, size)
-        return checkpoint_document(sign_checkpoint(self.keyring.signing_key, self.origin(tenant), size, root))
+        return checkpoint_document(
+            sign_checkpoint(self.keyring.signing_key, self.origin(tenant), size, root)
+        )
 
     def consistency(self, tenant: str, first: int, second: int) -> dict[str, Any]:
         with self.db.transaction() as sql:
@@ -56,26 +58,41 @@ class AuditUseCases(ConsentUseCases):
             return csv_lines(events)
         return jsonl_lines(checkpoint, events)
 
-    def _export_events(self, tenant: str, filters: dict[str, Any], size: int) -> Iterator[ExportEvent]:
+    def _export_events(
+        self, tenant: str, filters: dict[str, Any], size: int
+    ) -> Iterator[ExportEvent]:
         after = -1
         erased_cache: dict[str, Any] = {}
         while True:
             with self.db.transaction() as sql:
                 rows = audit_log.leaf_rows(
-                    sql, tenant, customer_id=filters.get("customer_id"), template=filters.get("template"),
-                    since=filters.get("since"), until=filters.get("until"), after_index=after, limit=EXPORT_PAGE,
+                    sql,
+                    tenant,
+                    customer_id=filters.get("customer_id"),
+                    template=filters.get("template"),
+                    since=filters.get("since"),
+                    until=filters.get("until"),
+                    after_index=after,
+                    limit=EXPORT_PAGE,
                 )
                 rows = [r for r in rows if r.index < size]
                 stored = self._stored_by_position(sql, [r.position for r in rows])
-                proofs = {r.index: audit_log.inclusion_proof(sql, tenant, r.index, size) for r in rows}
+                proofs = {
+                    r.index: audit_log.inclusion_proof(sql, tenant, r.index, size) for r in rows
+                }
             for row in rows:
                 leaf = stored[row.position]
                 yield ExportEvent(
-                    leaf_index=row.index, position=row.position, leaf_object=leaf,
+                    leaf_index=row.index,
+                    position=row.position,
+                    leaf_object=leaf,
                     proof=proofs[row.index],
                     readable=self._readable_of(tenant, row.customer_id, leaf, erased_cache),
-                    occurred_at=row.occurred_at, event_type=row.event_type,
-                    customer_id=row.customer_id, template=row.template, actor=row.actor,
+                    occurred_at=row.occurred_at,
+                    event_type=row.event_type,
+                    customer_id=row.customer_id,
+                    template=row.template,
+                    actor=row.actor,
                 )
             if len(rows) < EXPORT_PAGE:
                 return
@@ -93,14 +110,18 @@ class AuditUseCases(ConsentUseCases):
         result = {}
         for position, originator_id, version, topic, state in rows:
             result[int(position)] = {
-                "originator_id": str(UUID(str(originator_id))) if not isinstance(originator_id, UUID) else str(originator_id),
+                "originator_id": str(UUID(str(originator_id)))
+                if not isinstance(originator_id, UUID)
+                else str(originator_id),
                 "originator_version": int(version),
                 "topic": str(topic),
                 "state": json.loads(bytes(state)),
             }
         return result
 
-    def _readable_of(self, tenant: str, customer_id: str | None, leaf: dict[str, Any], cache: dict[str, Any]) -> dict[str, Any] | None:
+    def _readable_of(
+        self, tenant: str, customer_id: str | None, leaf: dict[str, Any], cache: dict[str, Any]
+    ) -> dict[str, Any] | None:
         if customer_id is None:
             return None
         if customer_id not in cache:
@@ -124,19 +145,27 @@ class AuditUseCases(ConsentUseCases):
         template = request.get("template")
         channel = request.get("channel") or "whatsapp"
         customer, customer_used = self._as_of(customer_aggregate_id(tenant, customer_id), at)
-        template_agg, template_used = (None, [])
+        template_agg: Any = None
+        template_used: list[int] = []
         if template is not None:
             template_agg, template_used = self._as_of(
-                template_aggregate_id(tenant, template["name"], normalise_language(template["language"])), at
+                template_aggregate_id(
+                    tenant, template["name"], normalise_language(template["language"])
+                ),
+                at,
             )
         tenant_agg, tenant_used = self._as_of(tenant_aggregate_id(tenant), at)
         policy, policy_version = self.policy_of(
             tenant,
-            None if tenant_agg is None else {"policy": tenant_agg.policy, "policy_version": tenant_agg.policy_version},
+            None
+            if tenant_agg is None
+            else {"policy": tenant_agg.policy, "policy_version": tenant_agg.policy_version},
         )
         decision = decide(
             customer=None if customer is None else customer_facts(customer_document(customer)),
-            template=None if template_agg is None else template_facts(template_document(template_agg)),
+            template=None
+            if template_agg is None
+            else template_facts(template_document(template_agg)),
             template_requested=template is not None,
             channel=channel,
             policy=policy,
@@ -148,7 +177,11 @@ class AuditUseCases(ConsentUseCases):
             **decision_body(decision),
             "at": iso(at),
             "policy_version": policy_version,
-            "rested_on": {"customer": customer_used, "template": template_used, "policy": tenant_used},
+            "rested_on": {
+                "customer": customer_used,
+                "template": template_used,
+                "policy": tenant_used,
+            },
             "position": position,
         }
 
@@ -163,7 +196,7 @@ class AuditUseCases(ConsentUseCases):
             version = event.originator_version
         if version == 0:
             return None, []
-        aggregate = self.repository.get(aggregate_id, version=version)
+        aggregate: Any = self.repository.get(aggregate_id, version=version)
         with self.db.transaction() as sql:
             positions = self.db.positions_of(sql, str(aggregate_id), list(range(1, version + 1)))
         return aggregate, [positions[v] for v in sorted(positions)]

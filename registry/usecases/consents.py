@@ -28,12 +28,18 @@ class ConsentUseCases(RegistryCore):
             tenant, customer_id
         )
 
-    def _sealed_source(self, tenant: str, customer_id: str, source: dict[str, Any]) -> dict[str, Any]:
+    def _sealed_source(
+        self, tenant: str, customer_id: str, source: dict[str, Any]
+    ) -> dict[str, Any]:
         seal = self.sealer(tenant, customer_id)
         return {k: (seal(v) if k in SEALED_SOURCE_FIELDS else v) for k, v in source.items()}
 
     def _profile_changes(
-        self, tenant: str, customer_id: str, fields: dict[str, Any], write_set: WriteSet | None = None
+        self,
+        tenant: str,
+        customer_id: str,
+        fields: dict[str, Any],
+        write_set: WriteSet | None = None,
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         seal = self.sealer(tenant, customer_id)
         changes: dict[str, Any] = {}
@@ -42,7 +48,9 @@ class ConsentUseCases(RegistryCore):
             phone = str(fields["phone"])
             changes["phone"] = seal(phone)
             digits = phone.lstrip("+")
-            index_rows.append((blind_index(self.keyring.blind_index_key, tenant, "wa", digits), customer_id))
+            index_rows.append(
+                (blind_index(self.keyring.blind_index_key, tenant, "wa", digits), customer_id)
+            )
         for name in ("timezone", "locale"):
             if fields.get(name) is not None:
                 changes[name] = fields[name]
@@ -106,7 +114,9 @@ class ConsentUseCases(RegistryCore):
             result=lambda _: {"customer_id": customer_id, "channel": channel, "purposes": chosen},
         )
 
-    def change_profile(self, tenant: str, customer_id: str, fields: dict[str, Any]) -> dict[str, Any]:
+    def change_profile(
+        self, tenant: str, customer_id: str, fields: dict[str, Any]
+    ) -> dict[str, Any]:
         changes, index_rows = self._profile_changes(tenant, customer_id, fields)
         aggregate_id, _ = self._customer(tenant, customer_id)
         self.write(
@@ -165,7 +175,9 @@ class ConsentUseCases(RegistryCore):
             dedupe_key=dedupe_key,
         )
 
-    def suppress(self, tenant: str, customer_id: str, reason: str | None, *, on: bool) -> dict[str, Any]:
+    def suppress(
+        self, tenant: str, customer_id: str, reason: str | None, *, on: bool
+    ) -> dict[str, Any]:
         sealed = self.sealer(tenant, customer_id)(reason)
         aggregate_id, create = self._customer(tenant, customer_id)
         return self.write(
@@ -193,19 +205,25 @@ class ConsentUseCases(RegistryCore):
 
     # ---- reads -----------------------------------------------------------------------
 
-    def customer_doc(self, tenant: str, customer_id: str, min_position: int | None = None) -> tuple[dict[str, Any], int]:
+    def customer_doc(
+        self, tenant: str, customer_id: str, min_position: int | None = None
+    ) -> tuple[dict[str, Any], int]:
         docs, position = self.read_views(tenant, [("customer", customer_id)], min_position)
         doc = docs.get(("customer", customer_id))
         if doc is None:
             raise NotFound(f"customer {customer_id!r} not found")
         return doc, position
 
-    def customer(self, tenant: str, customer_id: str, min_position: int | None = None) -> dict[str, Any]:
+    def customer(
+        self, tenant: str, customer_id: str, min_position: int | None = None
+    ) -> dict[str, Any]:
         doc, position = self.customer_doc(tenant, customer_id, min_position)
         open_value = self.opener(tenant, customer_id, doc["erased"])
         now = utcnow()
         consents = []
-        for record in sorted(doc["consents"].values(), key=lambda c: (c["channel"], PURPOSES.index(c["purpose"]))):
+        for record in sorted(
+            doc["consents"].values(), key=lambda c: (c["channel"], PURPOSES.index(c["purpose"]))
+        ):
             status = record["status"]
             expires_at = parse_iso(record.get("expires_at"))
             if status == "granted" and expires_at is not None and expires_at <= now:
@@ -220,7 +238,9 @@ class ConsentUseCases(RegistryCore):
                     "withdrawn_at": record.get("withdrawn_at"),
                     "expires_at": record.get("expires_at"),
                     "receipt_id": record.get("receipt_id"),
-                    "source": {k: (open_value(v) if is_sealed(v) else v) for k, v in source.items()},
+                    "source": {
+                        k: (open_value(v) if is_sealed(v) else v) for k, v in source.items()
+                    },
                 }
             )
         inbound = [parse_iso(v) for v in doc["last_inbound_at"].values()]
@@ -238,7 +258,13 @@ class ConsentUseCases(RegistryCore):
         }
 
     def customer_history(
-        self, tenant: str, customer_id: str, *, limit: int, after_position: int, min_position: int | None = None
+        self,
+        tenant: str,
+        customer_id: str,
+        *,
+        limit: int,
+        after_position: int,
+        min_position: int | None = None,
     ) -> dict[str, Any]:
         doc, position = self.customer_doc(tenant, customer_id, min_position)
         return {
@@ -264,7 +290,9 @@ class ConsentUseCases(RegistryCore):
                 {
                     "position": position,
                     "type": event_type(topic),
-                    "occurred_at": iso(parse_iso(stamp.get("_data_"))) if isinstance(stamp, dict) else None,
+                    "occurred_at": iso(parse_iso(stamp.get("_data_")))
+                    if isinstance(stamp, dict)
+                    else None,
                     "actor": data.get("actor"),
                     "request_id": data.get("request_id"),
                     "data": _readable(

@@ -47,7 +47,9 @@ class DecisionUseCases(RegistryCore):
         policy, policy_version = self.policy_of(tenant, docs.get(("tenant", "")))
         decision = decide(
             customer=customer_facts(docs.get(("customer", request["customer_id"]))),
-            template=None if template_key is None else template_facts(docs.get(("template", template_key))),
+            template=None
+            if template_key is None
+            else template_facts(docs.get(("template", template_key))),
             template_requested=template_key is not None,
             channel=request.get("channel") or DEFAULT_CHANNEL,
             policy=policy,
@@ -70,7 +72,9 @@ class DecisionUseCases(RegistryCore):
         decision, _ = self._decide_from_docs(tenant, request, docs, request.get("at") or utcnow())
         return {**decision_body(decision), "position": position}
 
-    def decide_batch(self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None) -> dict[str, Any]:
+    def decide_batch(
+        self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None
+    ) -> dict[str, Any]:
         floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
         docs, position = self.read_views(tenant, self._keys(items), floor or None)
         now = utcnow()
@@ -101,7 +105,11 @@ class DecisionUseCases(RegistryCore):
                 customer.authorize_send(
                     authorization_id=authorization_id,
                     channel=channel,
-                    template={**request["template"], "language": normalise_language(request["template"]["language"]), "version": decision.template_version},
+                    template={
+                        **request["template"],
+                        "language": normalise_language(request["template"]["language"]),
+                        "version": decision.template_version,
+                    },
                     purpose=decision.purpose,
                     authorized_at=now,
                     message_ref=request.get("message_ref"),
@@ -115,7 +123,9 @@ class DecisionUseCases(RegistryCore):
                 "authorization_id": authorization_id,
                 "allowed": True,
                 "template_version": decision.template_version,
-                "receipt": self._receipt(tenant, request, channel, authorization_id, outcome, customer),
+                "receipt": self._receipt(
+                    tenant, request, channel, authorization_id, outcome, customer
+                ),
             }
 
         known = self.read_views(tenant, [("customer", customer_id)])[0]
@@ -123,7 +133,9 @@ class DecisionUseCases(RegistryCore):
             docs, position = self.read_views(tenant, self._keys([request]))
             decision, _ = self._decide_from_docs(tenant, request, docs, utcnow())
             return False, {**decision_body(decision), "position": position}
-        body = self.write(tenant, customer_aggregate_id(tenant, customer_id), None, command, result=result)
+        body = self.write(
+            tenant, customer_aggregate_id(tenant, customer_id), None, command, result=result
+        )
         return bool(body["allowed"]), body
 
     def _receipt(
@@ -150,7 +162,9 @@ class DecisionUseCases(RegistryCore):
             )
             approval_version = template_doc.get("approved_event_version")
             approval_position = (
-                self.db.positions_of(sql, template_doc["aggregate_id"], [approval_version]).get(approval_version)
+                self.db.positions_of(sql, template_doc["aggregate_id"], [approval_version]).get(
+                    approval_version
+                )
                 if approval_version
                 else None
             )
@@ -184,7 +198,9 @@ class DecisionUseCases(RegistryCore):
             "local_time": decision.local_time.isoformat(),
             "timezone": str(decision.local_time.tzinfo),
         }
-        return jwt.encode(claims, self.keyring.signing_key, algorithm="EdDSA", headers={"kid": self.key_id})
+        return jwt.encode(
+            claims, self.keyring.signing_key, algorithm="EdDSA", headers={"kid": self.key_id}
+        )
 
     @property
     def key_id(self) -> str:

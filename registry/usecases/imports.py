@@ -10,16 +10,15 @@ from eventsourcing.persistence import IntegrityError
 
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.vocabulary import PURPOSES
-from registry.store.unit_of_work import WriteSet
-from registry.usecases.consents import ConsentUseCases
 from registry.timefmt import utcnow
+from registry.usecases.consents import ConsentUseCases
 
 MAX_ATTEMPTS = 5
 
 
 class ImportUseCases(ConsentUseCases):
     def import_grants(self, tenant: str, grants: list[dict[str, Any]]) -> dict[str, Any]:
-        for attempt in range(MAX_ATTEMPTS):
+        for _attempt in range(MAX_ATTEMPTS):
             customers: dict[str, Customer] = {}
             index_rows: list[tuple[str, str]] = []
             for grant in grants:
@@ -43,7 +42,9 @@ class ImportUseCases(ConsentUseCases):
                     granted_at=grant.get("granted_at") or utcnow(),
                     expires_at=grant.get("expires_at"),
                 )
-            write_set = self._write_set(tenant, list(customers.values()), {"imported": len(grants)}, None)
+            write_set = self._write_set(
+                tenant, list(customers.values()), {"imported": len(grants)}, None
+            )
             write_set.index_rows.extend(index_rows)
             from registry.store.recorders import UNIT_OF_WORK
 

@@ -48,7 +48,9 @@ class TemplateUseCases(RegistryCore):
             },
         )
 
-    def change_template(self, tenant: str, name: str, language: str, action: str, **kwargs: Any) -> dict[str, Any]:
+    def change_template(
+        self, tenant: str, name: str, language: str, action: str, **kwargs: Any
+    ) -> dict[str, Any]:
         """review | pause | resume | disable, by a reviewer."""
         language = normalise_language(language)
 
@@ -63,7 +65,9 @@ class TemplateUseCases(RegistryCore):
             raise NotFound(f"template {name}/{language} not found") from None
         return self.template(tenant, name, language)
 
-    def template_doc(self, tenant: str, name: str, language: str, min_position: int | None = None) -> tuple[dict[str, Any], int]:
+    def template_doc(
+        self, tenant: str, name: str, language: str, min_position: int | None = None
+    ) -> tuple[dict[str, Any], int]:
         key = f"{name}/{normalise_language(language)}"
         docs, position = self.read_views(tenant, [("template", key)], min_position)
         doc = docs.get(("template", key))
@@ -71,7 +75,9 @@ class TemplateUseCases(RegistryCore):
             raise NotFound(f"template {key} not found")
         return doc, position
 
-    def template(self, tenant: str, name: str, language: str, min_position: int | None = None) -> dict[str, Any]:
+    def template(
+        self, tenant: str, name: str, language: str, min_position: int | None = None
+    ) -> dict[str, Any]:
         doc, position = self.template_doc(tenant, name, language, min_position)
         return {**public_template(doc), "position": position}
 
@@ -80,7 +86,14 @@ class TemplateUseCases(RegistryCore):
         return {"templates": [public_template(d) for d in docs], "position": position}
 
     def template_history(
-        self, tenant: str, name: str, language: str, *, limit: int, after_position: int, min_position: int | None = None
+        self,
+        tenant: str,
+        name: str,
+        language: str,
+        *,
+        limit: int,
+        after_position: int,
+        min_position: int | None = None,
     ) -> dict[str, Any]:
         doc, position = self.template_doc(tenant, name, language, min_position)
         from registry.usecases.consents import ConsentUseCases
@@ -105,7 +118,12 @@ def public_template(doc: dict[str, Any]) -> dict[str, Any]:
         "platform_status": doc["platform_status"],
         "quality": doc["quality"],
         "versions": [
-            {**{k: v.get(k) for k in PUBLIC_VERSION_FIELDS}, "category": v["category"], "purpose": v["purpose"], "components": v["components"]}
+            {
+                **{k: v.get(k) for k in PUBLIC_VERSION_FIELDS},
+                "category": v["category"],
+                "purpose": v["purpose"],
+                "components": v["components"],
+            }
             for v in doc["versions"]
         ],
     }

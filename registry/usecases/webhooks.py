@@ -69,7 +69,10 @@ class WebhookUseCases(ConsentUseCases):
             self.keep_unprocessed(tenant, change.reason, change.field, change.raw)
             self._mark_seen(tenant, dedupe)
             return "unprocessed"
-        if isinstance(change, wa.TemplateStatusChanged | wa.TemplateQualityChanged | wa.TemplateCategoryChanged):
+        if isinstance(
+            change,
+            wa.TemplateStatusChanged | wa.TemplateQualityChanged | wa.TemplateCategoryChanged,
+        ):
             return self._template_change(tenant, change, dedupe)
         return self._customer_change(tenant, change, dedupe)
 
@@ -84,12 +87,19 @@ class WebhookUseCases(ConsentUseCases):
 
         try:
             answer = self.write(
-                tenant, template_aggregate_id(tenant, change.name, change.language), None, command,
+                tenant,
+                template_aggregate_id(tenant, change.name, change.language),
+                None,
+                command,
                 dedupe_key=dedupe,
             )
         except NotFound:
-            self.keep_unprocessed(tenant, f"template {change.name}/{change.language} is not registered here",
-                                  type(change).__name__, _raw_of(change))
+            self.keep_unprocessed(
+                tenant,
+                f"template {change.name}/{change.language} is not registered here",
+                type(change).__name__,
+                _raw_of(change),
+            )
             self._mark_seen(tenant, dedupe)
             return "unprocessed"
         return "duplicates" if answer.get("duplicate") else "recorded"
@@ -99,29 +109,47 @@ class WebhookUseCases(ConsentUseCases):
         moment: datetime = change.occurred_at or utcnow()
         if isinstance(change, wa.InboundMessage):
             answer = self.receive_inbound(
-                tenant, customer_id, channel="whatsapp", received_at=change.received_at or moment,
-                text=change.text, stop_promotions=change.is_stop_promotions,
-                extra_index=index_rows, dedupe_key=dedupe,
+                tenant,
+                customer_id,
+                channel="whatsapp",
+                received_at=change.received_at or moment,
+                text=change.text,
+                stop_promotions=change.is_stop_promotions,
+                extra_index=index_rows,
+                dedupe_key=dedupe,
             )
             return "duplicates" if answer.get("duplicate") else "recorded"
 
         def command(customer: Customer) -> None:
             if isinstance(change, wa.MarketingStoppedByError):
-                customer.withdraw(channel="whatsapp", purposes=list(NON_TRANSACTIONAL),
-                                  source={"kind": "platform", "evidence": None}, withdrawn_at=moment)
+                customer.withdraw(
+                    channel="whatsapp",
+                    purposes=list(NON_TRANSACTIONAL),
+                    source={"kind": "platform", "evidence": None},
+                    withdrawn_at=moment,
+                )
             else:  # PreferenceChanged
                 customer.record_platform_preference(change.category, change.value, moment)
                 if change.category == "marketing_messages" and change.value == "stop":
-                    customer.withdraw(channel="whatsapp", purposes=list(NON_TRANSACTIONAL),
-                                      source={"kind": "platform"}, withdrawn_at=moment)
+                    customer.withdraw(
+                        channel="whatsapp",
+                        purposes=list(NON_TRANSACTIONAL),
+                        source={"kind": "platform"},
+                        withdrawn_at=moment,
+                    )
 
         answer = self.write(
-            tenant, *self._customer(tenant, customer_id), command,
-            extras=lambda _, ws: ws.index_rows.extend(index_rows), dedupe_key=dedupe,
+            tenant,
+            *self._customer(tenant, customer_id),
+            command,
+            extras=lambda _, ws: ws.index_rows.extend(index_rows),
+            dedupe_key=dedupe,
         )
         return "duplicates" if answer.get("duplicate") else "recorded"
 
-    def _match_customer(self, tenant: str, wa_id: str | None, user_id: str | None) -> tuple[str, list[tuple[str, str]]]:
+    def _match_customer(
+        self, tenant: str, wa_id: str | None, user_id: str | None
+    ) -> tuple[str, list[tuple[str, str]]]:
         """By phone digits, else by the platform's user id; an unknown sender becomes
         customer `wa:<digits>` (or `wa-user:<id>`) so that its opt-out is never lost."""
         key = self.keyring.blind_index_key
@@ -167,8 +195,13 @@ class WebhookUseCases(ConsentUseCases):
             )
             position = self.db.max_position(sql)
         items = [
-            {"id": int(i), "received_at": r, "reason": reason, "field": f,
-             "payload": json.loads(open_sealed(key, p, context=f"{tenant}/unprocessed"))}
+            {
+                "id": int(i),
+                "received_at": r,
+                "reason": reason,
+                "field": f,
+                "payload": json.loads(open_sealed(key, p, context=f"{tenant}/unprocessed")),
+            }
             for i, r, reason, f, p in rows
         ]
         return {"items": items, "position": position}
@@ -177,4 +210,5 @@ class WebhookUseCases(ConsentUseCases):
 def _raw_of(change: Any) -> dict[str, Any]:
     from dataclasses import asdict
 
-    return json.loads(json.dumps(asdict(change), default=str))
+    raw: dict[str, Any] = json.loads(json.dumps(asdict(change), default=str))
+    return raw

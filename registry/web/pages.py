@@ -32,7 +32,10 @@ class RegistryOptOutService:
         chosen: list[str] | str = "all" if purposes is None else list(purposes)
         with acting_as(ACTOR_LINK):
             answer = self.registry.opt_out(
-                tenant, customer_id, channel, chosen if chosen != list(PURPOSES) else "all",
+                tenant,
+                customer_id,
+                channel,
+                chosen if chosen != list(PURPOSES) else "all",
                 {"kind": "link"},
             )
         return int(answer["position"])

@@ -23,43 +23,72 @@ def test_expired_token_is_401(app: Any, token: Any) -> None:
 
 
 def test_token_without_exp_is_401(app: Any, tenant: str) -> None:
-    no_exp = jwt.encode({"sub": "a", "tenant": tenant, "scope": "policy:read"}, JWT_SECRET, algorithm="HS256")
-    assert app.test_client().get("/v1/policy", headers={"Authorization": f"Bearer {no_exp}"}).status_code == 401
+    no_exp = jwt.encode(
+        {"sub": "a", "tenant": tenant, "scope": "policy:read"}, JWT_SECRET, algorithm="HS256"
+    )
+    assert (
+        app.test_client()
+        .get("/v1/policy", headers={"Authorization": f"Bearer {no_exp}"})
+        .status_code
+        == 401
+    )
 
 
 def test_alg_none_is_401(app: Any, tenant: str) -> None:
-    unsigned = jwt.encode({"sub": "a", "tenant": tenant, "scope": "policy:read", "exp": time.time() + 60},
-                          None, algorithm="none")
-    assert app.test_client().get("/v1/policy", headers={"Authorization": f"Bearer {unsigned}"}).status_code == 401
+    unsigned = jwt.encode(
+        {"sub": "a", "tenant": tenant, "scope": "policy:read", "exp": time.time() + 60},
+        None,
+        algorithm="none",
+    )
+    assert (
+        app.test_client()
+        .get("/v1/policy", headers={"Authorization": f"Bearer {unsigned}"})
+        .status_code
+        == 401
+    )
 
 
 def test_missing_scope_is_403_before_validation(app: Any, token: Any) -> None:
     weak = token("consents:read")
-    answer = app.test_client().post("/v1/consents", data="not json",
-                                    headers={"Authorization": f"Bearer {weak}"})
+    answer = app.test_client().post(
+        "/v1/consents", data="not json", headers={"Authorization": f"Bearer {weak}"}
+    )
     assert answer.status_code == 403
 
 
 def test_other_tenants_customer_is_404(app: Any, api: Any, token: Any) -> None:
-    api.post("/v1/consents", json={"customer_id": "mine", "purposes": ["alerts"], "source": {"kind": "api"}})
+    api.post(
+        "/v1/consents",
+        json={"customer_id": "mine", "purposes": ["alerts"], "source": {"kind": "api"}},
+    )
     other = token(tenant_id="someone-else")
-    answer = app.test_client().get("/v1/customers/mine", headers={"Authorization": f"Bearer {other}"})
+    answer = app.test_client().get(
+        "/v1/customers/mine", headers={"Authorization": f"Bearer {other}"}
+    )
     assert answer.status_code == 404
 
 
 def test_malformed_json_is_400(api: Any) -> None:
-    answer = api.post("/v1/consents", data="{not json", headers={"Content-Type": "application/json"})
+    answer = api.post(
+        "/v1/consents", data="{not json", headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400
     assert answer.get_json()["error"]["code"] == "malformed_json"
 
 
 def test_invalid_utf8_is_400(api: Any) -> None:
-    answer = api.post("/v1/consents", data=b'{"customer_id": "\xff"}', headers={"Content-Type": "application/json"})
+    answer = api.post(
+        "/v1/consents",
+        data=b'{"customer_id": "\xff"}',
+        headers={"Content-Type": "application/json"},
+    )
     assert answer.status_code == 400
 
 
 def test_deeply_nested_json_is_400(api: Any) -> None:
-    answer = api.post("/v1/consents", data="[" * 100000, headers={"Content-Type": "application/json"})
+    answer = api.post(
+        "/v1/consents", data="[" * 100000, headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 400
 
 
@@ -69,7 +98,9 @@ def test_non_json_body_is_415(api: Any) -> None:
 
 
 def test_body_over_one_mebibyte_is_413(api: Any) -> None:
-    answer = api.post("/v1/consents", data="x" * (1024 * 1024 + 10), headers={"Content-Type": "application/json"})
+    answer = api.post(
+        "/v1/consents", data="x" * (1024 * 1024 + 10), headers={"Content-Type": "application/json"}
+    )
     assert answer.status_code == 413
 
 

@@ -49,8 +49,15 @@ def test_customer_never_seen_is_404(api: Any) -> None:
 
 def test_opt_out_is_reflected_by_the_next_read(api: Any) -> None:
     api.post("/v1/consents", json=GRANT)
-    answer = api.post("/v1/opt-outs", json={"customer_id": "cust-1", "channel": "whatsapp",
-                                            "purposes": ["promotions"], "source": {"kind": "api"}})
+    answer = api.post(
+        "/v1/opt-outs",
+        json={
+            "customer_id": "cust-1",
+            "channel": "whatsapp",
+            "purposes": ["promotions"],
+            "source": {"kind": "api"},
+        },
+    )
     assert answer.status_code == 201
     state = api.get(f"/v1/customers/cust-1?min_position={answer.get_json()['position']}").get_json()
     statuses = {c["purpose"]: c["status"] for c in state["consents"]}
@@ -70,8 +77,12 @@ def test_history_lists_events_oldest_first_with_actor(api: Any) -> None:
     api.post("/v1/opt-outs", json={"customer_id": "cust-1", "purposes": ["promotions"]})
     events = api.get("/v1/customers/cust-1/history").get_json()["events"]
     types = [e["type"] for e in events]
-    assert types == ["Customer.Registered", "Customer.ProfileChanged", "Customer.ConsentGranted",
-                     "Customer.ConsentWithdrawn"]
+    assert types == [
+        "Customer.Registered",
+        "Customer.ProfileChanged",
+        "Customer.ConsentGranted",
+        "Customer.ConsentWithdrawn",
+    ]
     assert {e["actor"] for e in events} == {"alice"}
     assert [e["position"] for e in events] == sorted(e["position"] for e in events)
 
@@ -79,14 +90,18 @@ def test_history_lists_events_oldest_first_with_actor(api: Any) -> None:
 def test_history_pages_with_limit_and_after_position(api: Any) -> None:
     api.post("/v1/consents", json=GRANT)
     first_page = api.get("/v1/customers/cust-1/history?limit=2").get_json()["events"]
-    rest = api.get(f"/v1/customers/cust-1/history?after_position={first_page[-1]['position']}").get_json()
+    rest = api.get(
+        f"/v1/customers/cust-1/history?after_position={first_page[-1]['position']}"
+    ).get_json()
     assert len(first_page) == 2
     assert [e["type"] for e in rest["events"]] == ["Customer.ConsentGranted"]
 
 
 def test_expires_at_before_granted_at_is_422(api: Any) -> None:
-    answer = api.post("/v1/consents", json={**GRANT, "granted_at": "2026-01-02T00:00:00Z",
-                                            "expires_at": "2026-01-01T00:00:00Z"})
+    answer = api.post(
+        "/v1/consents",
+        json={**GRANT, "granted_at": "2026-01-02T00:00:00Z", "expires_at": "2026-01-01T00:00:00Z"},
+    )
     assert answer.status_code == 422
     assert "expires_at" in answer.get_json()["error"]["details"]
 
@@ -111,7 +126,9 @@ def test_inbound_stop_keyword_withdraws_every_purpose_on_the_channel(api: Any) -
 
 def test_profile_patch_sets_timezone(api: Any) -> None:
     api.post("/v1/consents", json=GRANT)
-    answer = api.patch("/v1/customers/cust-1", json={"timezone": "Europe/Berlin", "locale": "de_DE"})
+    answer = api.patch(
+        "/v1/customers/cust-1", json={"timezone": "Europe/Berlin", "locale": "de_DE"}
+    )
     assert answer.status_code == 200
     assert answer.get_json()["timezone"] == "Europe/Berlin"
 
@@ -137,9 +154,13 @@ def test_import_csv_records_every_row(api: Any) -> None:
 
 
 def test_import_with_a_bad_row_records_nothing_and_names_the_row(api: Any) -> None:
-    body = '{"customer_id":"ok1","purposes":["alerts"],"source":{"kind":"import"}}\n' \
-           '{"customer_id":"bad","purposes":["nonsense"],"source":{"kind":"import"}}\n'
-    answer = api.post("/v1/consents/import", data=body, headers={"Content-Type": "application/x-ndjson"})
+    body = (
+        '{"customer_id":"ok1","purposes":["alerts"],"source":{"kind":"import"}}\n'
+        '{"customer_id":"bad","purposes":["nonsense"],"source":{"kind":"import"}}\n'
+    )
+    answer = api.post(
+        "/v1/consents/import", data=body, headers={"Content-Type": "application/x-ndjson"}
+    )
     assert answer.status_code == 422
     assert answer.get_json()["error"]["details"]["rows"][0]["row"] == 2
     assert api.get("/v1/customers/ok1").status_code == 404
@@ -151,13 +172,18 @@ def test_idempotent_repeat_returns_the_first_answer(api: Any) -> None:
     again = api.post("/v1/consents", json=GRANT, headers=headers)
     assert again.status_code == 201
     assert again.get_json() == first.get_json()
-    grants = [e for e in api.get("/v1/customers/cust-1/history").get_json()["events"]
-              if e["type"] == "Customer.ConsentGranted"]
+    grants = [
+        e
+        for e in api.get("/v1/customers/cust-1/history").get_json()["events"]
+        if e["type"] == "Customer.ConsentGranted"
+    ]
     assert len(grants) == 1
 
 
 def test_idempotency_key_with_another_body_is_409(api: Any) -> None:
     api.post("/v1/consents", json=GRANT, headers={"Idempotency-Key": "k-2"})
-    answer = api.post("/v1/consents", json={**GRANT, "purposes": ["alerts"]}, headers={"Idempotency-Key": "k-2"})
+    answer = api.post(
+        "/v1/consents", json={**GRANT, "purposes": ["alerts"]}, headers={"Idempotency-Key": "k-2"}
+    )
     assert answer.status_code == 409
     assert answer.get_json()["error"]["code"] == "idempotency_key_reused"

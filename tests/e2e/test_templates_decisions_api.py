@@ -9,8 +9,12 @@ from tests.conftest import MARKETING_TEMPLATE
 GRANT = {"customer_id": "c1", "purposes": ["promotions"], "source": {"kind": "checkout"}}
 
 
-def decide(api: Any, template: dict[str, Any] | None, customer: str = "c1", **extra: Any) -> dict[str, Any]:
-    answer = api.post("/v1/decisions", json={"customer_id": customer, "template": template, **extra})
+def decide(
+    api: Any, template: dict[str, Any] | None, customer: str = "c1", **extra: Any
+) -> dict[str, Any]:
+    answer = api.post(
+        "/v1/decisions", json={"customer_id": customer, "template": template, **extra}
+    )
     assert answer.status_code == 200, answer.get_json()
     return dict(answer.get_json())
 
@@ -24,9 +28,13 @@ def test_submitted_template_is_pending_with_lint(api: Any) -> None:
 
 
 def test_template_with_lint_error_is_rejected_at_once(api: Any) -> None:
-    impersonal = {**MARKETING_TEMPLATE, "components": [
-        {"type": "BODY", "text": "Большая распродажа! Скидки на всё."},
-        {"type": "FOOTER", "text": "Отписаться: СТОП"}]}
+    impersonal = {
+        **MARKETING_TEMPLATE,
+        "components": [
+            {"type": "BODY", "text": "Большая распродажа! Скидки на всё."},
+            {"type": "FOOTER", "text": "Отписаться: СТОП"},
+        ],
+    }
     body = api.post("/v1/templates", json=impersonal).get_json()
     assert body["status"] == "REJECTED"
     assert "not_personalised" in {f["code"] for f in body["lint"]}
@@ -45,19 +53,29 @@ def test_template_with_wrong_shape_is_422_and_records_nothing(api: Any) -> None:
 
 def test_submitter_cannot_review_own_version(api: Any) -> None:
     api.post("/v1/templates", json=MARKETING_TEMPLATE)
-    answer = api.post("/v1/templates/spring_sale/ru/review", json={"version": 1, "decision": "approve"})
+    answer = api.post(
+        "/v1/templates/spring_sale/ru/review", json={"version": 1, "decision": "approve"}
+    )
     assert answer.status_code == 403
     assert answer.get_json()["error"]["code"] == "four_eyes"
 
 
-def test_reviewing_a_version_that_is_not_pending_is_409(api: Any, reviewer: Any, approved_template: Any) -> None:
-    answer = reviewer.post("/v1/templates/spring_sale/ru/review", json={"version": 1, "decision": "reject"})
+def test_reviewing_a_version_that_is_not_pending_is_409(
+    api: Any, reviewer: Any, approved_template: Any
+) -> None:
+    answer = reviewer.post(
+        "/v1/templates/spring_sale/ru/review", json={"version": 1, "decision": "reject"}
+    )
     assert answer.status_code == 409
 
 
 def test_approved_template_reads_back_with_versions(api: Any, approved_template: Any) -> None:
     state = api.get("/v1/templates/spring_sale/ru").get_json()
-    assert (state["status"], state["approved_version"], state["quality"]) == ("APPROVED", 1, "UNKNOWN")
+    assert (state["status"], state["approved_version"], state["quality"]) == (
+        "APPROVED",
+        1,
+        "UNKNOWN",
+    )
     assert state["versions"][0]["review"]["reviewed_by"] == "bob"
     assert api.get("/v1/templates").get_json()["templates"][0]["name"] == "spring_sale"
 
@@ -75,12 +93,16 @@ def test_invalid_policy_is_422_and_changes_nothing(api: Any) -> None:
     assert api.get("/v1/policy").get_json()["timezone"] == "Europe/Moscow"
 
 
-def test_unknown_customer_is_refused_with_no_consent(api: Any, approved_template: Any, any_time_policy: None) -> None:
+def test_unknown_customer_is_refused_with_no_consent(
+    api: Any, approved_template: Any, any_time_policy: None
+) -> None:
     body = decide(api, approved_template, customer="stranger")
     assert (body["allowed"], body["reasons"]) == (False, ["no_consent"])
 
 
-def test_granted_customer_with_approved_template_is_allowed(api: Any, approved_template: Any, any_time_policy: None) -> None:
+def test_granted_customer_with_approved_template_is_allowed(
+    api: Any, approved_template: Any, any_time_policy: None
+) -> None:
     api.post("/v1/consents", json=GRANT)
     body = decide(api, approved_template)
     assert body["allowed"] is True
@@ -88,13 +110,17 @@ def test_granted_customer_with_approved_template_is_allowed(api: Any, approved_t
     assert body["template_version"] == 1
 
 
-def test_opt_out_is_honoured_by_the_next_decision(api: Any, approved_template: Any, any_time_policy: None) -> None:
+def test_opt_out_is_honoured_by_the_next_decision(
+    api: Any, approved_template: Any, any_time_policy: None
+) -> None:
     api.post("/v1/consents", json=GRANT)
     api.post("/v1/opt-outs", json={"customer_id": "c1", "purposes": ["promotions"]})
     assert decide(api, approved_template)["reasons"] == ["consent_withdrawn"]
 
 
-def test_paused_template_is_refused(api: Any, reviewer: Any, approved_template: Any, any_time_policy: None) -> None:
+def test_paused_template_is_refused(
+    api: Any, reviewer: Any, approved_template: Any, any_time_policy: None
+) -> None:
     api.post("/v1/consents", json=GRANT)
     reviewer.post("/v1/templates/spring_sale/ru/pause", json={"reason": "complaints"})
     assert decide(api, approved_template)["reasons"] == ["template_paused"]
@@ -105,7 +131,9 @@ def test_unknown_template_is_refused(api: Any, any_time_policy: None) -> None:
     assert decide(api, {"name": "nope", "language": "ru"})["reasons"] == ["template_not_found"]
 
 
-def test_suppressed_customer_is_refused(api: Any, approved_template: Any, any_time_policy: None) -> None:
+def test_suppressed_customer_is_refused(
+    api: Any, approved_template: Any, any_time_policy: None
+) -> None:
     api.post("/v1/consents", json=GRANT)
     api.post("/v1/customers/c1/suppress", json={"reason": "reassigned number"})
     assert decide(api, approved_template)["reasons"] == ["customer_suppressed"]
@@ -119,22 +147,30 @@ def test_session_message_needs_a_recent_inbound(api: Any) -> None:
 
 
 def test_decision_in_the_past_is_422(api: Any, approved_template: Any) -> None:
-    answer = api.post("/v1/decisions", json={"customer_id": "c1", "template": approved_template,
-                                             "at": "2020-01-01T00:00:00Z"})
+    answer = api.post(
+        "/v1/decisions",
+        json={"customer_id": "c1", "template": approved_template, "at": "2020-01-01T00:00:00Z"},
+    )
     assert answer.status_code == 422
 
 
 def test_batch_answers_in_order(api: Any, approved_template: Any, any_time_policy: None) -> None:
     api.post("/v1/consents", json=GRANT)
-    items = [{"customer_id": "c1", "template": approved_template},
-             {"customer_id": "zz", "template": approved_template}]
+    items = [
+        {"customer_id": "c1", "template": approved_template},
+        {"customer_id": "zz", "template": approved_template},
+    ]
     body = api.post("/v1/decisions/batch", json={"items": items}).get_json()
     assert [r["allowed"] for r in body["results"]] == [True, False]
 
 
-def test_authorization_is_recorded_with_a_receipt(api: Any, approved_template: Any, any_time_policy: None) -> None:
+def test_authorization_is_recorded_with_a_receipt(
+    api: Any, approved_template: Any, any_time_policy: None
+) -> None:
     api.post("/v1/consents", json=GRANT)
-    answer = api.post("/v1/authorizations", json={"customer_id": "c1", "template": approved_template})
+    answer = api.post(
+        "/v1/authorizations", json={"customer_id": "c1", "template": approved_template}
+    )
     assert answer.status_code == 201, answer.get_json()
     body = answer.get_json()
     assert body["allowed"] is True
@@ -143,20 +179,34 @@ def test_authorization_is_recorded_with_a_receipt(api: Any, approved_template: A
     assert history[-1]["type"] == "Customer.SendAuthorized"
 
 
-def test_refused_authorization_records_nothing(api: Any, approved_template: Any, any_time_policy: None) -> None:
-    answer = api.post("/v1/authorizations", json={"customer_id": "c9", "template": approved_template})
+def test_refused_authorization_records_nothing(
+    api: Any, approved_template: Any, any_time_policy: None
+) -> None:
+    answer = api.post(
+        "/v1/authorizations", json={"customer_id": "c9", "template": approved_template}
+    )
     assert answer.status_code == 200
     assert answer.get_json()["allowed"] is False
     assert api.get("/v1/customers/c9").status_code == 404
 
 
 def test_daily_limit_counts_authorizations(api: Any, approved_template: Any) -> None:
-    api.put("/v1/policy", json={"send_window": None,
-                                "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                                "holidays": None, "marketing_daily_limit": 1})
+    api.put(
+        "/v1/policy",
+        json={
+            "send_window": None,
+            "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+            "holidays": None,
+            "marketing_daily_limit": 1,
+        },
+    )
     api.post("/v1/consents", json=GRANT)
-    first = api.post("/v1/authorizations", json={"customer_id": "c1", "template": approved_template})
-    second = api.post("/v1/authorizations", json={"customer_id": "c1", "template": approved_template})
+    first = api.post(
+        "/v1/authorizations", json={"customer_id": "c1", "template": approved_template}
+    )
+    second = api.post(
+        "/v1/authorizations", json={"customer_id": "c1", "template": approved_template}
+    )
     assert first.status_code == 201
     assert second.get_json()["reasons"] == ["daily_limit_reached"]
     assert second.get_json()["next_allowed_at"] is not None

@@ -16,7 +16,9 @@ from registry.api.errors import ApiError
 from registry.api.fields import channel_field, customer_id_field, moment_field
 from registry.timefmt import parse_iso
 
-blp = Blueprint("audit", __name__, url_prefix="/v1/audit", description="Verifiable audit trail (R-AUDIT)")
+blp = Blueprint(
+    "audit", __name__, url_prefix="/v1/audit", description="Verifiable audit trail (R-AUDIT)"
+)
 
 
 class CheckpointSchema(Schema):
@@ -61,7 +63,12 @@ class ReplaySchema(Schema):
 def _int_arg(name: str) -> int:
     raw = request.args.get(name, "")
     if not raw.isdigit() or int(raw) > 2**62:
-        raise ApiError(422, "validation_error", f"{name} must be a non-negative integer", {name: ["required integer"]})
+        raise ApiError(
+            422,
+            "validation_error",
+            f"{name} must be a non-negative integer",
+            {name: ["required integer"]},
+        )
     return int(raw)
 
 
@@ -117,19 +124,25 @@ class Events(MethodView):
         """Stream the trail as JSON lines with proofs, or CSV (`format`, filters)."""
         fmt = request.args.get("format", "jsonl")
         if fmt not in ("jsonl", "csv"):
-            raise ApiError(422, "validation_error", "format is jsonl or csv", {"format": ["jsonl or csv"]})
+            raise ApiError(
+                422, "validation_error", "format is jsonl or csv", {"format": ["jsonl or csv"]}
+            )
         filters: dict[str, Any] = {}
         for name in ("since", "until"):
             if request.args.get(name):
                 try:
                     filters[name] = parse_iso(request.args[name])
                 except ValueError:
-                    raise ApiError(422, "validation_error", f"{name} must be RFC 3339", {name: ["RFC 3339"]}) from None
+                    raise ApiError(
+                        422, "validation_error", f"{name} must be RFC 3339", {name: ["RFC 3339"]}
+                    ) from None
         for name in ("customer_id", "template"):
             if request.args.get(name):
                 filters[name] = request.args[name]
         lines = registry().export(tenant(), filters, fmt)
-        mimetype = "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
+        mimetype = (
+            "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
+        )
         return Response(stream_with_context(lines), content_type=mimetype)
 
 

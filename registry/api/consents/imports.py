@@ -16,8 +16,16 @@ from registry.api.errors import ApiError
 MAX_ROWS = 100_000
 MAX_REPORTED_ERRORS = 100
 CSV_COLUMNS = (
-    "customer_id", "channel", "purposes", "source_kind", "evidence", "phone",
-    "timezone", "locale", "granted_at", "expires_at",
+    "customer_id",
+    "channel",
+    "purposes",
+    "source_kind",
+    "evidence",
+    "phone",
+    "timezone",
+    "locale",
+    "granted_at",
+    "expires_at",
 )
 
 
@@ -26,16 +34,21 @@ def _csv_records(text: str) -> list[dict[str, Any]]:
     header = reader.fieldnames or []
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if unknown or "customer_id" not in header:
-        raise ApiError(422, "validation_error", "the CSV header is not the import format",
-                       {"header": [f"expected columns {list(CSV_COLUMNS)}; unknown {unknown}"]})
+        raise ApiError(
+            422,
+            "validation_error",
+            "the CSV header is not the import format",
+            {"header": [f"expected columns {list(CSV_COLUMNS)}; unknown {unknown}"]},
+        )
     records = []
     for row in reader:
         if None in row:
             records.append({"__error__": "more cells than header columns"})
             continue
         cells = {k: v for k, v in row.items() if v not in (None, "")}
-        record: dict[str, Any] = {k: v for k, v in cells.items()
-                                  if k not in ("purposes", "source_kind", "evidence")}
+        record: dict[str, Any] = {
+            k: v for k, v in cells.items() if k not in ("purposes", "source_kind", "evidence")
+        }
         record["purposes"] = [p.strip() for p in cells.get("purposes", "").split(";") if p.strip()]
         record["source"] = {"kind": cells.get("source_kind", "import")}
         if "evidence" in cells:
@@ -66,11 +79,19 @@ def parse_import(body: bytes, mimetype: str) -> list[dict[str, Any]]:
     elif mimetype in ("application/x-ndjson", "application/jsonl", "application/json-lines"):
         records = _ndjson_records(text)
     else:
-        raise ApiError(415, "unsupported_media_type",
-                       "imports are text/csv or application/x-ndjson", {"content_type": mimetype})
+        raise ApiError(
+            415,
+            "unsupported_media_type",
+            "imports are text/csv or application/x-ndjson",
+            {"content_type": mimetype},
+        )
     if len(records) > MAX_ROWS:
-        raise ApiError(422, "validation_error", f"at most {MAX_ROWS} rows per request",
-                       {"rows": [f"{len(records)} rows"]})
+        raise ApiError(
+            422,
+            "validation_error",
+            f"at most {MAX_ROWS} rows per request",
+            {"rows": [f"{len(records)} rows"]},
+        )
     schema = GrantSchema()
     grants, errors = [], []
     for number, record in enumerate(records, start=1):
@@ -83,9 +104,12 @@ def parse_import(body: bytes, mimetype: str) -> list[dict[str, Any]]:
         except ValidationError as error:
             errors.append({"row": number, "errors": error.messages})
     if errors:
-        raise ApiError(422, "validation_error",
-                       f"{len(errors)} rows are invalid; nothing was imported",
-                       {"rows": errors[:MAX_REPORTED_ERRORS], "invalid_rows": len(errors)})
+        raise ApiError(
+            422,
+            "validation_error",
+            f"{len(errors)} rows are invalid; nothing was imported",
+            {"rows": errors[:MAX_REPORTED_ERRORS], "invalid_rows": len(errors)},
+        )
     if not grants:
         raise ApiError(422, "validation_error", "the import has no rows", {"rows": ["empty"]})
     return grants

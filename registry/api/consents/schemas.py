@@ -60,7 +60,7 @@ class GrantAnswerSchema(Schema):
     position = fields.Integer()
 
 
-class PurposesOrAll(fields.Field):
+class PurposesOrAll(fields.Field[Any]):
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
         if value == "all":
             return "all"

@@ -17,7 +17,9 @@ from registry.api.consents.schemas import (
     OptOutSchema,
 )
 
-blp = Blueprint("consents", __name__, url_prefix="/v1", description="Consents and opt-outs (R-CONSENT)")
+blp = Blueprint(
+    "consents", __name__, url_prefix="/v1", description="Consents and opt-outs (R-CONSENT)"
+)
 
 
 @blp.route("/consents")
@@ -40,8 +42,11 @@ class OptOuts(MethodView):
         return idempotently(
             lambda: (
                 registry().opt_out(
-                    tenant(), opt_out["customer_id"], opt_out["channel"],
-                    opt_out["purposes"], opt_out["source"],
+                    tenant(),
+                    opt_out["customer_id"],
+                    opt_out["channel"],
+                    opt_out["purposes"],
+                    opt_out["source"],
                 ),
                 201,
             )
@@ -52,10 +57,14 @@ class OptOuts(MethodView):
 class ConsentImport(MethodView):
     @requires("consents:write")
     @blp.response(201, ImportAnswerSchema)
-    @blp.doc(requestBody={"content": {
-        "text/csv": {"schema": {"type": "string"}},
-        "application/x-ndjson": {"schema": {"type": "string"}},
-    }})
+    @blp.doc(
+        requestBody={
+            "content": {
+                "text/csv": {"schema": {"type": "string"}},
+                "application/x-ndjson": {"schema": {"type": "string"}},
+            }
+        }
+    )
     def post(self) -> Any:
         """Import up to 100,000 grants (CSV or JSON lines), all or nothing."""
         grants = parse_import(request.get_data(cache=True), request.mimetype)

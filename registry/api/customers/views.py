@@ -23,7 +23,9 @@ from registry.api.customers.schemas import (
 from registry.timefmt import iso, utcnow
 from registry.web.optout_token import LinkClaims, issue_token
 
-blp = Blueprint("customers", __name__, url_prefix="/v1/customers", description="Customer state (R-CONSENT)")
+blp = Blueprint(
+    "customers", __name__, url_prefix="/v1/customers", description="Customer state (R-CONSENT)"
+)
 ID = "<path:customer_id>"
 
 
@@ -52,7 +54,11 @@ class CustomerHistory(MethodView):
         """Every event of this customer, oldest first (`limit`, `after_position`)."""
         limit, after = paging()
         return registry().customer_history(
-            tenant(), customer_id, limit=limit, after_position=after, min_position=min_position_arg()
+            tenant(),
+            customer_id,
+            limit=limit,
+            after_position=after,
+            min_position=min_position_arg(),
         )
 
 
@@ -66,8 +72,11 @@ class Inbound(MethodView):
         return idempotently(
             lambda: (
                 registry().receive_inbound(
-                    tenant(), customer_id, channel=inbound["channel"],
-                    received_at=inbound.get("received_at"), text=inbound.get("text"),
+                    tenant(),
+                    customer_id,
+                    channel=inbound["channel"],
+                    received_at=inbound.get("received_at"),
+                    text=inbound.get("text"),
                 ),
                 201,
             )
@@ -122,8 +131,16 @@ class OptOutLinks(MethodView):
         """A signed, opaque one-click opt-out link for this customer (R-OPTOUT)."""
         expires_at = (utcnow() + timedelta(days=body["expires_in_days"])).replace(microsecond=0)
         claims = LinkClaims(
-            tenant=tenant(), customer_id=customer_id, channel=body["channel"],
-            purposes=tuple(body["purposes"]), lang=body["lang"], expires_at=expires_at,
+            tenant=tenant(),
+            customer_id=customer_id,
+            channel=body["channel"],
+            purposes=tuple(body["purposes"]),
+            lang=body["lang"],
+            expires_at=expires_at,
         )
         token = issue_token(registry().keyring.link_key, claims)
-        return {"url": f"{registry().public_url}/u/{token}", "token": token, "expires_at": iso(expires_at)}, 201
+        return {
+            "url": f"{registry().public_url}/u/{token}",
+            "token": token,
+            "expires_at": iso(expires_at),
+        }, 201

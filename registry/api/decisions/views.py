@@ -12,12 +12,16 @@ from registry.api.common import idempotently, registry, tenant
 from registry.api.fields import channel_field, customer_id_field, moment_field
 from registry.usecases.decisions import check_moment
 
-blp = Blueprint("decisions", __name__, url_prefix="/v1", description="Decisions and authorizations (R-DECIDE)")
+blp = Blueprint(
+    "decisions", __name__, url_prefix="/v1", description="Decisions and authorizations (R-DECIDE)"
+)
 
 
 class TemplateRefSchema(Schema):
     name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,512}$"))
-    language = fields.String(required=True, validate=validate.Regexp(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$"))
+    language = fields.String(
+        required=True, validate=validate.Regexp(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+    )
 
 
 class DecisionRequestSchema(Schema):
@@ -37,8 +41,11 @@ class DecisionSchema(Schema):
 
 
 class BatchRequestSchema(Schema):
-    items = fields.List(fields.Nested(DecisionRequestSchema), required=True,
-                        validate=validate.Length(min=1, max=1000))
+    items = fields.List(
+        fields.Nested(DecisionRequestSchema),
+        required=True,
+        validate=validate.Length(min=1, max=1000),
+    )
     min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
 
 

@@ -16,8 +16,12 @@ from registry.api.common import acting, registry, tenant
 from registry.api.errors import ApiError, error_response
 from registry.integrations.whatsapp import signature_is_valid
 
-blp = Blueprint("integrations", __name__, url_prefix="/v1/integrations",
-                description="Platform integrations (R-WEBHOOK)")
+blp = Blueprint(
+    "integrations",
+    __name__,
+    url_prefix="/v1/integrations",
+    description="Platform integrations (R-WEBHOOK)",
+)
 
 
 class WhatsAppSettingsSchema(Schema):
@@ -57,8 +61,12 @@ class Unprocessed(MethodView):
         after = request.args.get("after_id", "0")
         limit = request.args.get("limit", "100")
         if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 1000:
-            raise ApiError(422, "validation_error", "after_id and limit (1..1000) must be integers",
-                           {"limit": ["1..1000"], "after_id": ["a non-negative integer"]})
+            raise ApiError(
+                422,
+                "validation_error",
+                "after_id and limit (1..1000) must be integers",
+                {"limit": ["1..1000"], "after_id": ["a non-negative integer"]},
+            )
         return registry().unprocessed(tenant(), limit=int(limit), after_id=int(after))
 
 
@@ -67,19 +75,31 @@ def register(app: Flask, api: Api) -> None:
 
     @app.get("/webhooks/whatsapp/<tenant_id>")
     def whatsapp_handshake(tenant_id: str) -> Response:
-        secrets = registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
+        secrets = (
+            registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
+        )
         mode = request.args.get("hub.mode")
         offered = request.args.get("hub.verify_token", "")
-        if secrets and mode == "subscribe" and hmac.compare_digest(offered.encode(), secrets[1].encode()):
+        if (
+            secrets
+            and mode == "subscribe"
+            and hmac.compare_digest(offered.encode(), secrets[1].encode())
+        ):
             return Response(request.args.get("hub.challenge", ""), mimetype="text/plain")
         return error_response(403, "forbidden", "verification failed")
 
     @app.post("/webhooks/whatsapp/<tenant_id>")
     def whatsapp_webhook(tenant_id: str) -> Response:
         raw = request.get_data(cache=True)
-        secrets = registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
-        if not secrets or not signature_is_valid(secrets[0], raw, request.headers.get("X-Hub-Signature-256")):
-            return error_response(401, "invalid_signature", "the X-Hub-Signature-256 does not match")
+        secrets = (
+            registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
+        )
+        if not secrets or not signature_is_valid(
+            secrets[0], raw, request.headers.get("X-Hub-Signature-256")
+        ):
+            return error_response(
+                401, "invalid_signature", "the X-Hub-Signature-256 does not match"
+            )
         try:
             payload: object = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):

@@ -17,7 +17,9 @@ blp = Blueprint("policy", __name__, url_prefix="/v1/policy", description="Tenant
 class PolicySchema(Schema):
     display_name = fields.String()
     timezone = fields.String()
-    send_window = fields.Dict(allow_none=True, metadata={"example": {"start": "09:00", "end": "21:00"}})
+    send_window = fields.Dict(
+        allow_none=True, metadata={"example": {"start": "09:00", "end": "21:00"}}
+    )
     send_days = fields.List(fields.String())
     holidays = fields.String(allow_none=True)
     marketing_daily_limit = fields.Integer(allow_none=True)
@@ -42,7 +44,11 @@ class Policy(MethodView):
         """Replace the whole policy; a field left out takes its default."""
         document = request.get_json(silent=True)
         if not isinstance(document, dict):
-            raise ApiError(422, "validation_error", "the policy must be a JSON object",
-                           {"_schema": ["a JSON object is required"]})
+            raise ApiError(
+                422,
+                "validation_error",
+                "the policy must be a JSON object",
+                {"_schema": ["a JSON object is required"]},
+            )
         with acting():
             return registry().replace_policy(tenant(), document)

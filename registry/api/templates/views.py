@@ -7,10 +7,17 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
 from registry.api.auth import requires
-from registry.api.common import acting, idempotently, min_position_arg, paging, registry, tenant
+from registry.api.common import (
+    acting,
+    idempotently,
+    min_position_arg,
+    paging,
+    principal,
+    registry,
+    tenant,
+)
 from registry.api.customers.schemas import HistorySchema, ReasonSchema
 from registry.api.errors import ApiError
-from registry.api.common import principal
 from registry.api.templates.schemas import TemplateSubmissionSchema
 
 blp = Blueprint(
