@@ -62,6 +62,12 @@ def main(args: argparse.Namespace | None = None) -> int:
     for tenant, leaf_index, position in altered_events(registry):
         failures += 1
         print(f"altered: tenant {tenant or '?'} leaf {leaf_index} position {position}")
+    with registry.db.transaction() as sql:
+        tenants = [str(t) for (t,) in sql.query("SELECT tenant FROM audit_trees ORDER BY tenant")]
+        for tenant in tenants:
+            for level, index in audit_log.find_bad_nodes(sql, tenant):
+                failures += 1
+                print(f"altered: tenant {tenant} tree node level {level} index {index}")
     if failures:
         print(f"audit check: {failures} events do not match their recorded hashes", file=sys.stderr)
         return 1

@@ -70,19 +70,25 @@ def sign_checkpoint(
     key_name: str | None = None,
 ) -> Checkpoint:
     name = origin if key_name is None else key_name
-    _check_key_name(name)
     body = checkpoint_body(origin, size, root)
-    signature = private_key.sign(body.encode("utf-8"))
-    public_key = private_key.public_key()
-    stamp = base64.b64encode(key_hash(name, public_key) + signature).decode("ascii")
     return Checkpoint(
         origin=origin,
         tree_size=size,
         root_hash=root,
-        note=f"{body}\n{_DASH} {name} {stamp}\n",
-        signature=signature,
-        key_id=key_id(name, public_key),
+        note=sign_note(private_key, name, body),
+        signature=private_key.sign(body.encode("utf-8")),
+        key_id=key_id(name, private_key.public_key()),
     )
+
+
+def sign_note(private_key: Ed25519PrivateKey, name: str, text: str) -> str:
+    """A C2SP signed note of `text` (which ends with a newline) with one Ed25519 signature."""
+    _check_key_name(name)
+    if not text.endswith("\n"):
+        raise ValueError("the text of a signed note must end with a newline")
+    signature = private_key.sign(text.encode("utf-8"))
+    stamp = base64.b64encode(key_hash(name, private_key.public_key()) + signature)
+    return f"{text}\n{_DASH} {name} {stamp.decode('ascii')}\n"
 
 
 def checkpoint_document(cp: Checkpoint) -> dict[str, Any]:
