@@ -22,7 +22,7 @@ var/jwt_secret:
 
 run: $(STAMP) var/jwt_secret
 	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken
-	REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/gunicorn wsgi:app -w $(WORKERS) -b $(HOST):$(PORT) --access-logfile -
+	REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/gunicorn wsgi:app -w $(WORKERS) -b $(HOST):$(PORT)
 
 token: $(STAMP) var/jwt_secret
 	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken --bare

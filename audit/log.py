@@ -298,15 +298,16 @@ def _nodes(sql: Sql, tenant: str, keys: Sequence[NodeKey]) -> dict[NodeKey, byte
             [tenant, *indexes],
         ):
             found[(0, int(index))] = bytes(digest)
+    point = (
+        "SELECT level, node_index, hash FROM audit_nodes "
+        "WHERE tenant = ? AND level = ? AND node_index = ?"
+    )
     for chunk in _chunks(inner):
-        terms = " OR ".join(["(level = ? AND node_index = ?)"] * len(chunk))
-        params: list[Any] = [tenant]
-        for key in chunk:
-            params.extend(key)
-        for level, index, digest in sql.query(
-            f"SELECT level, node_index, hash FROM audit_nodes WHERE tenant = ? AND ({terms})",
-            params,
-        ):
+        # UNION ALL of point lookups: planners may scan the tenant's nodes for an OR list.
+        params: list[Any] = []
+        for level, index in chunk:
+            params.extend((tenant, level, index))
+        for level, index, digest in sql.query(" UNION ALL ".join([point] * len(chunk)), params):
             found[(int(level), int(index))] = bytes(digest)
     missing = [key for key in keys if key not in found]
     if missing:

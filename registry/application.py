@@ -254,32 +254,45 @@ class RegistryCore(Application[UUID]):
     # ---- personal data ---------------------------------------------------------------
 
     def data_key(self, tenant: str, customer_id: str, *, create: bool) -> bytes | None:
-        owner = f"{tenant}\x1f{customer_id}"
+        return self.data_keys(tenant, [customer_id], create=create).get(customer_id)
+
+    def data_keys(self, tenant: str, customer_ids: Sequence[str], *, create: bool) -> dict[str, bytes]:
+        """The customers' data keys in one transaction, created where missing."""
+        wanted = sorted(set(customer_ids))
+        found: dict[str, bytes] = {}
         with self.db.transaction(commit=create) as sql:
-            wrapped = sql.scalar(
-                "SELECT wrapped FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
-                [tenant, customer_id],
-            )
-            if wrapped is None and create:
-                sql.execute(
+            for chunk in _chunks(wanted, 500):
+                found.update(self._wrapped_keys(sql, tenant, chunk))
+            missing = [c for c in wanted if c not in found]
+            if create and missing:
+                sql.executemany(
                     "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
                     "ON CONFLICT (tenant, customer_id) DO NOTHING",
                     [
-                        tenant,
-                        customer_id,
-                        wrap_key(self.keyring.master_data_key, new_data_key(), owner=owner),
+                        (tenant, c, wrap_key(self.keyring.master_data_key, new_data_key(), owner=f"{tenant}\x1f{c}"))
+                        for c in missing
                     ],
                 )
-                wrapped = sql.scalar(
-                    "SELECT wrapped FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
-                    [tenant, customer_id],
-                )
-        if wrapped is None:
-            return None
-        return unwrap_key(self.keyring.master_data_key, bytes(wrapped), owner=owner)
+                for chunk in _chunks(missing, 500):
+                    found.update(self._wrapped_keys(sql, tenant, chunk))
+        return {
+            c: unwrap_key(self.keyring.master_data_key, wrapped, owner=f"{tenant}\x1f{c}")
+            for c, wrapped in found.items()
+        }
 
-    def sealer(self, tenant: str, customer_id: str) -> Callable[[str | None], str | None]:
-        key: bytes | None = None
+    @staticmethod
+    def _wrapped_keys(sql: Sql, tenant: str, customer_ids: Sequence[str]) -> dict[str, bytes]:
+        marks = ",".join("?" * len(customer_ids))
+        rows = sql.query(
+            "SELECT customer_id, wrapped FROM registry_data_keys "
+            f"WHERE tenant = ? AND customer_id IN ({marks})",
+            [tenant, *customer_ids],
+        )
+        return {str(c): bytes(w) for c, w in rows}
+
+    def sealer(
+        self, tenant: str, customer_id: str, key: bytes | None = None
+    ) -> Callable[[str | None], str | None]:
 
         def seal_value(value: str | None) -> str | None:
             nonlocal key
@@ -304,3 +317,7 @@ class RegistryCore(Application[UUID]):
                 return None
 
         return open_value
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -10,8 +10,10 @@ from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
 from registry.api.auth import TokenVerifier, load_public_keys
+from registry.api.docs import register_docs
 from registry.api.errors import error_response, register_error_handlers
 from registry.api.guards import install_guards
+from registry.api.logs import install_request_logging
 from registry.api.ratelimit import RateLimiter
 from registry.config import Settings, load_settings
 from registry.service import Registry
@@ -68,6 +70,8 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     for blueprint in (consents, customers, templates, policy, decisions):
         api.register_blueprint(blueprint)
     _register_operational_routes(app, registry, readiness)
+    install_request_logging(app)
+    register_docs(app, api)
     _register_optional(app, api)
     return app
 
@@ -120,16 +124,3 @@ def _register_operational_routes(app: Flask, registry: Registry, readiness: Any)
     @app.get("/metrics")
     def metrics() -> Response:
         return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
-
-    @app.get("/docs")
-    def docs() -> Response:
-        return Response(DOCS_PAGE, mimetype="text/html")
-
-
-DOCS_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Registry API</title><link rel="stylesheet" href="https://unpkg.com/swagger-ui-dist@5/swagger-ui.css">
-</head><body><div id="ui"></div>
-<noscript><p>The API description is at <a href="/openapi.json">/openapi.json</a>.</p></noscript>
-<script src="https://unpkg.com/swagger-ui-dist@5/swagger-ui-bundle.js"></script>
-<script>SwaggerUIBundle({url: "/openapi.json", dom_id: "#ui"});</script></body></html>"""

@@ -17,7 +17,7 @@ from registry.domain.exceptions import (
     NotFound,
 )
 
-log = logging.getLogger("registry.api")
+log = logging.getLogger("registry.errors")
 
 DEFAULT_CODES = {
     400: "bad_request",
@@ -114,5 +114,9 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
-        log.exception("unhandled error", exc_info=error)
+        log.error(
+            "unhandled error",
+            exc_info=error,
+            extra={"fields": {"error_type": type(error).__name__}},
+        )
         return error_response(500, "internal_error", "an unexpected error occurred")

@@ -29,9 +29,9 @@ class ConsentUseCases(RegistryCore):
         )
 
     def _sealed_source(
-        self, tenant: str, customer_id: str, source: dict[str, Any]
+        self, tenant: str, customer_id: str, source: dict[str, Any], key: bytes | None = None
     ) -> dict[str, Any]:
-        seal = self.sealer(tenant, customer_id)
+        seal = self.sealer(tenant, customer_id, key)
         return {k: (seal(v) if k in SEALED_SOURCE_FIELDS else v) for k, v in source.items()}
 
     def _profile_changes(
@@ -39,9 +39,9 @@ class ConsentUseCases(RegistryCore):
         tenant: str,
         customer_id: str,
         fields: dict[str, Any],
-        write_set: WriteSet | None = None,
+        key: bytes | None = None,
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        seal = self.sealer(tenant, customer_id)
+        seal = self.sealer(tenant, customer_id, key)
         changes: dict[str, Any] = {}
         index_rows: list[tuple[str, str]] = []
         if fields.get("phone") is not None:

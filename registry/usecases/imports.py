@@ -18,21 +18,24 @@ MAX_ATTEMPTS = 5
 
 class ImportUseCases(ConsentUseCases):
     def import_grants(self, tenant: str, grants: list[dict[str, Any]]) -> dict[str, Any]:
+        needs_key = [
+            g["customer_id"] for g in grants if g.get("phone") or _has_sealed_source(g["source"])
+        ]
+        keys = self.data_keys(tenant, needs_key, create=True)
         for _attempt in range(MAX_ATTEMPTS):
+            known = self._known_customers(tenant, [g["customer_id"] for g in grants])
             customers: dict[str, Customer] = {}
             index_rows: list[tuple[str, str]] = []
             for grant in grants:
                 customer_id = grant["customer_id"]
                 customer = customers.get(customer_id)
                 if customer is None:
-                    try:
-                        customer = self.repository.get(customer_aggregate_id(tenant, customer_id))
-                    except AggregateNotFoundError:
-                        customer = Customer.register(tenant, customer_id)
+                    customer = self._load_for_import(tenant, customer_id, customer_id in known)
                     customers[customer_id] = customer
-                changes, rows = self._profile_changes(tenant, customer_id, grant)
+                key = keys.get(customer_id)
+                changes, rows = self._profile_changes(tenant, customer_id, grant, key)
                 index_rows += rows
-                source = self._sealed_source(tenant, customer_id, grant["source"])
+                source = self._sealed_source(tenant, customer_id, grant["source"], key)
                 customer.change_profile(changes)
                 customer.grant(
                     receipt_id="rcpt_" + uuid.uuid4().hex,
@@ -55,3 +58,31 @@ class ImportUseCases(ConsentUseCases):
                 continue
             return {"imported": len(grants), "position": recordings[-1].notification.id}
         raise RuntimeError("the import kept colliding with concurrent writes")
+
+    def _known_customers(self, tenant: str, customer_ids: list[str]) -> set[str]:
+        wanted = sorted(set(customer_ids))
+        known: set[str] = set()
+        with self.db.transaction() as sql:
+            for start in range(0, len(wanted), 500):
+                chunk = wanted[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = sql.query(
+                    "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'customer' "
+                    f"AND key IN ({marks})",
+                    [tenant, *chunk],
+                )
+                known.update(str(k) for (k,) in rows)
+        return known
+
+    def _load_for_import(self, tenant: str, customer_id: str, known: bool) -> Customer:
+        if known:
+            try:
+                customer: Customer = self.repository.get(customer_aggregate_id(tenant, customer_id))
+                return customer
+            except AggregateNotFoundError:
+                pass
+        return Customer.register(tenant, customer_id)
+
+
+def _has_sealed_source(source: dict[str, Any]) -> bool:
+    return any(source.get(k) for k in ("evidence", "ip", "user_agent"))

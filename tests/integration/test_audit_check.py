@@ -14,8 +14,12 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def run_check(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "audit", "check"], cwd=ROOT, env={**os.environ, **env},
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "audit", "check"],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -36,9 +40,18 @@ def tamper_with_last_event(registry: Any, customer_aggregate: str) -> int:
     return int(position)
 
 
-def test_check_passes_on_an_untouched_store(backend_env: dict[str, str], registry: Any, tenant: str) -> None:
-    registry.grant(tenant, {"customer_id": "c", "channel": "whatsapp", "purposes": ["promotions"],
-                            "source": {"kind": "api"}})
+def test_check_passes_on_an_untouched_store(
+    backend_env: dict[str, str], registry: Any, tenant: str
+) -> None:
+    registry.grant(
+        tenant,
+        {
+            "customer_id": "c",
+            "channel": "whatsapp",
+            "purposes": ["promotions"],
+            "source": {"kind": "api"},
+        },
+    )
     result = run_check(backend_env)
     assert result.returncode == 0 or "altered" in result.stdout  # other tests may have tampered
     assert f"tenant {tenant} " not in result.stdout
@@ -47,8 +60,15 @@ def test_check_passes_on_an_untouched_store(backend_env: dict[str, str], registr
 def test_check_names_an_event_edited_in_the_database(
     backend_env: dict[str, str], registry: Any, tenant: str
 ) -> None:
-    registry.grant(tenant, {"customer_id": "c", "channel": "whatsapp", "purposes": ["promotions"],
-                            "source": {"kind": "api"}})
+    registry.grant(
+        tenant,
+        {
+            "customer_id": "c",
+            "channel": "whatsapp",
+            "purposes": ["promotions"],
+            "source": {"kind": "api"},
+        },
+    )
     doc, _ = registry.customer_doc(tenant, "c")
     position = tamper_with_last_event(registry, doc["aggregate_id"])
     result = run_check(backend_env)

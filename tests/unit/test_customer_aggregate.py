@@ -15,28 +15,42 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def granted(customer: Customer, *, at: datetime = T0, purposes: list[str] | None = None) -> None:
-    customer.grant(receipt_id="r1", channel="whatsapp", purposes=purposes or ["promotions"],
-                   source={"kind": "api"}, granted_at=at, expires_at=None)
+    customer.grant(
+        receipt_id="r1",
+        channel="whatsapp",
+        purposes=purposes or ["promotions"],
+        source={"kind": "api"},
+        granted_at=at,
+        expires_at=None,
+    )
 
 
 def test_grant_then_withdraw_leaves_the_consent_withdrawn() -> None:
     customer = Customer.register("t", "c")
     granted(customer)
-    customer.withdraw(channel="whatsapp", purposes=["promotions"], source={"kind": "api"},
-                      withdrawn_at=T0 + timedelta(hours=1))
+    customer.withdraw(
+        channel="whatsapp",
+        purposes=["promotions"],
+        source={"kind": "api"},
+        withdrawn_at=T0 + timedelta(hours=1),
+    )
     assert customer.consents["whatsapp:promotions"]["status"] == "withdrawn"
 
 
 def test_late_import_of_an_older_grant_never_undoes_an_opt_out() -> None:
     customer = Customer.register("t", "c")
-    customer.withdraw(channel="whatsapp", purposes=["promotions"], source={"kind": "api"}, withdrawn_at=T0)
+    customer.withdraw(
+        channel="whatsapp", purposes=["promotions"], source={"kind": "api"}, withdrawn_at=T0
+    )
     granted(customer, at=T0 - timedelta(days=30))
     assert customer.consents["whatsapp:promotions"]["status"] == "withdrawn"
 
 
 def test_newer_grant_after_an_opt_out_grants_again() -> None:
     customer = Customer.register("t", "c")
-    customer.withdraw(channel="whatsapp", purposes=["promotions"], source={"kind": "api"}, withdrawn_at=T0)
+    customer.withdraw(
+        channel="whatsapp", purposes=["promotions"], source={"kind": "api"}, withdrawn_at=T0
+    )
     granted(customer, at=T0 + timedelta(minutes=1))
     assert customer.consents["whatsapp:promotions"]["status"] == "granted"
 
@@ -61,8 +75,14 @@ def test_erased_customer_refuses_new_grants_but_accepts_opt_outs() -> None:
 def test_only_recent_non_transactional_authorizations_are_kept() -> None:
     customer = Customer.register("t", "c")
     for days, purpose in ((10, "promotions"), (1, "promotions"), (0, "service")):
-        customer.authorize_send(authorization_id=f"a{days}", channel="whatsapp", template={},
-                                purpose=purpose, authorized_at=T0 - timedelta(days=days), message_ref=None)
+        customer.authorize_send(
+            authorization_id=f"a{days}",
+            channel="whatsapp",
+            template={},
+            purpose=purpose,
+            authorized_at=T0 - timedelta(days=days),
+            message_ref=None,
+        )
     assert customer.recent_authorizations == [T0 - timedelta(days=1)]
 
 

@@ -12,8 +12,13 @@ from registry.domain.template import Template
 def submitted(lint: list[dict[str, str]] | None = None) -> Template:
     with acting_as("author"):
         template = Template.register("t", "sale", "ru")
-        template.submit(category="MARKETING", purpose="promotions", components=[],
-                        parameter_format=None, lint=lint or [])
+        template.submit(
+            category="MARKETING",
+            purpose="promotions",
+            components=[],
+            parameter_format=None,
+            lint=lint or [],
+        )
     return template
 
 
@@ -44,8 +49,13 @@ def test_reviewing_an_approved_version_again_is_a_conflict() -> None:
 def test_earlier_approved_version_serves_until_the_next_is_approved() -> None:
     template = approved()
     with acting_as("author"):
-        template.submit(category="MARKETING", purpose="promotions", components=[],
-                        parameter_format=None, lint=[])
+        template.submit(
+            category="MARKETING",
+            purpose="promotions",
+            components=[],
+            parameter_format=None,
+            lint=[],
+        )
     assert template.approved_version == 1
     with acting_as("reviewer"):
         template.review(version=2, decision="approve", reason=None)
@@ -64,8 +74,13 @@ def test_category_change_that_no_longer_fits_blocks_until_a_new_approval() -> No
     template.record_category_change("AUTHENTICATION")
     assert template.category_blocked is True
     with acting_as("author"):
-        template.submit(category="MARKETING", purpose="promotions", components=[],
-                        parameter_format=None, lint=[])
+        template.submit(
+            category="MARKETING",
+            purpose="promotions",
+            components=[],
+            parameter_format=None,
+            lint=[],
+        )
     with acting_as("reviewer"):
         template.review(version=2, decision="approve", reason=None)
     assert template.category_blocked is False
