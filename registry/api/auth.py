@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,15 @@ def load_public_keys(path: str | None) -> list[Any]:
 
 
 class TokenVerifier:
+    """Verifies tokens; a verified token is remembered until it expires, so the
+    signature is checked once per process rather than on every request."""
+
+    CACHE_SIZE = 10_000
+
     def __init__(self, secret: str, public_keys: list[Any]) -> None:
         self.secret = secret
         self.public_keys = public_keys
+        self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.startswith("Bearer "):
@@ -63,6 +70,16 @@ class TokenVerifier:
                 headers={"WWW-Authenticate": "Bearer"},
             )
         token = authorization[len("Bearer ") :].strip()
+        cached = self._verified.get(token)
+        if cached is not None and cached[1] > time.time():
+            return cached[0]
+        principal, expires = self._principal(token)
+        if len(self._verified) >= self.CACHE_SIZE:
+            self._verified.clear()
+        self._verified[token] = (principal, expires)
+        return principal
+
+    def _principal(self, token: str) -> tuple[Principal, float]:
         claims = self._claims(token)
         sub, tenant, scope = claims.get("sub"), claims.get("tenant"), claims.get("scope", "")
         if not isinstance(sub, str) or not sub or len(sub) > 256:
@@ -71,9 +88,10 @@ class TokenVerifier:
             raise self._invalid("the token has no valid tenant claim")
         if not isinstance(scope, str):
             raise self._invalid("the scope claim must be a space-separated string")
-        return Principal(
+        principal = Principal(
             sub, tenant, frozenset(scope.split()), str(claims.get("jti") or token[-16:])
         )
+        return principal, float(claims["exp"])
 
     def _claims(self, token: str) -> dict[str, Any]:
         try:

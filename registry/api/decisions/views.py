@@ -78,8 +78,8 @@ def _max_age() -> int:
 @blp.route("/decisions")
 class Decisions(MethodView):
     @requires("decisions")
-    @blp.arguments(DecisionRequestSchema)
-    @blp.response(200, DecisionSchema)
+    @blp.arguments(DecisionRequestSchema())
+    @blp.response(200, DecisionSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """May we send this template (or a session message) to this customer now?"""
         check_moment(body.get("at"), max_age_seconds=_max_age())
@@ -89,8 +89,8 @@ class Decisions(MethodView):
 @blp.route("/decisions/batch")
 class BatchDecisions(MethodView):
     @requires("decisions")
-    @blp.arguments(BatchRequestSchema)
-    @blp.response(200, BatchSchema)
+    @blp.arguments(BatchRequestSchema())
+    @blp.response(200, BatchSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """Up to 1000 decisions in one request, answered in the same order."""
         for item in body["items"]:
@@ -101,8 +101,8 @@ class BatchDecisions(MethodView):
 @blp.route("/authorizations")
 class Authorizations(MethodView):
     @requires("decisions")
-    @blp.arguments(AuthorizationRequestSchema)
-    @blp.response(201, AuthorizationSchema)
+    @blp.arguments(AuthorizationRequestSchema())
+    @blp.response(201, AuthorizationSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """Decide for now and, when allowed, record the send with a signed receipt."""
 
