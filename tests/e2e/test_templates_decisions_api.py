@@ -210,3 +210,11 @@ def test_daily_limit_counts_authorizations(api: Any, approved_template: Any) -> 
     assert first.status_code == 201
     assert second.get_json()["reasons"] == ["daily_limit_reached"]
     assert second.get_json()["next_allowed_at"] is not None
+
+
+def test_policy_read_edit_write_round_trip_is_accepted(api: Any) -> None:
+    policy = api.get("/v1/policy").get_json()
+    policy["marketing_daily_limit"] = 5
+    answer = api.put("/v1/policy", json=policy)
+    assert answer.status_code == 200, answer.get_json()
+    assert api.get("/v1/policy").get_json()["marketing_daily_limit"] == 5

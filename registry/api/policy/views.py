@@ -50,5 +50,7 @@ class Policy(MethodView):
                 "the policy must be a JSON object",
                 {"_schema": ["a JSON object is required"]},
             )
+        # `version` and `position` are what GET adds; a read-edit-write round trip keeps them.
+        document = {k: v for k, v in document.items() if k not in ("version", "position")}
         with acting():
             return registry().replace_policy(tenant(), document)
