@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from zoneinfo import ZoneInfo, available_timezones
 
 import pytest
@@ -36,12 +36,15 @@ def full_on(*days: date) -> Callable[[date], bool]:
     return lambda day: day in days
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(*fields: int) -> datetime:
+    return local(UTC, *fields)
 
 
-def local(zone: ZoneInfo, *args: int) -> datetime:
-    return datetime(*args, tzinfo=zone).astimezone(UTC)  # type: ignore[misc]
+def local(zone: tzinfo, year: int, month: int, day: int, *clock: int) -> datetime:
+    """The instant at which `zone` reads this wall time (hour, minute, second, microsecond)."""
+    hour, minute, second, microsecond = (*clock, 0, 0, 0, 0)[:4]
+    wall = datetime(year, month, day, hour, minute, second, microsecond, tzinfo=zone)
+    return wall.astimezone(UTC)
 
 
 def policy_with(**changes: object) -> Policy:
