@@ -256,7 +256,9 @@ class RegistryCore(Application[UUID]):
     def data_key(self, tenant: str, customer_id: str, *, create: bool) -> bytes | None:
         return self.data_keys(tenant, [customer_id], create=create).get(customer_id)
 
-    def data_keys(self, tenant: str, customer_ids: Sequence[str], *, create: bool) -> dict[str, bytes]:
+    def data_keys(
+        self, tenant: str, customer_ids: Sequence[str], *, create: bool
+    ) -> dict[str, bytes]:
         """The customers' data keys in one transaction, created where missing."""
         wanted = sorted(set(customer_ids))
         found: dict[str, bytes] = {}
@@ -269,7 +271,15 @@ class RegistryCore(Application[UUID]):
                     "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
                     "ON CONFLICT (tenant, customer_id) DO NOTHING",
                     [
-                        (tenant, c, wrap_key(self.keyring.master_data_key, new_data_key(), owner=f"{tenant}\x1f{c}"))
+                        (
+                            tenant,
+                            c,
+                            wrap_key(
+                                self.keyring.master_data_key,
+                                new_data_key(),
+                                owner=f"{tenant}\x1f{c}",
+                            ),
+                        )
                         for c in missing
                     ],
                 )

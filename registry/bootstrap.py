@@ -46,6 +46,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             POSTGRES_CONN_MAX_AGE="",
             POSTGRES_PRE_PING="y",
             POSTGRES_LOCK_TIMEOUT="30",
+            POSTGRES_CONNECT_TIMEOUT="5",
             APPLICATION_RECORDER_TOPIC="registry.store.recorders:PostgresRegistryRecorder",
         )
     return env
@@ -123,7 +124,23 @@ def build_registry(settings: Settings) -> Registry:
     return registry
 
 
-def readiness(registry: Registry) -> dict[str, Any]:
+def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:
+    """Database reachable (checked on a fresh connection with a short timeout, so a
+    database outage answers at once rather than waiting on the pool) and projections
+    caught up (views commit with their events, so they always are)."""
+    db = settings.database
+    if db.dialect == "postgres":
+        import psycopg
+
+        with psycopg.connect(
+            host=db.host,
+            port=db.port,
+            user=db.user,
+            password=db.password or None,
+            dbname=db.name,
+            connect_timeout=2,
+        ) as conn:
+            conn.execute("SELECT 1")
     with registry.db.transaction() as sql:
         position = registry.db.max_position(sql)
     return {"database": "ok", "position": position, "projections": "in step (same transaction)"}

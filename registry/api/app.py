@@ -69,7 +69,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
 
     for blueprint in (consents, customers, templates, policy, decisions):
         api.register_blueprint(blueprint)
-    _register_operational_routes(app, registry, readiness)
+    _register_operational_routes(app, registry, settings, readiness)
     install_request_logging(app)
     register_docs(app, api)
     _register_optional(app, api)
@@ -94,7 +94,9 @@ def _register_optional(app: Flask, api: Api) -> None:
         getattr(module, attribute)(app, api)
 
 
-def _register_operational_routes(app: Flask, registry: Registry, readiness: Any) -> None:
+def _register_operational_routes(
+    app: Flask, registry: Registry, settings: Settings, readiness: Any
+) -> None:
     @app.before_request
     def start_timer() -> None:
         g.started = time.perf_counter()
@@ -115,7 +117,7 @@ def _register_operational_routes(app: Flask, registry: Registry, readiness: Any)
     @app.get("/readyz")
     def readyz() -> Response:
         try:
-            return jsonify({"status": "ready", **readiness(registry)})
+            return jsonify({"status": "ready", **readiness(registry, settings)})
         except Exception as error:  # the database is unreachable: not ready
             return error_response(
                 503, "not_ready", f"the database is not reachable: {type(error).__name__}"

@@ -114,9 +114,35 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
+        if _is_database_outage(error):
+            log.warning(
+                "database unavailable", extra={"fields": {"error_type": type(error).__name__}}
+            )
+            return error_response(
+                503,
+                "unavailable",
+                "the database is not reachable; retry shortly",
+                headers={"Retry-After": "1"},
+            )
         log.error(
             "unhandled error",
             exc_info=error,
             extra={"fields": {"error_type": type(error).__name__}},
         )
         return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+def _is_database_outage(error: BaseException) -> bool:
+    """Connection-level failures (the database restarting or gone), not bad input."""
+    from eventsourcing.persistence import InterfaceError, OperationalError
+
+    if isinstance(error, InterfaceError | OperationalError):
+        return True
+    try:
+        import psycopg
+        import psycopg_pool
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        return False
+    return isinstance(
+        error, psycopg.OperationalError | psycopg.InterfaceError | psycopg_pool.PoolTimeout
+    )
