@@ -205,15 +205,21 @@ class RegistryCore(Application[UUID]):
         if not keys:
             with self.db.transaction() as sql:
                 return {}, self._position_at_least(sql, min_position)
-        clause = " OR ".join("(kind = ? AND key = ?)" for _ in keys)
-        params: list[Any] = [tenant]
+        # One primary-key lookup per kind (an OR of (kind, key) pairs made SQLite scan
+        # every row of the tenant).
+        by_kind: dict[str, list[str]] = {}
         for kind, key in keys:
-            params += [kind, key]
+            by_kind.setdefault(kind, []).append(key)
+        parts, params = [], []
+        for kind, kind_keys in sorted(by_kind.items()):
+            parts.append(
+                "SELECT kind, key, doc FROM registry_views WHERE tenant = ? AND kind = ? "
+                f"AND key IN ({','.join('?' * len(kind_keys))})"
+            )
+            params += [tenant, kind, *kind_keys]
         with self.db.transaction() as sql:
             position = self._position_at_least(sql, min_position)
-            rows = sql.query(
-                f"SELECT kind, key, doc FROM registry_views WHERE tenant = ? AND ({clause})", params
-            )
+            rows = sql.query(" UNION ALL ".join(parts), params)
         return {(str(k), str(key)): json.loads(doc) for k, key, doc in rows}, position
 
     def _position_at_least(self, sql: Sql, min_position: int | None) -> int:
@@ -263,7 +269,7 @@ class RegistryCore(Application[UUID]):
         wanted = sorted(set(customer_ids))
         found: dict[str, bytes] = {}
         with self.db.transaction(commit=create) as sql:
-            for chunk in _chunks(wanted, 500):
+            for chunk in _chunks(wanted, self._key_chunk(sql)):
                 found.update(self._wrapped_keys(sql, tenant, chunk))
             missing = [c for c in wanted if c not in found]
             if create and missing:
@@ -283,7 +289,7 @@ class RegistryCore(Application[UUID]):
                         for c in missing
                     ],
                 )
-                for chunk in _chunks(missing, 500):
+                for chunk in _chunks(missing, self._key_chunk(sql)):
                     found.update(self._wrapped_keys(sql, tenant, chunk))
         return {
             c: unwrap_key(self.keyring.master_data_key, wrapped, owner=f"{tenant}\x1f{c}")
@@ -291,13 +297,24 @@ class RegistryCore(Application[UUID]):
         }
 
     @staticmethod
+    def _key_chunk(sql: Sql) -> int:
+        return 100_000 if sql.dialect == "postgres" else 500
+
+    @staticmethod
     def _wrapped_keys(sql: Sql, tenant: str, customer_ids: Sequence[str]) -> dict[str, bytes]:
-        marks = ",".join("?" * len(customer_ids))
-        rows = sql.query(
-            "SELECT customer_id, wrapped FROM registry_data_keys "
-            f"WHERE tenant = ? AND customer_id IN ({marks})",
-            [tenant, *customer_ids],
-        )
+        if sql.dialect == "postgres":
+            rows = sql.query(
+                "SELECT customer_id, wrapped FROM registry_data_keys "
+                "WHERE tenant = ? AND customer_id = ANY(?)",
+                [tenant, list(customer_ids)],
+            )
+        else:
+            marks = ",".join("?" * len(customer_ids))
+            rows = sql.query(
+                "SELECT customer_id, wrapped FROM registry_data_keys "
+                f"WHERE tenant = ? AND customer_id IN ({marks})",
+                [tenant, *customer_ids],
+            )
         return {str(c): bytes(w) for c, w in rows}
 
     def sealer(

@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import psycopg
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import InterfaceError, OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
+from eventsourcing.utils import retry
 
 from registry.store.sql import Sql
 
@@ -39,41 +39,31 @@ class SQLiteRegistryRecorder(SQLiteApplicationRecorder):
         return ids
 
 
-class _RollBack(BaseException):
-    """Carries the unit of work's error out of the insert transaction.
-
-    eventsourcing's `PostgresApplicationRecorder.insert_events` catches `Exception`
-    raised by `_fetch_ids_after_insert_events`, lets `conn.transaction()` exit
-    normally (which COMMITS the events and whatever the unit wrote before failing)
-    and only then re-raises. A BaseException passes its `except Exception`, so the
-    transaction context sees it and rolls back."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(error)
-        self.error = error
-
-
 class PostgresRegistryRecorder(PostgresApplicationRecorder):
+    """Inserts events and runs the unit of work in one plain transaction.
+
+    eventsourcing 9.5.6's `insert_events` runs in psycopg pipeline mode, which
+    deadlocks on large batches (an import of 10,000 rows hung, client and server each
+    waiting for the other), and it catches errors from the hook, COMMITS, and only then
+    re-raises. Here the same steps run without pipeline mode inside
+    `conn.transaction()`: any error rolls everything back, and `get_connection()`
+    translates psycopg errors into eventsourcing's (`IntegrityError` drives the retries
+    of `RegistryCore.write`)."""
+
+    @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        try:
-            ids: Sequence[int] | None = super().insert_events(stored_events, **kwargs)
-        except _RollBack as rollback:
-            error = rollback.error
-            if isinstance(error, psycopg.IntegrityError):
-                # What eventsourcing's get_connection() would have raised: the write
-                # path retries on it (a concurrent write, a repeated idempotency key).
-                raise IntegrityError(str(error)) from error
-            raise error from None
-        return ids
+        with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
+            self._insert_events(curs, stored_events, **kwargs)
+            if not stored_events:
+                return []
+            self._insert_stored_events(curs, stored_events, **kwargs)
+            return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        try:
-            _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
-        except Exception as error:
-            raise _RollBack(error) from error
+        _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
         return ids

@@ -63,26 +63,27 @@ class WriteSet:
         last_by_aggregate: dict[str, int] = {}
         for event, position in zip(stored, positions, strict=True):
             last_by_aggregate[str(event.originator_id)] = position
-        for view in self.views:
-            sql.execute(
-                "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
-                "version = excluded.version, position = excluded.position, doc = excluded.doc",
-                [
+        sql.executemany(
+            "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
+            "version = excluded.version, position = excluded.position, doc = excluded.doc",
+            [
+                (
                     self.tenant,
                     view.kind,
                     view.key,
                     view.version,
                     last_by_aggregate.get(view.aggregate_id, last_position),
                     json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False),
-                ],
-            )
-        for blind, customer_id in self.index_rows:
-            sql.execute(
-                "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
-                "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",
-                [self.tenant, blind, customer_id],
-            )
+                )
+                for view in self.views
+            ],
+        )
+        sql.executemany(
+            "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
+            "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",
+            [(self.tenant, blind, customer_id) for blind, customer_id in self.index_rows],
+        )
         if self.erase_data_key_of is not None:
             sql.execute(
                 "DELETE FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",

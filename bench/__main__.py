@@ -1,0 +1,231 @@
+"""`python -m bench` (`make bench`): wrk against gunicorn on SQLite and PostgreSQL.
+
+For each backend one server (`gunicorn wsgi:app -w 4`) on a fresh database; for each size
+the customers are topped up by import, then measured in this order: /healthz (the ceiling),
+single decisions, batch decisions, authorizations, grants, projection rebuild, audit export.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+from typing import Any
+
+import requests
+
+from bench import report, seed, wrk
+from bench.server import Server
+
+
+def machine() -> dict[str, Any]:
+    mem_kib = 0
+    with open("/proc/meminfo") as f:
+        for line in f:
+            if line.startswith("MemTotal:"):
+                mem_kib = int(line.split()[1])
+    cpu = ""
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    pg = ""
+    try:
+        import psycopg
+
+        with psycopg.connect(
+            **dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+        ) as c:
+            row = c.execute("SHOW server_version").fetchone()
+            pg = str(row[0]) if row else ""
+    except Exception:
+        pass
+    wrk_version = subprocess.run(
+        [wrk.WRK, "-v"], capture_output=True, text=True
+    ).stdout.splitlines()
+    return {
+        "nproc": os.cpu_count(),
+        "cpu": cpu,
+        "memory_gib": round(mem_kib / 1024 / 1024, 1),
+        "python": platform.python_version(),
+        "kernel": platform.release(),
+        "postgres": pg,
+        "wrk": wrk_version[0] if wrk_version else "",
+    }
+
+
+def tree_size(base: str, token: str) -> int:
+    answer = requests.get(
+        base + "/v1/audit/checkpoint", headers={"Authorization": f"Bearer {token}"}
+    )
+    answer.raise_for_status()
+    return int(answer.json()["tree_size"])
+
+
+def rebuild(server: Server, events: int) -> dict[str, Any]:
+    t0 = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, "-m", "registry.projections.rebuild"],
+        env=server.env, cwd=server.tmp, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "events": events,
+        "events_per_s": events / seconds,
+        "output": out.stdout.strip(),
+    }
+
+
+def export(server: Server, token: str) -> dict[str, Any]:
+    before = server.worker_memory_kib()
+    lines = events = 0
+    t0 = time.perf_counter()
+    with requests.get(
+        server.url + "/v1/audit/events",
+        headers={"Authorization": f"Bearer {token}"},
+        stream=True,
+        timeout=900,
+    ) as answer:
+        answer.raise_for_status()
+        for line in answer.iter_lines(chunk_size=1 << 16):
+            if not line:
+                continue
+            lines += 1
+            if (
+                line.startswith(b'{"kind":"event"')
+                or b'"kind": "event"' in line[:40]
+                or b'"kind":"event"' in line[:40]
+            ):
+                events += 1
+    seconds = time.perf_counter() - t0
+    after = server.worker_memory_kib()
+    peak = max((m.get("VmHWM", 0) for m in after.values()), default=0)
+    grew = {pid: after[pid].get("VmHWM", 0) - before.get(pid, {}).get("VmHWM", 0) for pid in after}
+    return {
+        "seconds": seconds,
+        "lines": lines,
+        "events": events,
+        "events_per_s": events / seconds if seconds else 0.0,
+        "peak_rss_mb": peak / 1024,
+        "peak_growth_mb": max(grew.values(), default=0) / 1024,
+        "rss_before_mb": {str(k): v.get("VmRSS", 0) / 1024 for k, v in before.items()},
+    }
+
+
+def bench_backend(
+    backend: str,
+    sizes: list[int],
+    duration: int,
+    workers: int,
+    chunk: int = seed.CHUNK,
+    save: Any = None,
+    skip: frozenset[str] = frozenset(),
+) -> list[dict[str, Any]]:
+    runs = []
+    with Server(backend, workers=workers) as server:
+        base = server.url
+        seed.prepare_tenant(base, server.secret)
+        author, _ = seed.tokens(server.secret)
+        have = 0
+        for size in sizes:
+            print(f"[{backend}] importing customers {have:,}..{size:,}", flush=True)
+            imported = seed.import_customers(base, server.secret, have, size, chunk)
+            have = size
+            run: dict[str, Any] = {
+                "backend": backend,
+                "customers": size,
+                "workers": workers,
+                "import": imported,
+            }
+            print(f"[{backend} {size:,}] import {imported['rows_per_s']:,.0f} rows/s", flush=True)
+            for scenario, conns in (
+                ("healthz", 8),
+                ("decision", 8),
+                ("batch", 4),
+                ("authorization", 8),
+                ("grant", 8),
+            ):
+                run[scenario] = wrk.run(base, scenario, author, size, duration, connections=conns)
+                run[scenario]["drain_s"] = server.wait_idle()
+                r = run[scenario]
+                print(
+                    f"[{backend} {size:,}] {scenario}: {r['rate']:,.0f}/s p50 {r['p50_ms']:.1f} ms "
+                    f"p99 {r['p99_ms']:.1f} ms errors {r['errors']}",
+                    flush=True,
+                )
+            run["events"] = tree_size(base, author)
+            if "rebuild" in skip:
+                run["rebuild"] = {"skipped": True, "events_per_s": float("nan")}
+            else:
+                run["rebuild"] = rebuild(server, run["events"])
+            print(
+                f"[{backend} {size:,}] rebuild {run['rebuild']['events_per_s']:,.0f} events/s",
+                flush=True,
+            )
+            if "export" in skip:
+                run["export"] = {
+                    "skipped": True,
+                    "events_per_s": float("nan"),
+                    "peak_rss_mb": float("nan"),
+                }
+            else:
+                run["export"] = export(server, author)
+            print(
+                f"[{backend} {size:,}] export {run['export']['events_per_s']:,.0f} events/s, "
+                f"worker peak RSS {run['export']['peak_rss_mb']:,.0f} MB",
+                flush=True,
+            )
+            runs.append(run)
+            if save is not None:
+                save(run)
+    return runs
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
+    parser.add_argument("--sizes", default="10000,100000", help="customer counts, comma-separated")
+    parser.add_argument(
+        "--million", action="store_true", help="also run 1,000,000 customers (long)"
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument(
+        "--skip", default="", help="comma-separated phases to skip: rebuild, export"
+    )
+    parser.add_argument("--chunk", type=int, default=seed.CHUNK, help="rows per import request")
+    args = parser.parse_args(argv)
+    sizes = sorted(
+        {int(s) for s in args.sizes.split(",") if s} | ({1_000_000} if args.million else set())
+    )
+    backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
+    meta = {
+        "machine": machine(),
+        "args": vars(args),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    print(json.dumps(meta["machine"]), flush=True)
+    runs: list[dict[str, Any]] = []
+    path = report.path_now()
+
+    def save(run: dict[str, Any]) -> None:
+        runs.append(run)
+        report.write(meta, runs, path)
+
+    for backend in backends:
+        skip = frozenset(x for x in args.skip.split(",") if x)
+        bench_backend(backend, sizes, args.duration, args.workers, args.chunk, save, skip)
+    print()
+    print(report.table(runs))
+    print(f"\nresults: {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

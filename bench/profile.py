@@ -1,0 +1,105 @@
+"""`python -m bench.profile`: profiles POST /v1/decisions in-process (pyinstrument if installed,
+else cProfile) on a temporary SQLite registry with a few thousand customers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import secrets
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from bench import seed
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-profile-"))
+    try:
+        return run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp: Path) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.profile")
+    parser.add_argument("--customers", type=int, default=5000)
+    parser.add_argument("--requests", type=int, default=3000)
+    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument("--flat", action="store_true", help="also print a cProfile by own time")
+    args = parser.parse_args()
+
+    from registry.api.app import create_app
+    from registry.config import load_settings
+
+    secret = secrets.token_urlsafe(32)
+    env = {
+        "REGISTRY_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'registry.sqlite3'}",
+        "REGISTRY_JWT_SECRET": secret,
+        "REGISTRY_VAR_DIR": str(tmp / "var"),
+    }
+    app = create_app(load_settings(env))
+    client = app.test_client()
+    author, reviewer = seed.tokens(secret)
+    auth = {"Authorization": f"Bearer {author}"}
+    policy = {
+        "send_window": None,
+        "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        "holidays": None,
+        "marketing_daily_limit": None,
+    }
+    assert client.put("/v1/policy", json=policy, headers=auth).status_code == 200
+    assert (
+        client.post("/v1/templates", json=seed.MARKETING_TEMPLATE, headers=auth).status_code == 201
+    )
+    review = {"version": 1, "decision": "approve", "reason": "bench"}
+    answer = client.post(
+        "/v1/templates/spring_sale/ru/review",
+        json=review,
+        headers={"Authorization": f"Bearer {reviewer}"},
+    )
+    assert answer.status_code == 200
+    body = "\n".join(json.dumps(seed.grant_row(i)) for i in range(args.customers))
+    answer = client.post(
+        "/v1/consents/import", data=body, headers={**auth, "Content-Type": "application/x-ndjson"}
+    )
+    assert answer.status_code in (200, 201), answer.get_json()
+
+    def work() -> None:
+        for _ in range(args.requests):
+            request = {
+                "customer_id": f"c{random.randrange(args.customers)}",
+                "template": seed.TEMPLATE_REF,
+            }
+            assert client.post("/v1/decisions", json=request, headers=auth).status_code == 200
+
+    work()  # warm caches
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(work)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        return 0
+    profiler = Profiler(interval=0.0005)
+    profiler.start()
+    work()
+    profiler.stop()
+    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    if "--flat" in sys.argv:
+        import cProfile
+        import pstats
+
+        flat = cProfile.Profile()
+        flat.runcall(work)
+        pstats.Stats(flat).sort_stats("tottime").print_stats(25)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

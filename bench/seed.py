@@ -1,0 +1,106 @@
+"""Seeds a tenant: policy without time rules, an approved template, N customers by import."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import requests
+
+from registry.devtoken import make_token
+
+TENANT = "bench"
+CHUNK = 20_000
+
+MARKETING_TEMPLATE = {
+    "name": "spring_sale",
+    "language": "ru",
+    "category": "MARKETING",
+    "purpose": "promotions",
+    "components": [
+        {
+            "type": "BODY",
+            "text": "{{1}}, недавно вы интересовались кроссовками. Скидка 10% на ваш заказ до пятницы.",
+            "example": {"body_text": [["Анна"]]},
+        },
+        {"type": "FOOTER", "text": "Отписаться: ответьте СТОП"},
+    ],
+}
+TEMPLATE_REF = {"name": "spring_sale", "language": "ru"}
+
+
+def tokens(secret: str) -> tuple[str, str]:
+    """The author's and the reviewer's tokens (four eyes: two `sub`s)."""
+    return (
+        make_token(secret, sub="bench-author", tenant=TENANT),
+        make_token(secret, sub="bench-reviewer", tenant=TENANT),
+    )
+
+
+def _check(answer: requests.Response, *ok: int) -> Any:
+    if answer.status_code not in ok:
+        raise RuntimeError(
+            f"{answer.request.method} {answer.url}: {answer.status_code} {answer.text[:500]}"
+        )
+    return answer.json()
+
+
+def prepare_tenant(base: str, secret: str) -> None:
+    author, reviewer = tokens(secret)
+    s = requests.Session()
+    s.headers["Authorization"] = f"Bearer {author}"
+    _check(
+        s.put(
+            base + "/v1/policy",
+            json={
+                "send_window": None,
+                "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+                "holidays": None,
+                "marketing_daily_limit": None,
+            },
+        ),
+        200,
+    )
+    _check(s.post(base + "/v1/templates", json=MARKETING_TEMPLATE), 201)
+    _check(
+        requests.post(
+            base + "/v1/templates/spring_sale/ru/review",
+            json={"version": 1, "decision": "approve", "reason": "bench"},
+            headers={"Authorization": f"Bearer {reviewer}"},
+        ),
+        200,
+    )
+
+
+def grant_row(i: int) -> dict[str, Any]:
+    return {
+        "customer_id": f"c{i}",
+        "channel": "whatsapp",
+        "purposes": ["promotions"],
+        "source": {"kind": "import", "evidence": "bench seed"},
+        "timezone": "Europe/Moscow",
+    }
+
+
+def import_customers(
+    base: str, secret: str, start: int, stop: int, chunk: int = CHUNK
+) -> dict[str, float]:
+    """Imports customers c<start>..c<stop-1> in NDJSON chunks; returns rows and seconds."""
+    author, _ = tokens(secret)
+    headers = {"Authorization": f"Bearer {author}", "Content-Type": "application/x-ndjson"}
+    rows = 0
+    elapsed = 0.0
+    with requests.Session() as s:
+        for lo in range(start, stop, chunk):
+            hi = min(stop, lo + chunk)
+            body = "\n".join(json.dumps(grant_row(i)) for i in range(lo, hi)).encode() + b"\n"
+            t0 = time.perf_counter()
+            answer = _check(
+                s.post(base + "/v1/consents/import", data=body, headers=headers, timeout=600),
+                200,
+                201,
+            )
+            elapsed += time.perf_counter() - t0
+            rows += int(answer.get("imported", hi - lo))
+    return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed if elapsed else 0.0}
