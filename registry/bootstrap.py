@@ -42,7 +42,7 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
             POSTGRES_USER=db.user,
             POSTGRES_PASSWORD=db.password,
             POSTGRES_POOL_SIZE=str(settings.postgres_pool_size),
-            POSTGRES_MAX_OVERFLOW="10",
+            POSTGRES_MAX_OVERFLOW=str(settings.postgres_max_overflow),
             POSTGRES_CONN_MAX_AGE="",
             POSTGRES_PRE_PING="y",
             POSTGRES_LOCK_TIMEOUT="30",

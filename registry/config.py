@@ -47,6 +47,7 @@ class Settings:
     var_dir: Path
     rate_limits: RateLimits
     postgres_pool_size: int
+    postgres_max_overflow: int
     max_request_age_seconds: int = 300
 
     @property
@@ -128,5 +129,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             public_rate=_number(env, "REGISTRY_RATE_LIMIT_PUBLIC", 200),
             public_burst=int(_number(env, "REGISTRY_RATE_LIMIT_PUBLIC_BURST", 2000)),
         ),
-        postgres_pool_size=int(_number(env, "REGISTRY_POSTGRES_POOL_SIZE", 8)),
+        postgres_pool_size=int(_number(env, "REGISTRY_POSTGRES_POOL_SIZE", 4)),
+        postgres_max_overflow=int(_number(env, "REGISTRY_POSTGRES_MAX_OVERFLOW", 4)),
     )

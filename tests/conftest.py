@@ -51,6 +51,9 @@ def environment_for(url: str, var_dir: Path) -> dict[str, str]:
         "REGISTRY_JWT_SECRET": JWT_SECRET,
         "REGISTRY_VAR_DIR": str(var_dir),
         "REGISTRY_PUBLIC_URL": "http://registry.test",
+        # Many registries share the test machine's PostgreSQL (max_connections 100).
+        "REGISTRY_POSTGRES_POOL_SIZE": "2",
+        "REGISTRY_POSTGRES_MAX_OVERFLOW": "2",
     }
 
 
