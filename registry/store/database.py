@@ -40,6 +40,22 @@ class Database:
         )
         return {int(v): int(p) for v, p in rows}
 
+    def positions_of_events(
+        self, sql: Sql, events: list[tuple[str, int]]
+    ) -> dict[tuple[str, int], int]:
+        """Positions of several (aggregate id, version) events in one query."""
+        if not events:
+            return {}
+        branch = (
+            f"SELECT originator_id, originator_version, {self.position_column} "
+            f"FROM {self.events_table} WHERE originator_id = ? AND originator_version = ?"
+        )
+        params: list[Any] = []
+        for originator_id, version in events:
+            params += [self.originator_param(originator_id), version]
+        rows = sql.query(" UNION ALL ".join([branch] * len(events)), params)
+        return {(_hex_uuid(o), int(v)): int(p) for o, v, p in rows}
+
     def originator_param(self, originator_id: str) -> Any:
         from uuid import UUID
 
@@ -56,3 +72,9 @@ class Database:
             [self.originator_param(originator_id), after_position, limit],
         )
         return [(int(p), int(v), str(t), bytes(s)) for p, v, t, s in rows]
+
+
+def _hex_uuid(value: Any) -> str:
+    from uuid import UUID
+
+    return str(value if isinstance(value, UUID) else UUID(str(value)))

@@ -14,7 +14,7 @@ import jwt
 from registry.application import RegistryCore
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.decision import Decision, decide
-from registry.domain.exceptions import InvalidRequest
+from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.vocabulary import DEFAULT_CHANNEL, normalise_language
 from registry.projections.documents import customer_facts, template_facts
 from registry.timefmt import iso, utcnow
@@ -128,14 +128,14 @@ class DecisionUseCases(RegistryCore):
                 ),
             }
 
-        known = self.read_views(tenant, [("customer", customer_id)])[0]
-        if ("customer", customer_id) not in known:
+        try:
+            body = self.write(
+                tenant, customer_aggregate_id(tenant, customer_id), None, command, result=result
+            )
+        except NotFound:  # a customer never seen: refused with no_consent, nothing recorded
             docs, position = self.read_views(tenant, self._keys([request]))
             decision, _ = self._decide_from_docs(tenant, request, docs, utcnow())
             return False, {**decision_body(decision), "position": position}
-        body = self.write(
-            tenant, customer_aggregate_id(tenant, customer_id), None, command, result=result
-        )
         return bool(body["allowed"]), body
 
     def _receipt(
@@ -152,27 +152,21 @@ class DecisionUseCases(RegistryCore):
         template_key = _template_key(request["template"])
         template_doc = docs.get(("template", template_key)) or {}
         tenant_doc = docs.get(("tenant", ""))
+        wanted: dict[str, tuple[str, int]] = {}
+        if decision.consent:
+            wanted["consent"] = (str(customer.id), decision.consent.event_version)
+        if template_doc.get("approved_event_version"):
+            wanted["approval"] = (
+                template_doc["aggregate_id"],
+                template_doc["approved_event_version"],
+            )
+        if tenant_doc is not None:
+            wanted["policy"] = (tenant_doc["aggregate_id"], tenant_doc["version"])
         with self.db.transaction() as sql:
-            consent_position = (
-                self.db.positions_of(sql, str(customer.id), [decision.consent.event_version]).get(
-                    decision.consent.event_version
-                )
-                if decision.consent
-                else None
-            )
-            approval_version = template_doc.get("approved_event_version")
-            approval_position = (
-                self.db.positions_of(sql, template_doc["aggregate_id"], [approval_version]).get(
-                    approval_version
-                )
-                if approval_version
-                else None
-            )
-            policy_position = None
-            if tenant_doc is not None:
-                policy_position = self.db.positions_of(
-                    sql, tenant_doc["aggregate_id"], [tenant_doc["version"]]
-                ).get(tenant_doc["version"])
+            found = self.db.positions_of_events(sql, list(wanted.values()))
+        consent_position = found.get(wanted["consent"]) if "consent" in wanted else None
+        approval_position = found.get(wanted["approval"]) if "approval" in wanted else None
+        policy_position = found.get(wanted["policy"]) if "policy" in wanted else None
         now: datetime = outcome["now"]
         claims = {
             "iss": f"{self.origin_host}/{tenant}",
