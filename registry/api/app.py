@@ -11,7 +11,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_
 
 from registry.api.auth import TokenVerifier, load_public_keys
 from registry.api.docs import register_docs
-from registry.api.errors import error_response, register_error_handlers
+from registry.api.errors import ErrorEnvelopeSchema, error_response, register_error_handlers
 from registry.api.guards import install_guards
 from registry.api.logs import install_request_logging
 from registry.api.ratelimit import RateLimiter
@@ -22,6 +22,12 @@ REQUESTS = Counter(
     "registry_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
 )
 LATENCY = Histogram("registry_http_request_seconds", "HTTP request latency", ["endpoint"])
+
+
+class RegistryApi(Api):  # type: ignore[misc]
+    """Documents error responses in the R-ERRORS shape the handlers actually send."""
+
+    ERROR_SCHEMA = ErrorEnvelopeSchema
 
 
 def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Flask:
@@ -44,7 +50,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["registry"] = registry
     app.extensions["settings"] = settings
-    api = Api(
+    api = RegistryApi(
         app,
         spec_kwargs={
             "components": {

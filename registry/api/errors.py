@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import marshmallow as ma
 from flask import Flask, Response, jsonify
 from werkzeug.exceptions import HTTPException
 
@@ -33,6 +34,19 @@ DEFAULT_CODES = {
     500: "internal_error",
     503: "unavailable",
 }
+
+
+class ErrorBodySchema(ma.Schema):
+    """R-ERRORS, for the OpenAPI description (flask-smorest documents every error
+    response with its ERROR_SCHEMA; its default shape is not ours)."""
+
+    code = ma.fields.String(required=True, metadata={"description": "snake_case error code"})
+    message = ma.fields.String(required=True)
+    details = ma.fields.Dict(required=True)
+
+
+class ErrorEnvelopeSchema(ma.Schema):
+    error = ma.fields.Nested(ErrorBodySchema, required=True)
 
 
 class ApiError(Exception):

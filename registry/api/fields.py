@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, available_timezones
 
@@ -67,8 +68,39 @@ class IpAddress(fields.String):
             raise ValidationError("must be an IPv4 or IPv6 address") from None
 
 
-def moment_field(**kwargs: Any) -> fields.AwareDateTime:
-    return fields.AwareDateTime(format="iso", **kwargs)
+class Moment(fields.AwareDateTime):
+    """An RFC 3339 moment with an offset, within the range the registry computes with.
+
+    Out-of-range moments (year 0001, or 9999-12-31T23:59-23:59, which is past datetime's
+    range in UTC) are a 422 here rather than an OverflowError later. Stored moments such
+    as a consent's `expires_at` may go up to the last second of 9999 ("never expires");
+    moments the registry calculates from (a decision's `at`) stop at 2999."""
+
+    EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+    LATEST = datetime(9999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+    def __init__(self, *, latest: datetime | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.latest = latest or self.LATEST
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            in_range = self.EARLIEST <= moment.astimezone(UTC) <= self.latest
+        except OverflowError:
+            in_range = False
+        if not in_range:
+            raise ValidationError(
+                f"must be between 1970-01-01 and {self.latest.date().isoformat()} (UTC)"
+            )
+        return moment
+
+
+CALCULATION_LATEST = datetime(2999, 12, 31, 23, 59, 59, tzinfo=UTC)
+
+
+def moment_field(*, calculated: bool = False, **kwargs: Any) -> fields.AwareDateTime:
+    return Moment(format="iso", latest=CALCULATION_LATEST if calculated else None, **kwargs)
 
 
 LOCALE = validate.Regexp(

@@ -4,6 +4,7 @@ fixes: 401, 403, then 400/413/415, (422 from the schemas), then 404."""
 from __future__ import annotations
 
 import json
+import re
 import uuid
 from typing import Any
 
@@ -14,6 +15,7 @@ from registry.api.errors import ApiError
 from registry.api.ratelimit import RateLimiter
 
 MiB = 1024 * 1024
+SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 JSON_TYPES = ("application/json",)
 IMPORT_TYPES = ("text/csv", "application/x-ndjson", "application/jsonl", "application/json-lines")
 
@@ -45,13 +47,31 @@ def parse_json_body(req: Request) -> Any:
         return None
     try:
         text = raw.decode("utf-8")
-        return json.loads(text)
+        value = json.loads(text)
+        if SURROGATE_ESCAPE.search(text) and has_lone_surrogate(value):
+            raise ApiError(
+                400,
+                "bad_encoding",
+                "the body escapes a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text",
+            )
+        return value
     except UnicodeDecodeError:
         raise ApiError(400, "bad_encoding", "the body is not valid UTF-8") from None
     except RecursionError:
         raise ApiError(400, "malformed_json", "the JSON body is nested too deeply") from None
     except ValueError as error:
         raise ApiError(400, "malformed_json", f"the body is not valid JSON: {error}") from None
+
+
+def has_lone_surrogate(value: Any) -> bool:
+    """JSON can spell a lone surrogate as an escape; such a string cannot be encoded
+    (storage, logs, responses) and must be refused at the edge. A valid pair is decoded
+    by json.loads into one character, so any surrogate left is a lone one."""
+    try:
+        json.dumps(value, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
 
 
 def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) -> None:

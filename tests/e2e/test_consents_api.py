@@ -187,3 +187,10 @@ def test_idempotency_key_with_another_body_is_409(api: Any) -> None:
     )
     assert answer.status_code == 409
     assert answer.get_json()["error"]["code"] == "idempotency_key_reused"
+
+
+def test_expiry_at_the_end_of_year_9999_means_never_expires(api: Any) -> None:
+    answer = api.post("/v1/consents", json={**GRANT, "expires_at": "9999-12-31T23:59:59Z"})
+    assert answer.status_code == 201
+    state = api.get("/v1/customers/cust-1").get_json()
+    assert {c["status"] for c in state["consents"]} == {"granted"}

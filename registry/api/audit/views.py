@@ -46,7 +46,7 @@ class ReplayRequestSchema(Schema):
     customer_id = customer_id_field(required=True)
     channel = channel_field(load_default="whatsapp")
     template = fields.Nested(TemplateRefSchema, required=True, allow_none=True)
-    at = moment_field(required=True)
+    at = moment_field(calculated=True, required=True)
 
 
 class ReplaySchema(Schema):
@@ -85,9 +85,17 @@ class Checkpoint(MethodView):
         return registry().checkpoint(tenant())
 
 
+def _text_response(description: str, *content_types: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {ct: {"schema": {"type": "string"}} for ct in content_types},
+    }
+
+
 @blp.route("/public-key")
 class PublicKey(MethodView):
     @requires("audit:read")
+    @blp.doc(responses={"200": _text_response("PEM public key", "application/x-pem-file")})
     def get(self) -> Any:
         """The Ed25519 public key (PEM) for checkpoints and receipts."""
         return Response(registry().keyring.public_key_pem, mimetype="application/x-pem-file")
@@ -120,6 +128,13 @@ class Inclusion(MethodView):
 @blp.route("/events")
 class Events(MethodView):
     @requires("audit:read")
+    @blp.doc(
+        responses={
+            "200": _text_response(
+                "JSON lines (format=jsonl) or CSV (format=csv)", "application/x-ndjson", "text/csv"
+            )
+        }
+    )
     def get(self) -> Any:
         """Stream the trail as JSON lines with proofs, or CSV (`format`, filters)."""
         fmt = request.args.get("format", "jsonl")

@@ -12,6 +12,7 @@ from marshmallow import ValidationError
 
 from registry.api.consents.schemas import GrantSchema
 from registry.api.errors import ApiError
+from registry.api.guards import SURROGATE_ESCAPE, has_lone_surrogate
 
 MAX_ROWS = 100_000
 MAX_REPORTED_ERRORS = 100
@@ -30,7 +31,17 @@ CSV_COLUMNS = (
 
 
 def _csv_records(text: str) -> list[dict[str, Any]]:
-    reader = csv.DictReader(io.StringIO(text))
+    try:
+        return _csv_rows(text)
+    except csv.Error as error:  # e.g. a NUL byte or a stray line break the csv module refuses
+        raise ApiError(
+            422, "validation_error", "the CSV body is malformed", {"csv": [str(error)]}
+        ) from None
+
+
+def _csv_rows(text: str) -> list[dict[str, Any]]:
+    # newline="": the csv module handles \r, \n and \r\n itself (a lone \r is a row end).
+    reader = csv.DictReader(io.StringIO(text, newline=""))
     header = reader.fieldnames or []
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if unknown or "customer_id" not in header:
@@ -63,9 +74,14 @@ def _ndjson_records(text: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            record = json.loads(line)
         except (ValueError, RecursionError):
             records.append({"__error__": "not valid JSON"})
+            continue
+        if SURROGATE_ESCAPE.search(line) and has_lone_surrogate(record):
+            records.append({"__error__": "escapes a lone UTF-16 surrogate, which is not text"})
+            continue
+        records.append(record)
     return records
 
 

@@ -51,7 +51,7 @@ class ProfileSchema(Schema):
 
 class InboundSchema(Schema):
     channel = channel_field(load_default="whatsapp")
-    received_at = moment_field(allow_none=True)
+    received_at = moment_field(calculated=True, allow_none=True)
     text = fields.String(validate=validate.Length(max=4096), allow_none=True)
 
 

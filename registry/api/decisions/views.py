@@ -28,7 +28,7 @@ class DecisionRequestSchema(Schema):
     customer_id = customer_id_field(required=True)
     channel = channel_field(load_default="whatsapp")
     template = fields.Nested(TemplateRefSchema, required=True, allow_none=True)
-    at = moment_field(allow_none=True)
+    at = moment_field(calculated=True, allow_none=True)
     min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
 
 
@@ -103,6 +103,7 @@ class Authorizations(MethodView):
     @requires("decisions")
     @blp.arguments(AuthorizationRequestSchema())
     @blp.response(201, AuthorizationSchema())
+    @blp.alt_response(200, schema=DecisionSchema(), description="Not allowed; nothing recorded")
     def post(self, body: dict[str, Any]) -> Any:
         """Decide for now and, when allowed, record the send with a signed receipt."""
 
