@@ -1,5 +1,7 @@
 """`python -m audit check`: re-read the whole store and name every event whose
-stored bytes no longer match the leaf hash recorded when it was written."""
+stored bytes no longer match the leaf hash recorded when it was written, every
+recorded leaf whose event is gone, and every stored tree node its children do not
+produce. Pages through the store in position order, in constant memory."""
 
 from __future__ import annotations
 
@@ -10,43 +12,71 @@ from collections.abc import Iterator
 from typing import Any
 
 from audit import log as audit_log
-from audit.merkle import canonical_json
+from audit.merkle import canonical_json, leaf_hash
+
+PAGE = 2000
 
 
-def _leaves_by_tenant(registry: Any) -> dict[str, list[tuple[int, bytes]]]:
+def altered_events(registry: Any) -> Iterator[tuple[str, int | None, int]]:
+    """(tenant, leaf index, position) of each event that does not match its leaf."""
     from registry.store.unit_of_work import leaf_object
 
-    tenants: dict[str, list[tuple[int, bytes]]] = {}
-    owner: dict[str, str] = {}
-    with registry.db.transaction() as sql:
-        for tenant, position in sql.query(
-            "SELECT tenant, position FROM audit_leaves ORDER BY position"
-        ):
-            owner[str(position)] = str(tenant)
-    start = 0
+    after = 0
+    progress = _progress(registry)
     while True:
         notifications = registry.recorder.select_notifications(
-            start, 2000, inclusive_of_start=False
+            after, PAGE, inclusive_of_start=False
         )
-        if not notifications:
-            break
+        last = notifications[-1].id if notifications else None
+        recorded = _recorded_leaves(registry, after, last)
         for n in notifications:
-            tenant = owner.get(str(n.id), "")
+            tenant, index, recorded_hash = recorded.pop(n.id, ("?", None, b""))
             try:
-                state = json.loads(n.state)
-                leaf = canonical_json(leaf_object(n, state))
-            except ValueError:
+                leaf = canonical_json(leaf_object(n, json.loads(n.state)))
+            except ValueError:  # not JSON any more, or a float slipped in
                 leaf = b"unreadable:" + bytes(n.state)
-            tenants.setdefault(tenant, []).append((n.id, leaf))
-        start = notifications[-1].id
-    return tenants
+            if leaf_hash(leaf) != recorded_hash:
+                yield tenant, index, n.id
+        for position, (tenant, index, _) in sorted(recorded.items()):
+            yield tenant, index, position  # a recorded leaf whose event is gone
+        progress.update(len(notifications))
+        if last is None:
+            break
+        after = last
+    progress.close()
 
 
-def altered_events(registry: Any) -> Iterator[tuple[str, int, int]]:
-    for tenant, leaves in _leaves_by_tenant(registry).items():
+def _recorded_leaves(
+    registry: Any, after: int, last: int | None
+) -> dict[int, tuple[str, int | None, bytes]]:
+    bound = "" if last is None else " AND position <= ?"
+    params = [after] if last is None else [after, last]
+    with registry.db.transaction() as sql:
+        rows = sql.query(
+            "SELECT position, tenant, leaf_index, leaf_hash FROM audit_leaves "
+            f"WHERE position > ?{bound} ORDER BY position",
+            params,
+        )
+    return {int(p): (str(t), int(i), bytes(h)) for p, t, i, h in rows}
+
+
+def bad_nodes(registry: Any) -> Iterator[tuple[str, int, int]]:
+    with registry.db.transaction() as sql:
+        tenants = [str(t) for (t,) in sql.query("SELECT tenant FROM audit_trees ORDER BY tenant")]
+    for tenant in tenants:
         with registry.db.transaction() as sql:
-            for leaf_index, position in audit_log.find_altered(sql, tenant, leaves):
-                yield tenant, leaf_index, position
+            for level, index in audit_log.find_bad_nodes(sql, tenant):
+                yield tenant, level, index
+
+
+def _progress(registry: Any) -> Any:
+    """A progress bar on stderr for large stores when a person is watching."""
+    from tqdm import tqdm
+
+    with registry.db.transaction() as sql:
+        total = registry.db.max_position(sql)
+    quiet = not sys.stderr.isatty() or total < 100_000
+    return tqdm(total=total, unit="events", file=sys.stderr, desc="checking", disable=quiet)
 
 
 def main(args: argparse.Namespace | None = None) -> int:
@@ -61,15 +91,13 @@ def main(args: argparse.Namespace | None = None) -> int:
     failures = 0
     for tenant, leaf_index, position in altered_events(registry):
         failures += 1
-        print(f"altered: tenant {tenant or '?'} leaf {leaf_index} position {position}")
-    with registry.db.transaction() as sql:
-        tenants = [str(t) for (t,) in sql.query("SELECT tenant FROM audit_trees ORDER BY tenant")]
-        for tenant in tenants:
-            for level, index in audit_log.find_bad_nodes(sql, tenant):
-                failures += 1
-                print(f"altered: tenant {tenant} tree node level {level} index {index}")
+        shown = "?" if leaf_index is None else leaf_index
+        print(f"altered: tenant {tenant} leaf {shown} position {position}")
+    for tenant, level, index in bad_nodes(registry):
+        failures += 1
+        print(f"altered: tenant {tenant} tree node level {level} index {index}")
     if failures:
-        print(f"audit check: {failures} events do not match their recorded hashes", file=sys.stderr)
+        print(f"audit check: {failures} mismatches with the recorded hashes", file=sys.stderr)
         return 1
     print("audit check: every stored event matches its recorded leaf hash")
     return 0

@@ -74,3 +74,25 @@ def test_check_names_an_event_edited_in_the_database(
     result = run_check(backend_env)
     assert result.returncode == 1
     assert f"altered: tenant {tenant} leaf 1 position {position}" in result.stdout
+
+
+def test_check_names_an_event_deleted_from_the_database(
+    backend_env: dict[str, str], registry: Any, tenant: str
+) -> None:
+    answer = registry.grant(
+        tenant,
+        {
+            "customer_id": "gone",
+            "channel": "sms",
+            "purposes": ["alerts"],
+            "source": {"kind": "api"},
+        },
+    )
+    db = registry.db
+    with db.transaction(commit=True) as sql:
+        sql.execute(
+            f"DELETE FROM {db.events_table} WHERE {db.position_column} = ?", [answer["position"]]
+        )
+    result = run_check(backend_env)
+    assert result.returncode == 1
+    assert f"altered: tenant {tenant} leaf 1 position {answer['position']}" in result.stdout
