@@ -210,20 +210,28 @@ class RegistryCore(Application[UUID]):
         by_kind: dict[str, list[str]] = {}
         for kind, key in keys:
             by_kind.setdefault(kind, []).append(key)
+        # Every row also carries the log position, so one statement answers both.
         parts, params = [], []
         for kind, kind_keys in sorted(by_kind.items()):
             parts.append(
-                "SELECT kind, key, doc FROM registry_views WHERE tenant = ? AND kind = ? "
-                f"AND key IN ({','.join('?' * len(kind_keys))})"
+                f"SELECT kind, key, doc, {self.db.max_position_expression} FROM registry_views "
+                f"WHERE tenant = ? AND kind = ? AND key IN ({','.join('?' * len(kind_keys))})"
             )
             params += [tenant, kind, *kind_keys]
-        with self.db.transaction() as sql:
-            position = self._position_at_least(sql, min_position)
+        with self.db.single_statement() as sql:
             rows = sql.query(" UNION ALL ".join(parts), params)
-        return {(str(k), str(key)): json.loads(doc) for k, key, doc in rows}, position
+        if rows:
+            position = self._checked_position(int(rows[0][3] or 0), min_position)
+        else:
+            with self.db.transaction() as sql:
+                position = self._position_at_least(sql, min_position)
+        return {(str(k), str(key)): json.loads(doc) for k, key, doc, _ in rows}, position
 
     def _position_at_least(self, sql: Sql, min_position: int | None) -> int:
-        position = self.db.max_position(sql)
+        return self._checked_position(self.db.max_position(sql), min_position)
+
+    @staticmethod
+    def _checked_position(position: int, min_position: int | None) -> int:
         if min_position is not None and min_position > position:
             raise InvalidRequest(
                 f"min_position {min_position} is ahead of the log (at {position})",

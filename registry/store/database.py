@@ -25,6 +25,22 @@ class Database:
         with self.recorder.datastore.transaction(commit=commit) as cursor:
             yield Sql(cursor, self.dialect)
 
+    @contextmanager
+    def single_statement(self) -> Iterator[Sql]:
+        """A connection in autocommit mode for one read statement: the statement is its
+        own consistent snapshot, without the BEGIN/ROLLBACK round trips of a transaction."""
+        datastore = self.recorder.datastore
+        if self.dialect == "postgres":
+            with datastore.get_connection() as conn, conn.cursor() as cursor:
+                yield Sql(cursor, self.dialect)
+        else:
+            with datastore.get_connection(commit=False) as conn:
+                yield Sql(conn.cursor(), self.dialect)
+
+    @property
+    def max_position_expression(self) -> str:
+        return f"(SELECT MAX({self.position_column}) FROM {self.events_table})"
+
     def max_position(self, sql: Sql) -> int:
         value = sql.scalar(f"SELECT MAX({self.position_column}) FROM {self.events_table}")
         return int(value or 0)
