@@ -66,17 +66,9 @@ def _initialisation_lock(settings: Settings) -> Iterator[None]:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
         return
-    import psycopg
 
     _ensure_postgres_database(settings)
-    with psycopg.connect(
-        host=db.host,
-        port=db.port,
-        user=db.user,
-        password=db.password or None,
-        dbname=db.name,
-        autocommit=True,
-    ) as conn:
+    with _pg_connect(settings, autocommit=True) as conn:
         conn.execute("SELECT pg_advisory_lock(%s)", (INIT_LOCK_ID,))
         try:
             yield
@@ -90,15 +82,7 @@ def _ensure_postgres_database(settings: Settings) -> None:
 
     db = settings.database
     try:
-        with psycopg.connect(
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password or None,
-            dbname="postgres",
-            autocommit=True,
-            connect_timeout=10,
-        ) as conn:
+        with _pg_connect(settings, dbname="postgres", autocommit=True, connect_timeout=10) as conn:
             exists = conn.execute(
                 "SELECT 1 FROM pg_database WHERE datname = %s", (db.name,)
             ).fetchone()
@@ -110,6 +94,17 @@ def _ensure_postgres_database(settings: Settings) -> None:
         raise ConfigError(
             f"REGISTRY_DATABASE_URL: cannot connect to PostgreSQL ({first})"
         ) from None
+
+
+def _pg_connect(settings: Settings, **options: Any) -> Any:
+    """A direct connection (outside the pool) to the configured PostgreSQL server."""
+    import psycopg
+
+    db = settings.database
+    options.setdefault("dbname", db.name)
+    return psycopg.connect(
+        host=db.host, port=db.port, user=db.user, password=db.password or None, **options
+    )
 
 
 def build_registry(settings: Settings) -> Registry:
@@ -134,16 +129,7 @@ def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:
     caught up (views commit with their events, so they always are)."""
     db = settings.database
     if db.dialect == "postgres":
-        import psycopg
-
-        with psycopg.connect(
-            host=db.host,
-            port=db.port,
-            user=db.user,
-            password=db.password or None,
-            dbname=db.name,
-            connect_timeout=2,
-        ) as conn:
+        with _pg_connect(settings, connect_timeout=2) as conn:
             conn.execute("SELECT 1")
     with registry.db.transaction() as sql:
         position = registry.db.max_position(sql)

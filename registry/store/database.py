@@ -3,6 +3,7 @@ few writes that are not events (data keys, unprocessed webhook payloads)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -42,7 +43,7 @@ class Database:
         return f"(SELECT MAX({self.position_column}) FROM {self.events_table})"
 
     def max_position(self, sql: Sql) -> int:
-        value = sql.scalar(f"SELECT MAX({self.position_column}) FROM {self.events_table}")
+        value = sql.scalar(f"SELECT {self.max_position_expression}")
         return int(value or 0)
 
     def positions_of(self, sql: Sql, originator_id: str, versions: list[int]) -> dict[int, int]:
@@ -71,6 +72,26 @@ class Database:
             params += [self.originator_param(originator_id), version]
         rows = sql.query(" UNION ALL ".join([branch] * len(events)), params)
         return {(_hex_uuid(o), int(v)): int(p) for o, v, p in rows}
+
+    def stored_at_positions(self, sql: Sql, positions: list[int]) -> dict[int, dict[str, Any]]:
+        """The stored events at these positions, each as its Merkle leaf object."""
+        if not positions:
+            return {}
+        marks = ",".join("?" * len(positions))
+        rows = sql.query(
+            f"SELECT {self.position_column}, originator_id, originator_version, topic, state "
+            f"FROM {self.events_table} WHERE {self.position_column} IN ({marks})",
+            positions,
+        )
+        return {
+            int(position): {
+                "originator_id": _hex_uuid(originator_id),
+                "originator_version": int(version),
+                "topic": str(topic),
+                "state": json.loads(bytes(state)),
+            }
+            for position, originator_id, version, topic, state in rows
+        }
 
     def originator_param(self, originator_id: str) -> Any:
         from uuid import UUID

@@ -11,10 +11,10 @@ from uuid import UUID
 from audit import log as audit_log
 from audit.checkpoint import checkpoint_document, sign_checkpoint
 from audit.export import ExportEvent, csv_lines, jsonl_lines
-from registry.domain.customer import Customer, customer_aggregate_id
+from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
-from registry.domain.template import Template, template_aggregate_id
-from registry.domain.tenant import Tenant, tenant_aggregate_id
+from registry.domain.template import template_aggregate_id
+from registry.domain.tenant import tenant_aggregate_id
 from registry.domain.vocabulary import normalise_language
 from registry.projections.documents import (
     customer_document,
@@ -76,7 +76,7 @@ class AuditUseCases(ConsentUseCases):
                     limit=EXPORT_PAGE,
                 )
                 rows = [r for r in rows if r.index < size]
-                stored = self._stored_by_position(sql, [r.position for r in rows])
+                stored = self.db.stored_at_positions(sql, [r.position for r in rows])
                 proofs = {
                     r.index: audit_log.inclusion_proof(sql, tenant, r.index, size) for r in rows
                 }
@@ -97,27 +97,6 @@ class AuditUseCases(ConsentUseCases):
             if len(rows) < EXPORT_PAGE:
                 return
             after = rows[-1].index
-
-    def _stored_by_position(self, sql: Any, positions: list[int]) -> dict[int, dict[str, Any]]:
-        if not positions:
-            return {}
-        marks = ",".join("?" * len(positions))
-        rows = sql.query(
-            f"SELECT {self.db.position_column}, originator_id, originator_version, topic, state "
-            f"FROM {self.db.events_table} WHERE {self.db.position_column} IN ({marks})",
-            positions,
-        )
-        result = {}
-        for position, originator_id, version, topic, state in rows:
-            result[int(position)] = {
-                "originator_id": str(UUID(str(originator_id)))
-                if not isinstance(originator_id, UUID)
-                else str(originator_id),
-                "originator_version": int(version),
-                "topic": str(topic),
-                "state": json.loads(bytes(state)),
-            }
-        return result
 
     def _readable_of(
         self, tenant: str, customer_id: str | None, leaf: dict[str, Any], cache: dict[str, Any]
@@ -200,6 +179,3 @@ class AuditUseCases(ConsentUseCases):
         with self.db.transaction() as sql:
             positions = self.db.positions_of(sql, str(aggregate_id), list(range(1, version + 1)))
         return aggregate, [positions[v] for v in sorted(positions)]
-
-
-__all__ = ["AuditUseCases", "Customer", "Template", "Tenant"]
