@@ -23,6 +23,7 @@ from registry.domain.tenant import Tenant
 from registry.idempotency import AlreadyAnswered, IdempotentRequest, current_idempotent_request
 from registry.keys import KeyRing
 from registry.projections.documents import customer_document, template_document, tenant_document
+from registry.projections.history import history_entry
 from registry.store.database import Database
 from registry.store.recorders import UNIT_OF_WORK
 from registry.store.sql import Sql
@@ -264,6 +265,19 @@ class RegistryCore(Application[UUID]):
                 self._policies.clear()
             self._policies[(tenant, version)] = cached
         return cached
+
+    def aggregate_history(
+        self,
+        aggregate_id: str,
+        *,
+        after_position: int,
+        limit: int,
+        open_value: Callable[[Any], Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """An aggregate's events, oldest first, for the history endpoints."""
+        with self.db.transaction() as sql:
+            rows = self.db.events_of(sql, aggregate_id, after_position=after_position, limit=limit)
+        return [history_entry(p, topic, state, open_value) for p, _, topic, state in rows]
 
     # ---- personal data ---------------------------------------------------------------
 

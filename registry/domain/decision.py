@@ -142,6 +142,11 @@ def decide(
     at: datetime,
 ) -> Decision:
     zone = _customer_zone(customer, policy)
+    limit = policy.marketing_daily_limit
+
+    def day_is_full(day: date) -> bool:
+        return limit is not None and authorizations_on(customer, zone, day) >= limit
+
     reasons: list[str] = []
     if customer is not None and customer.erased:
         reasons.append("customer_erased")
@@ -156,11 +161,6 @@ def decide(
             consent_reasons, consent = _consent_reasons(customer, channel, purpose, at)
             reasons += consent_reasons
         if purpose in NON_TRANSACTIONAL:
-            limit = policy.marketing_daily_limit
-
-            def day_is_full(day: date) -> bool:
-                return limit is not None and authorizations_on(customer, zone, day) >= limit
-
             reasons += failing_time_rules(at, zone, policy, day_is_full=day_is_full)
     else:
         if customer is None:
@@ -173,12 +173,7 @@ def decide(
     ordered = sorted(set(reasons), key=REASON_ORDER.index)
     next_at = None
     if ordered and set(ordered) <= TIME_REASONS:
-        limit = policy.marketing_daily_limit
-
-        def day_full(day: date) -> bool:
-            return limit is not None and authorizations_on(customer, zone, day) >= limit
-
-        next_at = next_allowed_at(at, zone, policy, day_is_full=day_full)
+        next_at = next_allowed_at(at, zone, policy, day_is_full=day_is_full)
     return Decision(
         allowed=not ordered,
         reasons=ordered,

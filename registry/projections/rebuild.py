@@ -7,7 +7,6 @@ the version it reflects, and a newer row is never overwritten by an older one.
 
 from __future__ import annotations
 
-import json
 import sys
 from uuid import UUID
 
@@ -15,6 +14,7 @@ from registry.application import RegistryCore
 from registry.bootstrap import build_registry
 from registry.config import ConfigError, load_settings
 from registry.domain.base import RegistryAggregate
+from registry.store.unit_of_work import UPSERT_VIEW, view_row
 
 BATCH = 1000
 
@@ -47,20 +47,7 @@ def _write_view(registry: RegistryCore, aggregate: RegistryAggregate) -> None:
         position = max(
             registry.db.positions_of(sql, view.aggregate_id, [view.version]).values(), default=0
         )
-        sql.execute(
-            "INSERT INTO registry_views (tenant, kind, key, version, position, doc) VALUES (?, ?, ?, ?, ?, ?) "
-            "ON CONFLICT (tenant, kind, key) DO UPDATE SET version = excluded.version, "
-            "position = excluded.position, doc = excluded.doc "
-            "WHERE registry_views.version <= excluded.version",
-            [
-                aggregate.tenant,
-                view.kind,
-                view.key,
-                view.version,
-                position,
-                json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False),
-            ],
-        )
+        sql.execute(UPSERT_VIEW, view_row(aggregate.tenant, view, position))
 
 
 def main() -> int:

@@ -16,6 +16,15 @@ from eventsourcing.persistence import StoredEvent
 from audit import log as audit_log
 from registry.store.sql import Sql
 
+# A view row is replaced only by a row of the same or a later aggregate version, so a
+# rebuild running beside the server never puts an older state back.
+UPSERT_VIEW = (
+    "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
+    "version = excluded.version, position = excluded.position, doc = excluded.doc "
+    "WHERE registry_views.version <= excluded.version"
+)
+
 
 @dataclass
 class ViewWrite:
@@ -64,18 +73,9 @@ class WriteSet:
         for event, position in zip(stored, positions, strict=True):
             last_by_aggregate[str(event.originator_id)] = position
         sql.executemany(
-            "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
-            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
-            "version = excluded.version, position = excluded.position, doc = excluded.doc",
+            UPSERT_VIEW,
             [
-                (
-                    self.tenant,
-                    view.kind,
-                    view.key,
-                    view.version,
-                    last_by_aggregate.get(view.aggregate_id, last_position),
-                    json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False),
-                )
+                view_row(self.tenant, view, last_by_aggregate.get(view.aggregate_id, last_position))
                 for view in self.views
             ],
         )
@@ -124,6 +124,11 @@ class WriteSet:
             customer_id=customer_id,
             template=template,
         )
+
+
+def view_row(tenant: str, view: ViewWrite, position: int) -> tuple[Any, ...]:
+    doc = json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False)
+    return (tenant, view.kind, view.key, view.version, position, doc)
 
 
 def leaf_object(event: StoredEvent, state: dict[str, Any]) -> dict[str, Any]:

@@ -22,8 +22,9 @@ from registry.projections.documents import (
     template_document,
     template_facts,
 )
+from registry.projections.history import readable
 from registry.timefmt import iso, parse_iso
-from registry.usecases.consents import ConsentUseCases, _readable
+from registry.usecases.consents import ConsentUseCases
 from registry.usecases.decisions import decision_body
 
 EXPORT_PAGE = 500
@@ -112,8 +113,8 @@ class AuditUseCases(ConsentUseCases):
         if opener is None:
             return None
         state = leaf["state"]
-        opened = _readable(state, opener)
-        return opened if opened != _readable(state, None) else None
+        opened = readable(state, opener)
+        return opened if opened != readable(state, None) else None
 
     # ---- replay ----------------------------------------------------------------------
 

@@ -3,7 +3,6 @@ erasure, and the customer's state and history."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -14,12 +13,11 @@ from registry.domain.base import acting_as
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.exceptions import NotFound
 from registry.domain.keywords import is_opt_out_keyword
-from registry.domain.vocabulary import ACTOR_KEYWORD, PURPOSES
-from registry.store.unit_of_work import WriteSet, event_type
+from registry.domain.vocabulary import ACTOR_KEYWORD, NON_TRANSACTIONAL, PURPOSES
+from registry.store.unit_of_work import WriteSet
 from registry.timefmt import iso, parse_iso, utcnow
 
 SEALED_SOURCE_FIELDS = ("evidence", "ip", "user_agent")
-EVENT_META_FIELDS = ("timestamp", "actor", "request_id", "originator_topic", "tenant")
 
 
 class ConsentUseCases(RegistryCore):
@@ -149,8 +147,6 @@ class ConsentUseCases(RegistryCore):
                 channel=channel, received_at=moment, text=sealed_text, opt_out_keyword=keyword
             )
             if keyword or stop_promotions:
-                from registry.domain.vocabulary import NON_TRANSACTIONAL
-
                 with acting_as(ACTOR_KEYWORD):
                     customer.withdraw(
                         channel=channel,
@@ -276,42 +272,3 @@ class ConsentUseCases(RegistryCore):
             ),
             "position": position,
         }
-
-    def aggregate_history(
-        self, aggregate_id: str, *, after_position: int, limit: int, open_value: Any = None
-    ) -> list[dict[str, Any]]:
-        with self.db.transaction() as sql:
-            rows = self.db.events_of(sql, aggregate_id, after_position=after_position, limit=limit)
-        events = []
-        for position, _, topic, state in rows:
-            data = json.loads(state)
-            stamp = data.get("timestamp", {})
-            events.append(
-                {
-                    "position": position,
-                    "type": event_type(topic),
-                    "occurred_at": iso(parse_iso(stamp.get("_data_")))
-                    if isinstance(stamp, dict)
-                    else None,
-                    "actor": data.get("actor"),
-                    "request_id": data.get("request_id"),
-                    "data": _readable(
-                        {k: v for k, v in data.items() if k not in EVENT_META_FIELDS}, open_value
-                    ),
-                }
-            )
-        return events
-
-
-def _readable(value: Any, open_value: Any) -> Any:
-    """Sealed personal data opened where the key still exists; erased stays sealed."""
-    if isinstance(value, dict):
-        if set(value) == {"_type_", "_data_"}:
-            return value["_data_"]
-        return {k: _readable(v, open_value) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_readable(v, open_value) for v in value]
-    if is_sealed(value) and open_value is not None:
-        opened = open_value(value)
-        return value if opened is None else opened
-    return value

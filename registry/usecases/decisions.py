@@ -7,16 +7,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 import jwt
 
+from audit.checkpoint import key_id as signed_note_key_id
 from registry.application import RegistryCore
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.decision import Decision, decide
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.vocabulary import DEFAULT_CHANNEL, normalise_language
-from registry.projections.documents import customer_facts, template_facts
+from registry.projections.documents import customer_document, customer_facts, template_facts
 from registry.timefmt import iso, utcnow
 
 
@@ -94,8 +96,6 @@ class DecisionUseCases(RegistryCore):
 
         def command(customer: Customer) -> None:
             docs, _ = self.read_views(tenant, self._keys([request]))
-            from registry.projections.documents import customer_document
-
             docs[("customer", customer_id)] = customer_document(customer)
             now = utcnow()
             decision, policy_version = self._decide_from_docs(tenant, request, docs, now)
@@ -196,11 +196,10 @@ class DecisionUseCases(RegistryCore):
             claims, self.keyring.signing_key, algorithm="EdDSA", headers={"kid": self.key_id}
         )
 
-    @property
+    @cached_property
     def key_id(self) -> str:
-        from audit.checkpoint import key_id
-
-        return key_id(self.origin_host, self.keyring.signing_key.public_key())
+        """The receipts' `kid`: computed once, the signing key never changes in a process."""
+        return signed_note_key_id(self.origin_host, self.keyring.signing_key.public_key())
 
 
 def check_moment(at: datetime | None, *, max_age_seconds: int) -> None:

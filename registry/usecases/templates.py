@@ -96,13 +96,8 @@ class TemplateUseCases(RegistryCore):
         min_position: int | None = None,
     ) -> dict[str, Any]:
         doc, position = self.template_doc(tenant, name, language, min_position)
-        from registry.usecases.consents import ConsentUseCases
-
-        events = ConsentUseCases.aggregate_history(
-            self,  # type: ignore[arg-type]
-            doc["aggregate_id"],
-            after_position=after_position,
-            limit=limit,
+        events = self.aggregate_history(
+            doc["aggregate_id"], after_position=after_position, limit=limit
         )
         return {"events": events, "position": position}
 

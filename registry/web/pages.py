@@ -8,7 +8,7 @@ from typing import Any, cast
 from flask import Flask, current_app, request
 
 from registry.domain.base import acting_as
-from registry.domain.vocabulary import ACTOR_LINK, PURPOSES
+from registry.domain.vocabulary import ACTOR_LINK
 from registry.service import Registry
 from registry.web.optout import create_optout_blueprint
 
@@ -31,13 +31,7 @@ class RegistryOptOutService:
     ) -> int:
         chosen: list[str] | str = "all" if purposes is None else list(purposes)
         with acting_as(ACTOR_LINK):
-            answer = self.registry.opt_out(
-                tenant,
-                customer_id,
-                channel,
-                chosen if chosen != list(PURPOSES) else "all",
-                {"kind": "link"},
-            )
+            answer = self.registry.opt_out(tenant, customer_id, channel, chosen, {"kind": "link"})
         return int(answer["position"])
 
 

@@ -10,7 +10,7 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from registry.api.auth import requires
-from registry.api.common import registry, tenant
+from registry.api.common import int_arg, registry, tenant
 from registry.api.decisions.views import TemplateRefSchema
 from registry.api.errors import ApiError
 from registry.api.fields import channel_field, customer_id_field, moment_field
@@ -60,18 +60,6 @@ class ReplaySchema(Schema):
     position = fields.Integer()
 
 
-def _int_arg(name: str) -> int:
-    raw = request.args.get(name, "")
-    if not raw.isdigit() or int(raw) > 2**62:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"{name} must be a non-negative integer",
-            {name: ["required integer"]},
-        )
-    return int(raw)
-
-
 def _proof_error(error: ValueError) -> ApiError:
     return ApiError(422, "validation_error", str(error), {"range": [str(error)]})
 
@@ -108,7 +96,7 @@ class Consistency(MethodView):
     def get(self) -> Any:
         """RFC 9162 consistency proof between two tree sizes (`first`, `second`)."""
         try:
-            return registry().consistency(tenant(), _int_arg("first"), _int_arg("second"))
+            return registry().consistency(tenant(), int_arg("first"), int_arg("second"))
         except ValueError as error:
             raise _proof_error(error) from None
 
@@ -120,7 +108,7 @@ class Inclusion(MethodView):
     def get(self) -> Any:
         """RFC 9162 inclusion proof of a leaf (`leaf_index`) in a tree (`tree_size`)."""
         try:
-            return registry().inclusion(tenant(), _int_arg("leaf_index"), _int_arg("tree_size"))
+            return registry().inclusion(tenant(), int_arg("leaf_index"), int_arg("tree_size"))
         except ValueError as error:
             raise _proof_error(error) from None
 

@@ -12,8 +12,8 @@ from flask_smorest import Api, Blueprint
 from marshmallow import Schema, fields, validate
 
 from registry.api.auth import TENANT_PATTERN, requires
-from registry.api.common import acting, registry, tenant
-from registry.api.errors import ApiError, error_response
+from registry.api.common import acting, int_arg, registry, tenant
+from registry.api.errors import error_response
 from registry.integrations.whatsapp import signature_is_valid
 
 blp = Blueprint(
@@ -58,16 +58,8 @@ class Unprocessed(MethodView):
     @blp.response(200, UnprocessedSchema)
     def get(self) -> Any:
         """Webhook payloads that were acknowledged but not understood (`after_id`, `limit`)."""
-        after = request.args.get("after_id", "0")
-        limit = request.args.get("limit", "100")
-        if not after.isdigit() or not limit.isdigit() or not 1 <= int(limit) <= 1000:
-            raise ApiError(
-                422,
-                "validation_error",
-                "after_id and limit (1..1000) must be integers",
-                {"limit": ["1..1000"], "after_id": ["a non-negative integer"]},
-            )
-        return registry().unprocessed(tenant(), limit=int(limit), after_id=int(after))
+        limit = int_arg("limit", 100, low=1, high=1000)
+        return registry().unprocessed(tenant(), limit=limit, after_id=int_arg("after_id", 0))
 
 
 def register(app: Flask, api: Api) -> None:
