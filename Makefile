@@ -43,7 +43,9 @@ unit: $(STAMP)
 rebuild: $(STAMP)
 	REGISTRY_JWT_SECRET=$${REGISTRY_JWT_SECRET:-$$(cat var/jwt_secret)} $(BIN)/python -m registry.projections.rebuild
 
+# wrk (the load generator) comes from Debian's packages; installed on first use.
 bench: $(STAMP)
+	@command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null)
 	$(BIN)/python -m bench
 
 clean:

@@ -11,20 +11,18 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, NamedTuple
 
 CSV_HEADER = ("position", "occurred_at", "type", "customer_id", "template", "actor", "data")
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 
 
-@dataclass(frozen=True)
-class ExportEvent:
+class ExportEvent(NamedTuple):
     leaf_index: int
     position: int
-    leaf_object: dict[str, Any]  # the event as stored: canonical_json of it is the leaf
-    proof: list[bytes]  # inclusion proof against the export's checkpoint
+    event_json: str  # the event as stored, as JSON text: canonical_json of its parse is the leaf
+    proof: Sequence[bytes]  # inclusion proof against the export's checkpoint (JSON lines)
     readable: dict[str, Any] | None  # decrypted personal data; None once erased
     occurred_at: str
     event_type: str
@@ -32,21 +30,26 @@ class ExportEvent:
     template: str | None
     actor: str
 
+    @property
+    def leaf_object(self) -> dict[str, Any]:
+        leaf: dict[str, Any] = json.loads(self.event_json)
+        return leaf
+
 
 def jsonl_lines(checkpoint_doc: Mapping[str, Any], events: Iterable[ExportEvent]) -> Iterator[str]:
+    """The event lines are assembled as text around the stored event's own JSON, which is
+    spliced in as it is rather than parsed and serialised again."""
     yield _line({"kind": "checkpoint", **checkpoint_doc})
     count = 0
     for event in events:
-        line: dict[str, Any] = {
-            "kind": "event",
-            "leaf_index": event.leaf_index,
-            "position": event.position,
-            "event": event.leaf_object,
-            "proof": [node.hex() for node in event.proof],
-        }
+        proof = '"' + '","'.join(map(bytes.hex, event.proof)) + '"' if event.proof else ""
+        line = (
+            f'{{"kind":"event","leaf_index":{event.leaf_index:d},"position":{event.position:d},'
+            f'"event":{event.event_json},"proof":[{proof}]'
+        )
         if event.readable is not None:
-            line["readable"] = event.readable
-        yield _line(line)
+            line += ',"readable":' + _compact_unsorted(event.readable)
+        yield line + "}\n"
         count += 1
     yield _line({"kind": "end", "count": count})
 
@@ -94,5 +97,9 @@ def _compact(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
+def _compact_unsorted(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
 def _line(obj: Mapping[str, Any]) -> str:
-    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False) + "\n"
+    return _compact_unsorted(obj) + "\n"

@@ -1,5 +1,6 @@
-"""`python -m bench.profile`: profiles POST /v1/decisions in-process (pyinstrument if installed,
-else cProfile) on a temporary SQLite registry with a few thousand customers."""
+"""`python -m bench.profile`: profiles POST /v1/decisions (or `--endpoint batch` /
+`authorization`) in-process (pyinstrument if installed, else cProfile) on a temporary
+SQLite registry with a few thousand customers."""
 
 from __future__ import annotations
 
@@ -29,6 +30,9 @@ def run(tmp: Path) -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
     parser.add_argument("--flat", action="store_true", help="also print a cProfile by own time")
+    parser.add_argument(
+        "--endpoint", choices=("decision", "batch", "authorization"), default="decision"
+    )
     args = parser.parse_args()
 
     from registry.api.app import create_app
@@ -67,13 +71,23 @@ def run(tmp: Path) -> int:
     )
     assert answer.status_code in (200, 201), answer.get_json()
 
+    def item() -> dict[str, object]:
+        return {
+            "customer_id": f"c{random.randrange(args.customers)}",
+            "template": seed.TEMPLATE_REF,
+        }
+
     def work() -> None:
         for _ in range(args.requests):
-            request = {
-                "customer_id": f"c{random.randrange(args.customers)}",
-                "template": seed.TEMPLATE_REF,
-            }
-            assert client.post("/v1/decisions", json=request, headers=auth).status_code == 200
+            if args.endpoint == "batch":
+                request: dict[str, object] = {"items": [item() for _ in range(1000)]}
+                path, expected = "/v1/decisions/batch", 200
+            elif args.endpoint == "authorization":
+                request, path, expected = item(), "/v1/authorizations", 201
+            else:
+                request, path, expected = item(), "/v1/decisions", 200
+            answer = client.post(path, json=request, headers=auth)
+            assert answer.status_code == expected, answer.get_json()
 
     work()  # warm caches
     try:

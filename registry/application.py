@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from registry.crypto import Unreadable, new_data_key, open_sealed, seal, unwrap_key, wrap_key
+from registry.crypto import Unreadable, new_data_key, open_sealed, seal, unwrap_keys, wrap_keys
 from registry.domain.base import RegistryAggregate
 from registry.domain.customer import Customer
 from registry.domain.exceptions import InvalidRequest, NotFound
@@ -50,6 +50,7 @@ class RegistryCore(Application[UUID]):
         self.public_url = public_url
         self.origin_host = origin_host
         self._policies: dict[tuple[str, int], Policy] = {}
+        self._parsed_views: dict[tuple[str, str, str, int], dict[str, Any]] = {}
 
     # ---- writing -------------------------------------------------------------
 
@@ -88,11 +89,37 @@ class RegistryCore(Application[UUID]):
         raise RuntimeError("too many concurrent writes to one aggregate")
 
     def write_many(
-        self, tenant: str, aggregates: Sequence[RegistryAggregate], body: dict[str, Any]
+        self,
+        tenant: str,
+        aggregates: Sequence[RegistryAggregate],
+        body: dict[str, Any],
+        *,
+        index_rows: Sequence[tuple[str, str]] = (),
     ) -> dict[str, Any]:
-        """Save several aggregates in one transaction (imports: all or nothing)."""
+        """Save several aggregates in one transaction (imports: all or nothing).
+
+        Raises `IntegrityError` when another writer got there first (the caller
+        decides whether to retry), or `AlreadyAnswered` for a repeated request.
+
+        This is `Application.save()` (eventsourcing 9.5.6) step by step, except that
+        the events are collected from the aggregates directly: `save()` checks every
+        object against two runtime-checkable protocols, ~17 µs per aggregate, a tenth
+        of a large import."""
         write_set = self._write_set(tenant, list(aggregates), body, None)
-        recordings = self.save(*aggregates, **{UNIT_OF_WORK: write_set})
+        write_set.index_rows.extend(index_rows)
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        for aggregate in aggregates:
+            processing_event.events.extend(aggregate.collect_events())
+            processing_event.aggregates[aggregate.id] = aggregate
+        processing_event.saved_kwargs[UNIT_OF_WORK] = write_set
+        try:
+            recordings = self._record(processing_event)
+        except IntegrityError:
+            self._raise_if_already_answered(tenant, write_set)
+            raise
+        self._take_snapshots(processing_event)
+        self._notify(recordings)
+        self.notify(processing_event.events)  # eventsourcing's deprecated hook, as save()
         return {**body, "position": recordings[-1].notification.id if recordings else 0}
 
     def _load_or_create(self, aggregate_id: UUID, create: Callable[[], A] | None) -> A:
@@ -214,19 +241,43 @@ class RegistryCore(Application[UUID]):
         # Every row also carries the log position, so one statement answers both.
         parts, params = [], []
         for kind, kind_keys in sorted(by_kind.items()):
+            values: list[Any]
+            if self.db.dialect == "postgres":  # one array parameter: one prepared plan
+                match, values = "key = ANY(?)", [list(kind_keys)]
+            else:
+                match, values = f"key IN ({','.join('?' * len(kind_keys))})", list(kind_keys)
             parts.append(
-                f"SELECT kind, key, doc, {self.db.max_position_expression} FROM registry_views "
-                f"WHERE tenant = ? AND kind = ? AND key IN ({','.join('?' * len(kind_keys))})"
+                f"SELECT kind, key, version, doc, {self.db.max_position_expression} "
+                f"FROM registry_views WHERE tenant = ? AND kind = ? AND {match}"
             )
-            params += [tenant, kind, *kind_keys]
+            params += [tenant, kind, *values]
         with self.db.single_statement() as sql:
             rows = sql.query(" UNION ALL ".join(parts), params)
         if rows:
-            position = self._checked_position(int(rows[0][3] or 0), min_position)
+            position = self._checked_position(int(rows[0][4] or 0), min_position)
         else:
             with self.db.transaction() as sql:
                 position = self._position_at_least(sql, min_position)
-        return {(str(k), str(key)): json.loads(doc) for k, key, doc, _ in rows}, position
+        return {
+            (str(kind), str(key)): self._parsed_view(tenant, str(kind), str(key), version, doc)
+            for kind, key, version, doc, _ in rows
+        }, position
+
+    def _parsed_view(
+        self, tenant: str, kind: str, key: str, version: int, doc: str
+    ) -> dict[str, Any]:
+        """A view's document; templates and the tenant (few, read by every decision) are
+        parsed once per version and shared, so callers treat documents as read-only."""
+        if kind == "customer":
+            parsed: dict[str, Any] = json.loads(doc)
+            return parsed
+        cache_key = (tenant, kind, key, int(version))
+        cached = self._parsed_views.get(cache_key)
+        if cached is None:
+            if len(self._parsed_views) > 10000:
+                self._parsed_views.clear()
+            cached = self._parsed_views[cache_key] = json.loads(doc)
+        return cached
 
     def _position_at_least(self, sql: Sql, min_position: int | None) -> int:
         return self._checked_position(self.db.max_position(sql), min_position)
@@ -287,36 +338,40 @@ class RegistryCore(Application[UUID]):
     def data_keys(
         self, tenant: str, customer_ids: Sequence[str], *, create: bool
     ) -> dict[str, bytes]:
-        """The customers' data keys in one transaction, created where missing."""
+        """The customers' data keys in one transaction, created where missing.
+
+        A key created here is used as generated when the stored row is the one this
+        call wrote; a row that a concurrent writer stored first is unwrapped instead."""
         wanted = sorted(set(customer_ids))
         found: dict[str, bytes] = {}
+        created: dict[str, bytes] = {}
+        wrapped_new: dict[str, bytes] = {}
         with self.db.transaction(commit=create) as sql:
             for chunk in _chunks(wanted, self._key_chunk(sql)):
                 found.update(self._wrapped_keys(sql, tenant, chunk))
             missing = [c for c in wanted if c not in found]
             if create and missing:
+                created = {c: new_data_key() for c in missing}
+                wrapped_new = wrap_keys(
+                    self.keyring.master_data_key,
+                    {f"{tenant}\x1f{c}": key for c, key in created.items()},
+                )
                 sql.executemany(
                     "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
                     "ON CONFLICT (tenant, customer_id) DO NOTHING",
-                    [
-                        (
-                            tenant,
-                            c,
-                            wrap_key(
-                                self.keyring.master_data_key,
-                                new_data_key(),
-                                owner=f"{tenant}\x1f{c}",
-                            ),
-                        )
-                        for c in missing
-                    ],
+                    [(tenant, c, wrapped_new[f"{tenant}\x1f{c}"]) for c in missing],
                 )
                 for chunk in _chunks(missing, self._key_chunk(sql)):
                     found.update(self._wrapped_keys(sql, tenant, chunk))
-        return {
-            c: unwrap_key(self.keyring.master_data_key, wrapped, owner=f"{tenant}\x1f{c}")
+        keys = {
+            c: created[c]
             for c, wrapped in found.items()
+            if c in created and wrapped_new[f"{tenant}\x1f{c}"] == wrapped
         }
+        others = {f"{tenant}\x1f{c}": w for c, w in found.items() if c not in keys}
+        opened = unwrap_keys(self.keyring.master_data_key, others)
+        keys.update({c: opened[f"{tenant}\x1f{c}"] for c in found if c not in keys})
+        return keys
 
     @staticmethod
     def _key_chunk(sql: Sql) -> int:

@@ -13,6 +13,7 @@ from audit import log as audit_log
 from registry.config import ConfigError, Settings
 from registry.keys import load_keyring
 from registry.service import Registry
+from registry.store import liveness
 from registry.store.database import Database
 from registry.store.schema import create_tables
 
@@ -119,6 +120,8 @@ def build_registry(settings: Settings) -> Registry:
             sql.execute(
                 "CREATE INDEX IF NOT EXISTS audit_leaves_global_position ON audit_leaves (position)"
             )
+    if settings.database.dialect == "postgres":
+        liveness.install(registry.recorder.datastore.pool)  # type: ignore[attr-defined]
     registry.configure(keyring, db, settings.public_url, settings.public_host)
     return registry
 

@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+from collections.abc import Mapping
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -45,13 +46,30 @@ def is_sealed(value: object) -> bool:
 
 
 def wrap_key(master: bytes, data_key: bytes, *, owner: str) -> bytes:
-    nonce = os.urandom(12)
-    return nonce + AESGCM(master).encrypt(nonce, data_key, owner.encode())
+    return wrap_keys(master, {owner: data_key})[owner]
 
 
 def unwrap_key(master: bytes, wrapped: bytes, *, owner: str) -> bytes:
+    return unwrap_keys(master, {owner: wrapped})[owner]
+
+
+def wrap_keys(master: bytes, data_keys: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Wraps each owner's data key under the master key (one cipher for the batch)."""
+    aead = AESGCM(master)
+    wrapped = {}
+    for owner, data_key in data_keys.items():
+        nonce = os.urandom(12)
+        wrapped[owner] = nonce + aead.encrypt(nonce, data_key, owner.encode())
+    return wrapped
+
+
+def unwrap_keys(master: bytes, wrapped: Mapping[str, bytes]) -> dict[str, bytes]:
+    aead = AESGCM(master)
     try:
-        return AESGCM(master).decrypt(wrapped[:12], wrapped[12:], owner.encode())
+        return {
+            owner: aead.decrypt(blob[:12], blob[12:], owner.encode())
+            for owner, blob in wrapped.items()
+        }
     except InvalidTag as error:
         raise Unreadable("the data key does not unwrap under this master key") from error
 

@@ -15,15 +15,21 @@ def iso(moment: datetime | None) -> str | None:
 def parse_iso(value: str | None) -> datetime | None:
     if value is None:
         return None
-    return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    moment = datetime.fromisoformat(value)  # Python 3.11+ reads a trailing "Z" too
+    return moment if moment.tzinfo is UTC else moment.astimezone(UTC)
 
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+_PLAIN = frozenset({str, int, float, bool, type(None)})
+
+
 def jsonable(value: Any) -> Any:
     """Datetimes become RFC 3339 strings, recursively; everything else is kept."""
+    if type(value) in _PLAIN:  # most values of a document: one set look-up
+        return value
     if isinstance(value, datetime):
         return iso(value)
     if isinstance(value, dict):

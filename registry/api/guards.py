@@ -77,17 +77,20 @@ def has_lone_surrogate(value: Any) -> bool:
 def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) -> None:
     @app.before_request
     def guard() -> None:
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
-        request.max_content_length = body_limit(request.path)
-        if not request.path.startswith("/v1/"):
+        req: Request = request._get_current_object()  # type: ignore[attr-defined]
+        context = g._get_current_object()
+        path = req.path
+        context.request_id = req.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        req.max_content_length = body_limit(path)
+        if not path.startswith("/v1/"):
             return
-        if request.endpoint is None:
+        if req.endpoint is None:
             # Unknown /v1 routes still need a token first, then 404.
-            verifier.verify(request.headers.get("Authorization"))
+            verifier.verify(req.headers.get("Authorization"))
             return
-        principal: Principal = verifier.verify(request.headers.get("Authorization"))
-        g.principal = principal
-        scope = required_scope(current_app, request)
+        principal: Principal = verifier.verify(req.headers.get("Authorization"))
+        context.principal = principal
+        scope = required_scope(current_app, req)
         if scope is not None and scope not in principal.scopes:
             raise ApiError(
                 403,
@@ -95,10 +98,10 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) ->
                 f"this operation needs the {scope!r} scope",
                 {"required_scope": scope},
             )
-        if request.path != "/v1/opt-outs":  # an opt-out is never refused
+        if path != "/v1/opt-outs":  # an opt-out is never refused
             limiter.check(f"token:{principal.tenant}:{principal.actor}", public=False)
-        if request.method in ("POST", "PUT", "PATCH"):
-            _check_body(request)
+        if req.method in ("POST", "PUT", "PATCH"):
+            _check_body(req)
 
     def _check_body(req: Request) -> None:
         length = req.content_length

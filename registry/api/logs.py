@@ -49,15 +49,16 @@ def install_request_logging(app: Flask) -> None:
 
     @app.after_request
     def log_request(response: Response) -> Response:
-        rule = request.url_rule.rule if request.url_rule is not None else "<unmatched>"
-        principal = g.get("principal")
-        started = g.get("started")
+        req, context = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
+        rule = req.url_rule.rule if req.url_rule is not None else "<unmatched>"
+        principal = context.get("principal")
+        started = context.get("started")
         LOGGER.info(
             "request",
             extra={
                 "fields": {
-                    "request_id": g.get("request_id", ""),
-                    "method": request.method,
+                    "request_id": context.get("request_id", ""),
+                    "method": req.method,
                     "route": rule,
                     "status": response.status_code,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2)

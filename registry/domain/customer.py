@@ -30,7 +30,19 @@ class Customer(RegistryAggregate):
     customer_id: str
 
     class Registered(RegistryAggregate.Created):
+        """v2 carries the profile a customer arrives with (an import), so a new
+        customer is one event, not two; v1 events read back with an empty profile."""
+
+        class_version = 2
         customer_id: str
+        profile: dict[str, Any]
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["profile"] = {}
+
+        def apply(self, customer: Customer) -> None:
+            customer.profile.update(self.profile)
 
     class ConsentGranted(RegistryAggregate.Event):
         receipt_id: str
@@ -150,12 +162,16 @@ class Customer(RegistryAggregate):
         self.erased = False
 
     @classmethod
-    def register(cls, tenant: str, customer_id: str) -> Customer:
+    def register(
+        cls, tenant: str, customer_id: str, profile: dict[str, Any] | None = None
+    ) -> Customer:
+        """`profile` holds already-sealed values, as `change_profile`'s changes do."""
         customer: Customer = cls._create(
             cls.Registered,
             id=customer_aggregate_id(tenant, customer_id),
             tenant=tenant,
             customer_id=customer_id,
+            profile=dict(profile or {}),
         )
         return customer
 

@@ -4,11 +4,37 @@ few writes that are not events (data keys, unprocessed webhook payloads)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
 from registry.store.sql import Dialect, Sql
+
+_PLAIN_INSERT = re.compile(
+    r"^INSERT INTO (?P<table>\w+) \((?P<columns>[\w, ]+)\) VALUES \((?:\?, )*\?\)$"
+)
+COPY_FROM_ROWS = 16
+
+
+class BulkSql(Sql):
+    """`Sql` for the write path's large batches.
+
+    On PostgreSQL, `executemany` of a plain `INSERT INTO t (cols) VALUES (?, …)` of
+    many rows (no `ON CONFLICT`: the audit leaves and nodes) streams them with `COPY`,
+    several times faster on these indexed tables; a duplicate key still fails the
+    transaction with an `IntegrityError`. Upserts keep psycopg's pipelined
+    `executemany`, which measured faster than multi-row `VALUES` or `unnest` forms."""
+
+    def executemany(self, statement: str, rows: Sequence[Sequence[Any]]) -> None:
+        plain = _PLAIN_INSERT.match(statement) if self.dialect == "postgres" else None
+        if plain is None or len(rows) < COPY_FROM_ROWS:
+            super().executemany(statement, rows)
+            return
+        copy_statement = f"COPY {plain['table']} ({plain['columns']}) FROM STDIN"
+        with self.cursor.copy(copy_statement) as copy:
+            for row in rows:
+                copy.write_row(row)
 
 
 class Database:

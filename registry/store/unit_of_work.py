@@ -14,6 +14,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from audit import log as audit_log
+from registry.store.database import BulkSql
 from registry.store.sql import Sql
 
 # A view row is replaced only by a row of the same or a later aggregate version, so a
@@ -55,14 +56,15 @@ class WriteSet:
     answered: dict[str, Any] | None = None  # the idempotent answer, once written
 
     def __call__(self, sql: Sql, stored: Sequence[StoredEvent], positions: Sequence[int]) -> None:
+        bulk = sql if isinstance(sql, BulkSql) else BulkSql(sql.cursor, sql.dialect)
         last_position = max(positions)
         if self.dedupe_key is not None:
-            sql.execute(
+            bulk.execute(
                 "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?)",
                 [self.tenant, self.dedupe_key],
             )
         audit_log.append(
-            sql,
+            bulk,
             self.tenant,
             [
                 self._leaf_entry(event, position)
@@ -72,30 +74,30 @@ class WriteSet:
         last_by_aggregate: dict[str, int] = {}
         for event, position in zip(stored, positions, strict=True):
             last_by_aggregate[str(event.originator_id)] = position
-        sql.executemany(
+        bulk.executemany(
             UPSERT_VIEW,
             [
                 view_row(self.tenant, view, last_by_aggregate.get(view.aggregate_id, last_position))
                 for view in self.views
             ],
         )
-        sql.executemany(
+        bulk.executemany(
             "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
             "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",
             [(self.tenant, blind, customer_id) for blind, customer_id in self.index_rows],
         )
         if self.erase_data_key_of is not None:
-            sql.execute(
+            bulk.execute(
                 "DELETE FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
                 [self.tenant, self.erase_data_key_of],
             )
-            sql.execute(
+            bulk.execute(
                 "DELETE FROM registry_customer_index WHERE tenant = ? AND customer_id = ?",
                 [self.tenant, self.erase_data_key_of],
             )
         if self.idempotency is not None:
             body = self.idempotency.body_for(last_position)
-            sql.execute(
+            bulk.execute(
                 "INSERT INTO registry_idempotency "
                 "(tenant, key, request_hash, status, body, position) VALUES (?, ?, ?, ?, ?, ?)",
                 [
@@ -103,21 +105,20 @@ class WriteSet:
                     self.idempotency.key,
                     self.idempotency.request_hash,
                     self.idempotency.status,
-                    json.dumps(body, separators=(",", ":"), ensure_ascii=False),
+                    _compact_json(body),
                     last_position,
                 ],
             )
             self.answered = body
 
     def _leaf_entry(self, event: StoredEvent, position: int) -> audit_log.LeafEntry:
-        state = json.loads(event.state)
-        leaf = leaf_object(event, state)
+        state = _decode_state(event.state.decode("utf-8"))
         customer_id, template = self.leaf_labels.get(str(event.originator_id), (None, None))
         timestamp = state.get("timestamp", {})
         occurred_at = timestamp.get("_data_") if isinstance(timestamp, dict) else None
         return audit_log.LeafEntry(
             position=position,
-            leaf=audit_log_canonical(leaf),
+            leaf=_canonical_json(leaf_object(event, state)).encode("utf-8"),
             event_type=event_type(event.topic),
             occurred_at=normalise_timestamp(occurred_at),
             actor=str(state.get("actor", "system")),
@@ -126,8 +127,21 @@ class WriteSet:
         )
 
 
+def _refuse_float(text: str) -> Any:
+    raise ValueError(f"a Merkle leaf must not contain floats (found {text})")
+
+
+# The stored state read back as the leaf's JSON object. A float (or NaN/Infinity) is
+# refused while parsing, which is what `audit.merkle.canonical_json` checks by walking
+# the object afterwards; the two encoders below are `json.dumps` with the arguments of
+# `canonical_json` (leaves) and of the compact view documents, built once.
+_decode_state = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float).decode
+_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
+_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+
 def view_row(tenant: str, view: ViewWrite, position: int) -> tuple[Any, ...]:
-    doc = json.dumps(view.doc, separators=(",", ":"), ensure_ascii=False)
+    doc = _compact_json(view.doc)
     return (tenant, view.kind, view.key, view.version, position, doc)
 
 
@@ -139,12 +153,6 @@ def leaf_object(event: StoredEvent, state: dict[str, Any]) -> dict[str, Any]:
         "topic": event.topic,
         "state": state,
     }
-
-
-def audit_log_canonical(obj: Any) -> bytes:
-    from audit.merkle import canonical_json
-
-    return canonical_json(obj)
 
 
 def event_type(topic: str) -> str:

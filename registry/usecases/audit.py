@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -11,6 +12,9 @@ from uuid import UUID
 from audit import log as audit_log
 from audit.checkpoint import checkpoint_document, sign_checkpoint
 from audit.export import ExportEvent, csv_lines, jsonl_lines
+from audit.log import LeafRow
+from audit.pages import read_ahead, stored_event_texts
+from registry.crypto import PREFIX, Unreadable, open_sealed
 from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
 from registry.domain.template import template_aggregate_id
@@ -22,12 +26,21 @@ from registry.projections.documents import (
     template_document,
     template_facts,
 )
-from registry.projections.history import readable
+from registry.projections.history import Opener, readable
 from registry.timefmt import iso, parse_iso
 from registry.usecases.consents import ConsentUseCases
 from registry.usecases.decisions import decision_body
 
-EXPORT_PAGE = 500
+EXPORT_PAGE = 2000
+_SEALED_MARK = '"' + PREFIX
+
+
+@dataclass(frozen=True, slots=True)
+class _ExportPage:
+    rows: list[LeafRow]
+    stored: dict[int, str]  # position → the event's leaf object as JSON text
+    proofs: Mapping[int, Sequence[bytes]]  # leaf index → inclusion proof (JSON lines only)
+    openers: dict[str, Opener]  # customer → opener of their sealed values (JSON lines only)
 
 
 class AuditUseCases(ConsentUseCases):
@@ -54,16 +67,42 @@ class AuditUseCases(ConsentUseCases):
 
     def export(self, tenant: str, filters: dict[str, Any], fmt: str) -> Iterator[str]:
         checkpoint = self.checkpoint(tenant)
-        events = self._export_events(tenant, filters, int(checkpoint["tree_size"]))
+        size = int(checkpoint["tree_size"])
         if fmt == "csv":
-            return csv_lines(events)
-        return jsonl_lines(checkpoint, events)
+            return csv_lines(self._export_events(tenant, filters, size, jsonl=False))
+        return jsonl_lines(checkpoint, self._export_events(tenant, filters, size, jsonl=True))
 
     def _export_events(
-        self, tenant: str, filters: dict[str, Any], size: int
+        self, tenant: str, filters: dict[str, Any], size: int, *, jsonl: bool
     ) -> Iterator[ExportEvent]:
+        for page in read_ahead(self._export_pages(tenant, filters, size, jsonl)):
+            for row in page.rows:
+                text = page.stored[row.position]
+                opener = None if row.customer_id is None else page.openers.get(row.customer_id)
+                yield ExportEvent(
+                    leaf_index=row.index,
+                    position=row.position,
+                    event_json=text,
+                    proof=page.proofs.get(row.index, ()),
+                    readable=(
+                        _readable_state(text, opener)
+                        if opener is not None and _SEALED_MARK in text
+                        else None
+                    ),
+                    occurred_at=row.occurred_at,
+                    event_type=row.event_type,
+                    customer_id=row.customer_id,
+                    template=row.template,
+                    actor=row.actor,
+                )
+
+    def _export_pages(
+        self, tenant: str, filters: dict[str, Any], size: int, jsonl: bool
+    ) -> Iterator[_ExportPage]:
+        """Page by page in constant memory: per page one read of leaves, events and the
+        subtrees the page's proofs need, and one of the page's customers' views and keys.
+        JSON lines carry proofs and opened personal data; CSV neither, so it reads neither."""
         after = -1
-        erased_cache: dict[str, Any] = {}
         while True:
             with self.db.transaction() as sql:
                 rows = audit_log.leaf_rows(
@@ -74,47 +113,46 @@ class AuditUseCases(ConsentUseCases):
                     since=filters.get("since"),
                     until=filters.get("until"),
                     after_index=after,
+                    before_index=size,
                     limit=EXPORT_PAGE,
                 )
-                rows = [r for r in rows if r.index < size]
-                stored = self.db.stored_at_positions(sql, [r.position for r in rows])
-                proofs = {
-                    r.index: audit_log.inclusion_proof(sql, tenant, r.index, size) for r in rows
-                }
-            for row in rows:
-                leaf = stored[row.position]
-                yield ExportEvent(
-                    leaf_index=row.index,
-                    position=row.position,
-                    leaf_object=leaf,
-                    proof=proofs[row.index],
-                    readable=self._readable_of(tenant, row.customer_id, leaf, erased_cache),
-                    occurred_at=row.occurred_at,
-                    event_type=row.event_type,
-                    customer_id=row.customer_id,
-                    template=row.template,
-                    actor=row.actor,
+                stored = stored_event_texts(self.db, sql, [r.position for r in rows])
+                proofs = (
+                    audit_log.inclusion_proofs(
+                        sql, tenant, {r.index: r.leaf_hash for r in rows}, size
+                    )
+                    if jsonl
+                    else {}
                 )
+            openers = self._page_openers(tenant, rows, stored) if jsonl else {}
+            if rows:
+                yield _ExportPage(rows, stored, proofs, openers)
             if len(rows) < EXPORT_PAGE:
                 return
             after = rows[-1].index
 
-    def _readable_of(
-        self, tenant: str, customer_id: str | None, leaf: dict[str, Any], cache: dict[str, Any]
-    ) -> dict[str, Any] | None:
-        if customer_id is None:
-            return None
-        if customer_id not in cache:
-            docs, _ = self.read_views(tenant, [("customer", customer_id)])
-            doc = docs.get(("customer", customer_id))
-            erased = doc is None or bool(doc["erased"])
-            cache[customer_id] = None if erased else self.opener(tenant, customer_id, False)
-        opener = cache[customer_id]
-        if opener is None:
-            return None
-        state = leaf["state"]
-        opened = readable(state, opener)
-        return opened if opened != readable(state, None) else None
+    def _page_openers(
+        self, tenant: str, rows: list[LeafRow], stored: dict[int, str]
+    ) -> dict[str, Opener]:
+        """Openers for the page's customers whose events hold sealed values and who are not
+        erased: one read of their views and one of their data keys."""
+        customers = sorted(
+            {
+                row.customer_id
+                for row in rows
+                if row.customer_id is not None and _SEALED_MARK in stored[row.position]
+            }
+        )
+        if not customers:
+            return {}
+        docs, _ = self.read_views(tenant, [("customer", c) for c in customers])
+        living = [
+            c
+            for c in customers
+            if (doc := docs.get(("customer", c))) is not None and not doc["erased"]
+        ]
+        keys = self.data_keys(tenant, living, create=False)
+        return {c: _key_opener(tenant, c, key) for c, key in keys.items()}
 
     # ---- replay ----------------------------------------------------------------------
 
@@ -180,3 +218,35 @@ class AuditUseCases(ConsentUseCases):
         with self.db.transaction() as sql:
             positions = self.db.positions_of(sql, str(aggregate_id), list(range(1, version + 1)))
         return aggregate, [positions[v] for v in sorted(positions)]
+
+
+# ---- export helpers ----------------------------------------------------------------------
+
+
+def _key_opener(tenant: str, customer_id: str, key: bytes) -> Opener:
+    """`RegistryCore.opener` for a key already read (a page reads its keys at once)."""
+    context = f"{tenant}/{customer_id}"
+
+    def open_value(value: Any) -> Any:
+        if not isinstance(value, str):
+            return None
+        try:
+            return open_sealed(key, value, context=context)
+        except Unreadable:
+            return None
+
+    return open_value
+
+
+def _readable_state(event_json: str, opener: Opener) -> dict[str, Any] | None:
+    """The event's state with its personal data opened; None when nothing opened."""
+    opened_any = False
+
+    def open_value(value: Any) -> Any:
+        nonlocal opened_any
+        opened = opener(value)
+        opened_any = opened_any or opened is not None
+        return opened
+
+    state = readable(json.loads(event_json)["state"], open_value)
+    return state if opened_any and isinstance(state, dict) else None

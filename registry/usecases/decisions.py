@@ -15,7 +15,7 @@ import jwt
 from audit.checkpoint import key_id as signed_note_key_id
 from registry.application import RegistryCore
 from registry.domain.customer import Customer, customer_aggregate_id
-from registry.domain.decision import Decision, decide
+from registry.domain.decision import CustomerFacts, Decision, TemplateFacts, decide
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.vocabulary import DEFAULT_CHANNEL, normalise_language
 from registry.projections.documents import customer_document, customer_facts, template_facts
@@ -37,22 +37,40 @@ def decision_body(decision: Decision) -> dict[str, Any]:
     }
 
 
+class DocumentFacts:
+    """The decision facts of one read's documents, each parsed once however many
+    requests of a batch ask about the same customer or template."""
+
+    def __init__(self, docs: dict[tuple[str, str], dict[str, Any]]) -> None:
+        self.docs = docs
+        self._customers: dict[str, CustomerFacts | None] = {}
+        self._templates: dict[tuple[str, str], tuple[str, TemplateFacts | None]] = {}
+
+    def customer(self, customer_id: str) -> CustomerFacts | None:
+        if customer_id not in self._customers:
+            self._customers[customer_id] = customer_facts(self.docs.get(("customer", customer_id)))
+        return self._customers[customer_id]
+
+    def template(self, ref: dict[str, Any]) -> tuple[str, TemplateFacts | None]:
+        """The template's view key and facts (None when there is no such template)."""
+        raw = (ref["name"], ref["language"])
+        if raw not in self._templates:
+            key = _template_key(ref)
+            assert key is not None
+            self._templates[raw] = (key, template_facts(self.docs.get(("template", key))))
+        return self._templates[raw]
+
+
 class DecisionUseCases(RegistryCore):
-    def _decide_from_docs(
-        self,
-        tenant: str,
-        request: dict[str, Any],
-        docs: dict[tuple[str, str], dict[str, Any]],
-        at: datetime,
+    def _decide_with(
+        self, tenant: str, request: dict[str, Any], facts: DocumentFacts, at: datetime
     ) -> tuple[Decision, int]:
-        template_key = _template_key(request.get("template"))
-        policy, policy_version = self.policy_of(tenant, docs.get(("tenant", "")))
+        policy, policy_version = self.policy_of(tenant, facts.docs.get(("tenant", "")))
+        ref = request.get("template")
         decision = decide(
-            customer=customer_facts(docs.get(("customer", request["customer_id"]))),
-            template=None
-            if template_key is None
-            else template_facts(docs.get(("template", template_key))),
-            template_requested=template_key is not None,
+            customer=facts.customer(request["customer_id"]),
+            template=None if ref is None else facts.template(ref)[1],
+            template_requested=ref is not None,
             channel=request.get("channel") or DEFAULT_CHANNEL,
             policy=policy,
             at=at,
@@ -62,16 +80,19 @@ class DecisionUseCases(RegistryCore):
     @staticmethod
     def _keys(requests: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
         keys: set[tuple[str, str]] = {("tenant", "")}
+        templates: set[tuple[str, str]] = set()
         for request in requests:
             keys.add(("customer", request["customer_id"]))
-            template_key = _template_key(request.get("template"))
-            if template_key is not None:
-                keys.add(("template", template_key))
+            ref = request.get("template")
+            if ref is not None and (ref["name"], ref["language"]) not in templates:
+                templates.add((ref["name"], ref["language"]))
+                keys.add(("template", str(_template_key(ref))))
         return sorted(keys)
 
     def decide(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
         docs, position = self.read_views(tenant, self._keys([request]), request.get("min_position"))
-        decision, _ = self._decide_from_docs(tenant, request, docs, request.get("at") or utcnow())
+        at = request.get("at") or utcnow()
+        decision, _ = self._decide_with(tenant, request, DocumentFacts(docs), at)
         return {**decision_body(decision), "position": position}
 
     def decide_batch(
@@ -79,9 +100,10 @@ class DecisionUseCases(RegistryCore):
     ) -> dict[str, Any]:
         floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
         docs, position = self.read_views(tenant, self._keys(items), floor or None)
+        facts = DocumentFacts(docs)
         now = utcnow()
         results = [
-            decision_body(self._decide_from_docs(tenant, item, docs, item.get("at") or now)[0])
+            decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0])
             for item in items
         ]
         return {"results": results, "position": position}
@@ -98,7 +120,7 @@ class DecisionUseCases(RegistryCore):
             docs, _ = self.read_views(tenant, self._keys([request]))
             docs[("customer", customer_id)] = customer_document(customer)
             now = utcnow()
-            decision, policy_version = self._decide_from_docs(tenant, request, docs, now)
+            decision, policy_version = self._decide_with(tenant, request, DocumentFacts(docs), now)
             outcome.update(decision=decision, policy_version=policy_version, now=now, docs=docs)
             if decision.allowed:
                 assert decision.purpose is not None
@@ -134,7 +156,7 @@ class DecisionUseCases(RegistryCore):
             )
         except NotFound:  # a customer never seen: refused with no_consent, nothing recorded
             docs, position = self.read_views(tenant, self._keys([request]))
-            decision, _ = self._decide_from_docs(tenant, request, docs, utcnow())
+            decision, _ = self._decide_with(tenant, request, DocumentFacts(docs), utcnow())
             return False, {**decision_body(decision), "position": position}
         return bool(body["allowed"]), body
 

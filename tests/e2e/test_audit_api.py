@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
+EXPORT_PAGE_IN_TEST = 3
 
 
 # ---- an independent RFC 9162 verifier ----------------------------------------------------
@@ -219,6 +220,51 @@ def test_jsonl_export_is_checkpoint_then_one_line_per_event_then_count(
         proof = [bytes.fromhex(h) for h in e["proof"]]
         hashed = leaf_hash(canonical(e["event"]))
         assert verify_inclusion(hashed, e["leaf_index"], checkpoint["tree_size"], proof, root)
+
+
+def assert_events_verify(events: list[dict[str, Any]], checkpoint: dict[str, Any]) -> None:
+    size, root = checkpoint["tree_size"], bytes.fromhex(checkpoint["root_hash"])
+    for e in events:
+        proof = [bytes.fromhex(h) for h in e["proof"]]
+        hashed = leaf_hash(canonical(e["event"]))
+        assert verify_inclusion(hashed, e["leaf_index"], size, proof, root), e["leaf_index"]
+
+
+@pytest.fixture
+def small_pages(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("registry.usecases.audit.EXPORT_PAGE", EXPORT_PAGE_IN_TEST)
+
+
+def test_an_export_over_many_pages_has_every_event_once_with_a_valid_proof(
+    api: Any, some_events: None, small_pages: None
+) -> None:
+    for customer in ("c1", "c2", "c3"):
+        grant(api, customer)
+    lines = export_lines(api)
+    checkpoint = lines[0]
+    events = lines[1:-1]
+    assert [e["leaf_index"] for e in events] == list(range(checkpoint["tree_size"]))
+    assert lines[-1] == {"kind": "end", "count": checkpoint["tree_size"]}
+    assert_events_verify(events, checkpoint)
+
+
+def test_a_filtered_export_over_many_pages_proves_each_event_and_opens_its_data(
+    api: Any, some_events: None, small_pages: None
+) -> None:
+    for customer in ("c1", "c2", "c3"):
+        grant(api, customer, evidence=f"signed form of {customer}")
+    grant(api, "c2", evidence="second form of c2")
+    lines = export_lines(api, "?customer_id=c2")
+    checkpoint, events = lines[0], lines[1:-1]
+    assert len(events) > EXPORT_PAGE_IN_TEST and lines[-1]["count"] == len(events)
+    assert len({e["event"]["originator_id"] for e in events}) == 1
+    assert_events_verify(events, checkpoint)
+    opened = [e["readable"] for e in events if "readable" in e]
+    evidence = {o["source"]["evidence"] for o in opened if "source" in o}
+    assert evidence == {"signed form of c2", "second form of c2"}
+    assert {o["changes"]["phone"] for o in opened if "phone" in o.get("changes", {})} == {
+        "+79161234567"
+    }
 
 
 def run_verify(export: Path, key: Path) -> subprocess.CompletedProcess[str]:

@@ -48,8 +48,11 @@ def database_dump(backend_env: dict[str, str]) -> bytes:
     url = backend_env["REGISTRY_DATABASE_URL"]
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
-        files = [path, Path(f"{path}-wal"), Path(f"{path}-journal")]
-        return b"".join(f.read_bytes() for f in files if f.exists())
+        files = [str(f) for f in (path, Path(f"{path}-wal"), Path(f"{path}-journal")) if f.exists()]
+        # Read by another process: closing a descriptor of the database file in this one
+        # would drop the POSIX locks SQLite holds on it here, and a later process could
+        # then checkpoint and delete the WAL under this process's open connections.
+        return subprocess.run(["cat", *files], capture_output=True, check=True).stdout
     dbname = url.rsplit("/", 1)[1]
     if shutil.which("pg_dump"):
         dumped = subprocess.run(

@@ -219,3 +219,45 @@ def test_find_bad_nodes_names_a_rewritten_leaf_hash(sql: Sql) -> None:
         [leaf_hash(b"forged"), "acme", 5],
     )
     assert list(log.find_bad_nodes(sql, "acme")) == [(1, 2)]
+
+
+def test_page_proofs_equal_one_at_a_time_proofs_for_runs_and_filtered_pages(
+    sql: CountingSql,
+) -> None:
+    for start in range(0, 300, 37):
+        append_positions(sql, "acme", range(start, start + 37))
+    total = log.tree_size(sql, "acme")
+    digests = hashes_of(range(total))
+    pages = [range(0, 10), range(5, 133), range(128, 256), range(290, total), range(0, total)]
+    pages += [range(3, total, 7), range(0, total, 64), [1, 2, 3, 200, 201]]
+    for size in (total, 257, 129):
+        for page in pages:
+            leaves = {i: digests[i] for i in page if i < size}
+            proofs = log.inclusion_proofs(sql, "acme", leaves, size)
+            assert {i: list(p) for i, p in proofs.items()} == {
+                i: log.inclusion_proof(sql, "acme", i, size) for i in leaves
+            }
+
+
+def test_page_proofs_read_only_the_subtrees_beside_the_page(sql: CountingSql) -> None:
+    size = 3000
+    for start in range(0, size, 500):
+        append_positions(sql, "acme", range(start, start + 500))
+    page = log.leaf_rows(sql, "acme", after_index=1233, limit=500)
+    sql.rows_read = 0
+    proofs = log.inclusion_proofs(sql, "acme", {r.index: r.leaf_hash for r in page}, size)
+    assert len(proofs) == 500
+    assert sql.rows_read <= 3 * math.ceil(math.log2(size))
+
+
+def test_page_proofs_refuse_a_size_beyond_the_tree(sql: Sql) -> None:
+    append_positions(sql, "acme", range(5))
+    with pytest.raises(ProofRangeError):
+        log.inclusion_proofs(sql, "acme", {0: leaf_hash(entry(0).leaf)}, 6)
+    assert log.inclusion_proofs(sql, "acme", {}, 6) == {}
+
+
+def test_leaf_rows_stop_before_a_leaf_index(sql: Sql) -> None:
+    append_positions(sql, "acme", range(10, 20))
+    rows = log.leaf_rows(sql, "acme", after_index=2, before_index=6)
+    assert [row.index for row in rows] == [3, 4, 5]

@@ -61,7 +61,9 @@ def export_events(sql: Sql, objects: dict[int, dict[str, Any]], size: int) -> It
             yield ExportEvent(
                 leaf_index=row.index,
                 position=row.position,
-                leaf_object=objects[row.position],
+                event_json=json.dumps(
+                    objects[row.position], separators=(",", ":"), ensure_ascii=False
+                ),
                 proof=log.inclusion_proof(sql, "acme", row.index, size),
                 readable={"phone": "+79990000000"} if row.index % 2 else None,
                 occurred_at=row.occurred_at,
@@ -132,6 +134,23 @@ def test_export_has_checkpoint_events_and_end(sql: Sql) -> None:
     assert [line["position"] for line in lines[1:-1]] == [100, 101, 102, 103, 104]
     assert "readable" not in lines[1] and lines[2]["readable"] == {"phone": "+79990000000"}
     assert lines[-1] == {"kind": "end", "count": 5}
+
+
+def test_event_lines_carry_the_stored_json_as_one_compact_object(sql: Sql) -> None:
+    lines = build_export(sql, 4)
+    for number, line in enumerate(lines[1:-1]):
+        parsed = json.loads(line)
+        expected = {
+            "kind": "event",
+            "leaf_index": number,
+            "position": 100 + number,
+            "event": stored_event(number, f"c{number % 3}"),
+            "proof": parsed["proof"],
+        }
+        if number % 2:
+            expected["readable"] = {"phone": "+79990000000"}
+        assert line == json.dumps(expected, separators=(",", ":"), ensure_ascii=False) + "\n"
+        assert len(parsed["proof"]) == 2
 
 
 def test_an_empty_log_exports_checkpoint_and_end(sql: Sql) -> None:
@@ -286,7 +305,7 @@ def csv_event(customer_id: str, actor: str = "user:alice") -> ExportEvent:
     return ExportEvent(
         leaf_index=0,
         position=7,
-        leaf_object={"topic": "t", "data": {"note": "=1+1", "n": 2}},
+        event_json=json.dumps({"topic": "t", "data": {"note": "=1+1", "n": 2}}),
         proof=[],
         readable=None,
         occurred_at="2025-03-01T10:00:00Z",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from functools import cache
 
 import pytest
@@ -16,6 +17,7 @@ from hypothesis import strategies as st
 
 from audit.merkle import (
     EMPTY_ROOT,
+    NodeKey,
     ProofRangeError,
     canonical_json,
     consistency_proof_from_leaf_hashes,
@@ -26,6 +28,7 @@ from audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from audit.multiproof import inclusion_proofs
 
 # --- RFC 9162 §2.1.1–2.1.4, transcribed ----------------------------------------------------
 
@@ -330,3 +333,83 @@ def test_arbitrary_leaf_data(leaves: list[bytes], draw: st.DataObject) -> None:
     assert inclusion_proof_from_leaf_hashes(digests, index, size) == path(index, leaf_data)
     first = draw.draw(st.integers(1, size))
     assert consistency_proof_from_leaf_hashes(digests, first, size) == proof(first, leaf_data)
+
+
+# --- many proofs at once (audit.multiproof) ------------------------------------------------
+
+
+class CountingLookup:
+    """Stored perfect subtrees of `size` leaves, counting calls and keys asked for."""
+
+    def __init__(self, size: int) -> None:
+        self.leaves = hashes(size)
+        self.calls: list[list[NodeKey]] = []
+
+    def __call__(self, keys: Sequence[NodeKey]) -> dict[NodeKey, bytes]:
+        self.calls.append(list(keys))
+        return {(level, index): self.perfect(level, index) for level, index in keys}
+
+    def perfect(self, level: int, index: int) -> bytes:
+        if level == 0:
+            return self.leaves[index]
+        return node_hash(self.perfect(level - 1, 2 * index), self.perfect(level - 1, 2 * index + 1))
+
+
+@st.composite
+def size_and_run(draw: st.DrawFn) -> tuple[int, list[int]]:
+    size = draw(st.integers(min_value=1, max_value=1500))
+    first = draw(st.integers(min_value=0, max_value=size - 1))
+    last = draw(st.integers(min_value=first, max_value=min(size - 1, first + 600)))
+    return size, list(range(first, last + 1))
+
+
+@st.composite
+def size_and_scattered(draw: st.DrawFn) -> tuple[int, list[int]]:
+    size = draw(st.integers(min_value=1, max_value=1500))
+    indexes = draw(st.sets(st.integers(min_value=0, max_value=size - 1), min_size=1, max_size=40))
+    return size, sorted(indexes)
+
+
+def assert_batch_equals_one_at_a_time(size: int, indexes: list[int]) -> CountingLookup:
+    lookup = CountingLookup(size)
+    proofs = inclusion_proofs(size, {i: hashes(size)[i] for i in indexes}, lookup)
+    assert sorted(proofs) == indexes
+    for index in indexes:
+        assert list(proofs[index]) == inclusion_proof_from_leaf_hashes(hashes(size), index, size)
+    assert len(lookup.calls) == 1
+    return lookup
+
+
+@settings(max_examples=120, deadline=None)
+@given(size_and_run())
+def test_page_proofs_equal_one_at_a_time_proofs_with_one_small_read(
+    case: tuple[int, list[int]],
+) -> None:
+    size, run = case
+    lookup = assert_batch_equals_one_at_a_time(size, run)
+    wanted = lookup.calls[0]
+    assert not {index for level, index in wanted if level == 0} & set(run)
+    # each level adds at most a left and a right neighbour (the right one maybe ragged)
+    assert len(wanted) <= 2 * size.bit_length() ** 2
+
+
+@settings(max_examples=120, deadline=None)
+@given(size_and_scattered())
+def test_proofs_of_scattered_leaves_equal_one_at_a_time_proofs(
+    case: tuple[int, list[int]],
+) -> None:
+    assert_batch_equals_one_at_a_time(*case)
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 7, 8, 9, 64, 65, 100])
+def test_proofs_of_every_leaf_at_once_need_no_stored_subtree(size: int) -> None:
+    lookup = assert_batch_equals_one_at_a_time(size, list(range(size)))
+    assert lookup.calls == [[]]
+
+
+def test_page_proofs_refuse_leaves_outside_the_tree() -> None:
+    assert inclusion_proofs(5, {}, CountingLookup(5)) == {}
+    with pytest.raises(ProofRangeError):
+        inclusion_proofs(5, {5: hashes(6)[5]}, CountingLookup(6))
+    with pytest.raises(ProofRangeError):
+        inclusion_proofs(5, {-1: hashes(5)[0]}, CountingLookup(5))

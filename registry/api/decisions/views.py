@@ -9,6 +9,18 @@ from marshmallow import Schema, fields, validate
 
 from registry.api.auth import requires
 from registry.api.common import idempotently, registry, tenant
+from registry.api.decisions.plain import (
+    MAX_BATCH,
+    TEMPLATE_LANGUAGE,
+    TEMPLATE_NAME,
+    PlainPathSchema,
+    dump_authorization,
+    dump_batch,
+    dump_decision,
+    load_authorization_request,
+    load_batch_request,
+    load_decision_request,
+)
 from registry.api.fields import channel_field, customer_id_field, moment_field
 from registry.usecases.decisions import check_moment
 
@@ -18,13 +30,13 @@ blp = Blueprint(
 
 
 class TemplateRefSchema(Schema):
-    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9_]{1,512}$"))
-    language = fields.String(
-        required=True, validate=validate.Regexp(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
-    )
+    name = fields.String(required=True, validate=validate.Regexp(TEMPLATE_NAME))
+    language = fields.String(required=True, validate=validate.Regexp(TEMPLATE_LANGUAGE))
 
 
-class DecisionRequestSchema(Schema):
+class DecisionRequestSchema(PlainPathSchema):
+    plain_load = staticmethod(load_decision_request)
+
     customer_id = customer_id_field(required=True)
     channel = channel_field(load_default="whatsapp")
     template = fields.Nested(TemplateRefSchema, required=True, allow_none=True)
@@ -32,7 +44,9 @@ class DecisionRequestSchema(Schema):
     min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
 
 
-class DecisionSchema(Schema):
+class DecisionSchema(PlainPathSchema):
+    plain_dump = staticmethod(dump_decision)
+
     allowed = fields.Boolean()
     reasons = fields.List(fields.String())
     template_version = fields.Integer(allow_none=True)
@@ -40,28 +54,36 @@ class DecisionSchema(Schema):
     position = fields.Integer()
 
 
-class BatchRequestSchema(Schema):
+class BatchRequestSchema(PlainPathSchema):
+    plain_load = staticmethod(load_batch_request)
+
     items = fields.List(
         fields.Nested(DecisionRequestSchema),
         required=True,
-        validate=validate.Length(min=1, max=1000),
+        validate=validate.Length(min=1, max=MAX_BATCH),
     )
     min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
 
 
-class BatchSchema(Schema):
+class BatchSchema(PlainPathSchema):
+    plain_dump = staticmethod(dump_batch)
+
     results = fields.List(fields.Nested(DecisionSchema(exclude=("position",))))
     position = fields.Integer()
 
 
-class AuthorizationRequestSchema(Schema):
+class AuthorizationRequestSchema(PlainPathSchema):
+    plain_load = staticmethod(load_authorization_request)
+
     customer_id = customer_id_field(required=True)
     channel = channel_field(load_default="whatsapp")
     template = fields.Nested(TemplateRefSchema, required=True)
     message_ref = fields.String(validate=validate.Length(max=256), allow_none=True)
 
 
-class AuthorizationSchema(Schema):
+class AuthorizationSchema(PlainPathSchema):
+    plain_dump = staticmethod(dump_authorization)
+
     authorization_id = fields.String()
     allowed = fields.Boolean()
     template_version = fields.Integer(allow_none=True)
@@ -93,8 +115,9 @@ class BatchDecisions(MethodView):
     @blp.response(200, BatchSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """Up to 1000 decisions in one request, answered in the same order."""
+        max_age = _max_age()
         for item in body["items"]:
-            check_moment(item.get("at"), max_age_seconds=_max_age())
+            check_moment(item.get("at"), max_age_seconds=max_age)
         return registry().decide_batch(tenant(), body["items"], body.get("min_position"))
 
 

@@ -1,0 +1,112 @@
+"""`python -m bench.import_micro`: in-process throughput of `POST /v1/consents/import`
+(NDJSON rows as `bench.seed.grant_row`, new customers each batch) through the Flask
+test client on a temporary SQLite registry or on `--database-url`. Prints rows/s per
+batch and overall; `--profile` prints a pyinstrument (or cProfile) profile of one batch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import secrets
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import seed
+
+
+def main() -> int:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-import-"))
+    try:
+        return run(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def run(tmp: Path) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.import_micro")
+    parser.add_argument("--rows", type=int, default=10_000, help="rows per request")
+    parser.add_argument("--batches", type=int, default=3)
+    parser.add_argument("--database-url", default="", help="default: a temporary SQLite file")
+    parser.add_argument("--profile", action="store_true", help="profile one extra batch")
+    args = parser.parse_args()
+
+    from registry.api.app import create_app
+    from registry.config import load_settings
+
+    secret = secrets.token_urlsafe(32)
+    env = {
+        "REGISTRY_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'registry.sqlite3'}",
+        "REGISTRY_JWT_SECRET": secret,
+        "REGISTRY_VAR_DIR": str(tmp / "var"),
+    }
+    app = create_app(load_settings(env))
+    client = app.test_client()
+    author, _ = seed.tokens(secret)
+    headers = {"Authorization": f"Bearer {author}", "Content-Type": "application/x-ndjson"}
+    first = _first_free_customer(client, headers)
+
+    def batch(number: int) -> float:
+        lo = first + number * args.rows
+        body = "\n".join(json.dumps(seed.grant_row(i)) for i in range(lo, lo + args.rows))
+        started, cpu_started = time.perf_counter(), time.process_time()
+        answer = client.post("/v1/consents/import", data=body.encode() + b"\n", headers=headers)
+        elapsed = time.perf_counter() - started
+        cpu[number] = time.process_time() - cpu_started
+        assert answer.status_code == 201, answer.get_data(as_text=True)[:500]
+        assert answer.get_json()["imported"] == args.rows
+        return elapsed
+
+    rates = []
+    cpu: dict[int, float] = {}
+    for number in range(args.batches):
+        elapsed = batch(number)
+        rates.append(args.rows / elapsed)
+        print(
+            f"batch {number + 1}: {args.rows} rows in {elapsed:.2f} s = {rates[-1]:,.0f} rows/s "
+            f"(this process's CPU {cpu[number]:.2f} s)"
+        )
+    total = args.rows * args.batches / sum(args.rows / r for r in rates)
+    print(
+        f"overall {total:,.0f} rows/s, median {statistics.median(rates):,.0f} rows/s "
+        f"({'postgres' if args.database_url.startswith('postgres') else 'sqlite'})"
+    )
+    if args.profile:
+        _profile(lambda: batch(args.batches))
+    return 0
+
+
+def _first_free_customer(client: Any, headers: dict[str, str]) -> int:
+    """Rows start after customers imported by earlier runs on the same database."""
+    start = 0
+    while True:
+        answer = client.get(f"/v1/customers/c{start}", headers=headers)
+        if answer.status_code == 404:
+            return start
+        start += 1_000_000
+
+
+def _profile(work: Any) -> None:
+    try:
+        from pyinstrument import Profiler
+    except ImportError:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(work)
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(50)
+        return
+    sampler = Profiler(interval=0.0005)
+    sampler.start()
+    work()
+    sampler.stop()
+    print(sampler.output_text(unicode=True, color=False, show_all=False))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
