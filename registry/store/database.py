@@ -9,6 +9,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg.rows import tuple_row
+
 from registry.store.sql import Dialect, Sql
 
 _PLAIN_INSERT = re.compile(
@@ -50,7 +52,7 @@ class Database:
     @contextmanager
     def transaction(self, *, commit: bool = False) -> Iterator[Sql]:
         with self.recorder.datastore.transaction(commit=commit) as cursor:
-            yield Sql(cursor, self.dialect)
+            yield Sql(_with_tuple_rows(cursor, self.dialect), self.dialect)
 
     @contextmanager
     def single_statement(self) -> Iterator[Sql]:
@@ -58,7 +60,7 @@ class Database:
         own consistent snapshot, without the BEGIN/ROLLBACK round trips of a transaction."""
         datastore = self.recorder.datastore
         if self.dialect == "postgres":
-            with datastore.get_connection() as conn, conn.cursor() as cursor:
+            with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:
                 yield Sql(cursor, self.dialect)
         else:
             with datastore.get_connection(commit=False) as conn:
@@ -141,3 +143,11 @@ def _hex_uuid(value: Any) -> str:
     from uuid import UUID
 
     return str(value if isinstance(value, UUID) else UUID(str(value)))
+
+
+def _with_tuple_rows(cursor: Any, dialect: Dialect) -> Any:
+    """Our own PostgreSQL cursors return tuples: eventsourcing's pool makes dict rows,
+    which `Sql` would only turn back into tuples."""
+    if dialect == "postgres":
+        cursor.row_factory = tuple_row
+    return cursor

@@ -18,12 +18,15 @@ from registry.store.database import BulkSql
 from registry.store.sql import Sql
 
 # A view row is replaced only by a row of the same or a later aggregate version, so a
-# rebuild running beside the server never puts an older state back.
+# rebuild running beside the server never puts an older state back; a row that would not
+# change is left alone (on PostgreSQL every update writes a new row version).
 UPSERT_VIEW = (
     "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
     "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
     "version = excluded.version, position = excluded.position, doc = excluded.doc "
-    "WHERE registry_views.version <= excluded.version"
+    "WHERE registry_views.version < excluded.version OR (registry_views.version = "
+    "excluded.version AND (registry_views.position <> excluded.position "
+    "OR registry_views.doc <> excluded.doc))"
 )
 
 
