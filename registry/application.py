@@ -242,7 +242,9 @@ class RegistryCore(Application[UUID]):
         parts, params = [], []
         for kind, kind_keys in sorted(by_kind.items()):
             values: list[Any]
-            if self.db.dialect == "postgres":  # one array parameter: one prepared plan
+            if len(kind_keys) == 1:  # a primary-key seek whatever the statistics say
+                match, values = "key = ?", list(kind_keys)
+            elif self.db.dialect == "postgres":  # one array parameter: one prepared plan
                 match, values = "key = ANY(?)", [list(kind_keys)]
             else:
                 match, values = f"key IN ({','.join('?' * len(kind_keys))})", list(kind_keys)

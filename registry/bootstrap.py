@@ -120,6 +120,7 @@ def build_registry(settings: Settings) -> Registry:
             sql.execute(
                 "CREATE INDEX IF NOT EXISTS audit_leaves_global_position ON audit_leaves (position)"
             )
+        db.refresh_statistics(unless_present=True)
     if settings.database.dialect == "postgres":
         liveness.install(registry.recorder.datastore.pool)  # type: ignore[attr-defined]
     registry.configure(keyring, db, settings.public_url, settings.public_host)

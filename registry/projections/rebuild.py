@@ -73,6 +73,7 @@ def rebuild(registry: RegistryCore, page: int = PAGE) -> int:
             written += len(finished)
             if last_page:
                 writing.result()
+                registry.db.refresh_statistics()
                 return written
             after = _key_of(rows[-1])
 

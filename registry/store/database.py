@@ -66,6 +66,22 @@ class Database:
             with datastore.get_connection(commit=False) as conn:
                 yield Sql(conn.cursor(), self.dialect)
 
+    def refresh_statistics(self, *, unless_present: bool = False) -> None:
+        """PostgreSQL: ANALYZE the tables the hot reads look up, after a bulk change.
+
+        Without statistics (autovacuum off, or not yet run after an import) the planner
+        may match `key = ANY(…)` by filtering every row of a tenant instead of seeking
+        the primary key: decisions measured 3× slower at 10^4 customers. SQLite plans
+        these look-ups from the indexes alone."""
+        if self.dialect != "postgres":
+            return
+        with self.single_statement() as sql:
+            if unless_present and sql.scalar(
+                "SELECT 1 FROM pg_stats WHERE tablename = 'registry_views' LIMIT 1"
+            ):
+                return
+            sql.execute("ANALYZE registry_views, registry_data_keys, audit_leaves")
+
     @property
     def max_position_expression(self) -> str:
         return f"(SELECT MAX({self.position_column}) FROM {self.events_table})"

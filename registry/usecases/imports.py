@@ -14,6 +14,7 @@ from registry.timefmt import utcnow
 from registry.usecases.consents import ConsentUseCases
 
 MAX_ATTEMPTS = 5
+ANALYZE_FROM_ROWS = 1000  # an import this large refreshes the planner's statistics
 
 
 class ImportUseCases(ConsentUseCases):
@@ -52,7 +53,7 @@ class ImportUseCases(ConsentUseCases):
                     expires_at=grant.get("expires_at"),
                 )
             try:
-                return self.write_many(
+                answer = self.write_many(
                     tenant,
                     list(customers.values()),
                     {"imported": len(grants)},
@@ -60,6 +61,9 @@ class ImportUseCases(ConsentUseCases):
                 )
             except IntegrityError:
                 continue
+            if len(grants) >= ANALYZE_FROM_ROWS:
+                self.db.refresh_statistics()
+            return answer
         raise RuntimeError("the import kept colliding with concurrent writes")
 
     def _known_customers(self, tenant: str, customer_ids: list[str]) -> set[str]:

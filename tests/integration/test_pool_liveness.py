@@ -3,7 +3,6 @@ has closed is still noticed and replaced before a request uses it."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -11,18 +10,7 @@ import pytest
 from psycopg_pool import ConnectionPool
 
 from registry.store import liveness
-from tests.conftest import PG_ADMIN, environment_for
-
-
-@pytest.fixture
-def pg_registry(pg_database: str, tmp_path: Path) -> Any:
-    from registry.bootstrap import build_registry
-    from registry.config import load_settings
-
-    url = f"postgresql://postgres@127.0.0.1:5432/{pg_database}"
-    registry = build_registry(load_settings(environment_for(url, tmp_path)))
-    yield registry
-    registry.recorder.datastore.close()
+from tests.conftest import PG_ADMIN
 
 
 @pytest.fixture
