@@ -72,7 +72,7 @@ class RegistryCore(Application[UUID]):
             command(aggregate)
             body = result(aggregate) if result else {}
             if not aggregate.pending_events:
-                with self.db.transaction() as sql:
+                with self.db.single_statement() as sql:
                     return {**body, "position": self.db.max_position(sql)}
             write_set = self._write_set(tenant, [aggregate], body, dedupe_key)
             if extras is not None:
@@ -183,7 +183,7 @@ class RegistryCore(Application[UUID]):
                 raise AlreadyAnswered(status, body)
 
     def _seen(self, tenant: str, dedupe_key: str) -> bool:
-        with self.db.transaction() as sql:
+        with self.db.single_statement() as sql:
             return (
                 sql.scalar(
                     "SELECT 1 FROM registry_webhook_seen WHERE tenant = ? AND dedupe_key = ?",
@@ -195,7 +195,7 @@ class RegistryCore(Application[UUID]):
     # ---- idempotency records ---------------------------------------------------
 
     def idempotent_answer(self, tenant: str, key: str) -> tuple[str, int, dict[str, Any]] | None:
-        with self.db.transaction() as sql:
+        with self.db.single_statement() as sql:
             rows = sql.query(
                 "SELECT request_hash, status, body FROM registry_idempotency "
                 "WHERE tenant = ? AND key = ?",

@@ -31,14 +31,26 @@ def seal(key: bytes, plaintext: str, *, context: str) -> str:
 
 
 def open_sealed(key: bytes, sealed: str, *, context: str) -> str:
-    if not sealed.startswith(PREFIX):
-        raise Unreadable("not a sealed value")
-    raw = sealed[len(PREFIX) :]
-    try:
-        blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
-        return AESGCM(key).decrypt(blob[:12], blob[12:], context.encode()).decode("utf-8")
-    except (InvalidTag, ValueError) as error:
-        raise Unreadable("the value cannot be opened") from error
+    return SealedValues(key, context=context).open(sealed)
+
+
+class SealedValues:
+    """Opens many values sealed under one key and context (an export page, a history)
+    with one cipher object."""
+
+    def __init__(self, key: bytes, *, context: str) -> None:
+        self._aead = AESGCM(key)
+        self._context = context.encode()
+
+    def open(self, sealed: str) -> str:
+        if not sealed.startswith(PREFIX):
+            raise Unreadable("not a sealed value")
+        raw = sealed[len(PREFIX) :]
+        try:
+            blob = base64.urlsafe_b64decode(raw + "=" * (-len(raw) % 4))
+            return self._aead.decrypt(blob[:12], blob[12:], self._context).decode("utf-8")
+        except (InvalidTag, ValueError) as error:
+            raise Unreadable("the value cannot be opened") from error
 
 
 def is_sealed(value: object) -> bool:

@@ -7,19 +7,29 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from registry.crypto import PREFIX as SEALED_PREFIX
 from registry.crypto import is_sealed
 from registry.store.unit_of_work import event_type
 from registry.timefmt import iso, parse_iso
 
 EVENT_META_FIELDS = ("timestamp", "actor", "request_id", "originator_topic", "tenant")
 Opener = Callable[[Any], Any]
+_SCALARS = frozenset({int, float, bool, type(None)})
 
 
 def readable(value: Any, open_value: Opener | None) -> Any:
     """Sealed personal data opened where the key still exists; erased stays sealed.
     Transcoded values (`{"_type_", "_data_"}`) are shown as their data."""
+    kind = type(value)
+    if kind is str:  # most leaves: one type check, one prefix check
+        if open_value is not None and value.startswith(SEALED_PREFIX):
+            opened = open_value(value)
+            return value if opened is None else opened
+        return value
+    if kind in _SCALARS:
+        return value
     if isinstance(value, dict):
-        if set(value) == {"_type_", "_data_"}:
+        if len(value) == 2 and "_type_" in value and "_data_" in value:
             return value["_data_"]
         return {k: readable(v, open_value) for k, v in value.items()}
     if isinstance(value, list):

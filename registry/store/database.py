@@ -57,7 +57,8 @@ class Database:
     @contextmanager
     def single_statement(self) -> Iterator[Sql]:
         """A connection in autocommit mode for one read statement: the statement is its
-        own consistent snapshot, without the BEGIN/ROLLBACK round trips of a transaction."""
+        own consistent snapshot, without the BEGIN/ROLLBACK round trips of a transaction.
+        Use `transaction()` for anything that writes or reads twice."""
         datastore = self.recorder.datastore
         if self.dialect == "postgres":
             with datastore.get_connection() as conn, conn.cursor(row_factory=tuple_row) as cursor:

@@ -14,7 +14,7 @@ from audit.checkpoint import checkpoint_document, sign_checkpoint
 from audit.export import ExportEvent, csv_lines, jsonl_lines
 from audit.log import LeafRow
 from audit.pages import read_ahead, stored_event_texts
-from registry.crypto import PREFIX, Unreadable, open_sealed
+from registry.crypto import PREFIX, SealedValues, Unreadable
 from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
 from registry.domain.template import template_aggregate_id
@@ -225,13 +225,13 @@ class AuditUseCases(ConsentUseCases):
 
 def _key_opener(tenant: str, customer_id: str, key: bytes) -> Opener:
     """`RegistryCore.opener` for a key already read (a page reads its keys at once)."""
-    context = f"{tenant}/{customer_id}"
+    sealed_values = SealedValues(key, context=f"{tenant}/{customer_id}")
 
     def open_value(value: Any) -> Any:
         if not isinstance(value, str):
             return None
         try:
-            return open_sealed(key, value, context=context)
+            return sealed_values.open(value)
         except Unreadable:
             return None
 

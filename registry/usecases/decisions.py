@@ -184,7 +184,7 @@ class DecisionUseCases(RegistryCore):
             )
         if tenant_doc is not None:
             wanted["policy"] = (tenant_doc["aggregate_id"], tenant_doc["version"])
-        with self.db.transaction() as sql:
+        with self.db.single_statement() as sql:
             found = self.db.positions_of_events(sql, list(wanted.values()))
         consent_position = found.get(wanted["consent"]) if "consent" in wanted else None
         approval_position = found.get(wanted["approval"]) if "approval" in wanted else None
