@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import seed
+from bench import inprocess, seed
 
 SECRET = "bench-export-micro-" + "x" * 32
 ERASED_EVERY = 97  # erase customers c0, c97, c194, …
@@ -71,56 +71,28 @@ def main() -> int:
 
 
 def build(args: argparse.Namespace, workdir: Path) -> tuple[Any, Any, dict[str, str]]:
-    from registry.api.app import create_app
-    from registry.config import load_settings
-
-    env = {
-        "REGISTRY_DATABASE_URL": args.database_url or f"sqlite:///{workdir / 'registry.sqlite3'}",
-        "REGISTRY_JWT_SECRET": SECRET,
-        "REGISTRY_VAR_DIR": str(workdir / "var"),
-    }
-    app = create_app(load_settings(env))
-    author, _ = seed.tokens(SECRET)
-    return app, app.test_client(), {"Authorization": f"Bearer {author}"}
+    app, client = inprocess.build(args.database_url, workdir, SECRET)
+    return app, client, inprocess.author_headers(SECRET)
 
 
 def ensure_seeded(app: Any, client: Any, auth: dict[str, str], customers: int) -> int:
     size = tree_size(client, auth)
     if size:
         return size
-    _, reviewer = seed.tokens(SECRET)
-    policy = {
-        "send_window": None,
-        "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "holidays": None,
-        "marketing_daily_limit": None,
-    }
-    assert client.put("/v1/policy", json=policy, headers=auth).status_code == 200
-    answer = client.post("/v1/templates", json=seed.MARKETING_TEMPLATE, headers=auth)
-    assert answer.status_code == 201
-    answer = client.post(
-        "/v1/templates/spring_sale/ru/review",
-        json={"version": 1, "decision": "approve", "reason": "bench"},
-        headers={"Authorization": f"Bearer {reviewer}"},
-    )
-    assert answer.status_code == 200
-    for lo in range(0, customers, 2000):
-        rows = []
-        for i in range(lo, min(customers, lo + 2000)):
-            row = seed.grant_row(i)
-            if i % 2:
-                row["phone"] = f"+7912{i:07d}"
-            rows.append(json.dumps(row))
-        answer = client.post(
-            "/v1/consents/import",
-            data="\n".join(rows),
-            headers={**auth, "Content-Type": "application/x-ndjson"},
-        )
-        assert answer.status_code in (200, 201), answer.get_json()
+    inprocess.prepare_tenant(client, SECRET)
+    inprocess.import_rows(client, SECRET, (_row(i) for i in range(customers)), chunk=2000)
     for i in range(0, customers, ERASED_EVERY):
         answer = client.post(f"/v1/customers/c{i}/erase", json={"reason": "bench"}, headers=auth)
         assert answer.status_code == 200, answer.get_json()
     return tree_size(client, auth)
+
+
+def _row(i: int) -> dict[str, Any]:
+    """A grant with sealed evidence, and a phone for every other customer."""
+    row = seed.grant_row(i)
+    if i % 2:
+        row["phone"] = f"+7912{i:07d}"
+    return row
 
 
 def tree_size(client: Any, auth: dict[str, str]) -> int:

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from bench import seed
+from bench import inprocess, seed
 
 
 def main() -> int:
@@ -35,19 +35,9 @@ def run(tmp: Path) -> int:
     parser.add_argument("--profile", action="store_true", help="profile one extra batch")
     args = parser.parse_args()
 
-    from registry.api.app import create_app
-    from registry.config import load_settings
-
     secret = secrets.token_urlsafe(32)
-    env = {
-        "REGISTRY_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'registry.sqlite3'}",
-        "REGISTRY_JWT_SECRET": secret,
-        "REGISTRY_VAR_DIR": str(tmp / "var"),
-    }
-    app = create_app(load_settings(env))
-    client = app.test_client()
-    author, _ = seed.tokens(secret)
-    headers = {"Authorization": f"Bearer {author}", "Content-Type": "application/x-ndjson"}
+    _, client = inprocess.build(args.database_url, tmp, secret)
+    headers = {**inprocess.author_headers(secret), "Content-Type": "application/x-ndjson"}
     first = _first_free_customer(client, headers)
 
     def batch(number: int) -> float:

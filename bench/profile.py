@@ -5,7 +5,6 @@ SQLite registry with a few thousand customers."""
 from __future__ import annotations
 
 import argparse
-import json
 import random
 import secrets
 import shutil
@@ -13,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import seed
+from bench import inprocess, seed
 
 
 def main() -> int:
@@ -35,41 +34,12 @@ def run(tmp: Path) -> int:
     )
     args = parser.parse_args()
 
-    from registry.api.app import create_app
-    from registry.config import load_settings
-
     secret = secrets.token_urlsafe(32)
-    env = {
-        "REGISTRY_DATABASE_URL": args.database_url or f"sqlite:///{tmp / 'registry.sqlite3'}",
-        "REGISTRY_JWT_SECRET": secret,
-        "REGISTRY_VAR_DIR": str(tmp / "var"),
-    }
-    app = create_app(load_settings(env))
-    client = app.test_client()
-    author, reviewer = seed.tokens(secret)
-    auth = {"Authorization": f"Bearer {author}"}
-    policy = {
-        "send_window": None,
-        "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "holidays": None,
-        "marketing_daily_limit": None,
-    }
-    assert client.put("/v1/policy", json=policy, headers=auth).status_code == 200
-    assert (
-        client.post("/v1/templates", json=seed.MARKETING_TEMPLATE, headers=auth).status_code == 201
-    )
-    review = {"version": 1, "decision": "approve", "reason": "bench"}
-    answer = client.post(
-        "/v1/templates/spring_sale/ru/review",
-        json=review,
-        headers={"Authorization": f"Bearer {reviewer}"},
-    )
-    assert answer.status_code == 200
-    body = "\n".join(json.dumps(seed.grant_row(i)) for i in range(args.customers))
-    answer = client.post(
-        "/v1/consents/import", data=body, headers={**auth, "Content-Type": "application/x-ndjson"}
-    )
-    assert answer.status_code in (200, 201), answer.get_json()
+    _, client = inprocess.build(args.database_url, tmp, secret)
+    auth = inprocess.author_headers(secret)
+    inprocess.prepare_tenant(client, secret)
+    rows = (seed.grant_row(i) for i in range(args.customers))
+    inprocess.import_rows(client, secret, rows, chunk=20_000)
 
     def item() -> dict[str, object]:
         return {

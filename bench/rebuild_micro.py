@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from bench import seed
+from bench import inprocess, seed
 from registry.application import RegistryCore
 from registry.bootstrap import build_registry
 from registry.config import Settings, load_settings, parse_database_url
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
         }
     )
     t0 = time.perf_counter()
-    _seed(settings, secret, args.customers)
+    _seed(url, tmp, secret, args.customers)
     print(f"seeded {args.customers} customers in {time.perf_counter() - t0:.1f} s")
     live = _views(settings)
     events = _event_count(settings)
@@ -151,36 +151,11 @@ def _timed(
     return seconds
 
 
-def _seed(settings: Settings, secret: str, customers: int) -> None:
-    from registry.api.app import create_app
-
-    app = create_app(settings)
-    client = app.test_client()
-    author, reviewer = seed.tokens(secret)
-    auth = {"Authorization": f"Bearer {author}"}
-    policy = {
-        "send_window": None,
-        "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-        "holidays": None,
-        "marketing_daily_limit": None,
-    }
-    _ok(client.put("/v1/policy", json=policy, headers=auth))
-    _ok(client.post("/v1/templates", json=seed.MARKETING_TEMPLATE, headers=auth))
-    _ok(
-        client.post(
-            "/v1/templates/spring_sale/ru/review",
-            json={"version": 1, "decision": "approve", "reason": "bench"},
-            headers={"Authorization": f"Bearer {reviewer}"},
-        )
-    )
-    ndjson = {**auth, "Content-Type": "application/x-ndjson"}
-    for lo in range(0, customers, IMPORT_CHUNK):
-        rows = (seed.grant_row(i) for i in range(lo, min(customers, lo + IMPORT_CHUNK)))
-        _ok(
-            client.post(
-                "/v1/consents/import", data="\n".join(map(json.dumps, rows)), headers=ndjson
-            )
-        )
+def _seed(url: str, workdir: Path, secret: str, customers: int) -> None:
+    app, client = inprocess.build(url, workdir, secret)
+    inprocess.prepare_tenant(client, secret)
+    rows = (seed.grant_row(i) for i in range(customers))
+    inprocess.import_rows(client, secret, rows, chunk=IMPORT_CHUNK)
     registry = app.extensions["registry"]
     with acting_as("bench-author"):
         for i in range(min(LONG_HISTORIES, customers)):
@@ -190,15 +165,6 @@ def _seed(settings: Settings, secret: str, customers: int) -> None:
             if i % 5 == 0:
                 registry.erase(seed.TENANT, f"c{i}", "bench")
     registry.close()
-
-
-def _ok(answer: Any) -> Any:
-    if answer.status_code >= 300:
-        raise SystemExit(
-            f"{answer.request.method} {answer.request.path}: {answer.status_code} "
-            f"{answer.get_data(as_text=True)[:300]}"
-        )
-    return answer.get_json()
 
 
 def _views(settings: Settings) -> dict[tuple[str, str, str], tuple[Any, ...]]:

@@ -28,6 +28,15 @@ MARKETING_TEMPLATE = {
     ],
 }
 TEMPLATE_REF = {"name": "spring_sale", "language": "ru"}
+REVIEW_PATH = "/v1/templates/spring_sale/ru/review"
+APPROVAL = {"version": 1, "decision": "approve", "reason": "bench"}
+# No time rules: every decision runs the whole rule set and is allowed.
+ANY_TIME_POLICY = {
+    "send_window": None,
+    "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+    "holidays": None,
+    "marketing_daily_limit": None,
+}
 
 
 def tokens(secret: str) -> tuple[str, str]:
@@ -50,24 +59,11 @@ def prepare_tenant(base: str, secret: str) -> None:
     author, reviewer = tokens(secret)
     s = requests.Session()
     s.headers["Authorization"] = f"Bearer {author}"
-    _check(
-        s.put(
-            base + "/v1/policy",
-            json={
-                "send_window": None,
-                "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-                "holidays": None,
-                "marketing_daily_limit": None,
-            },
-        ),
-        200,
-    )
+    _check(s.put(base + "/v1/policy", json=ANY_TIME_POLICY), 200)
     _check(s.post(base + "/v1/templates", json=MARKETING_TEMPLATE), 201)
     _check(
         requests.post(
-            base + "/v1/templates/spring_sale/ru/review",
-            json={"version": 1, "decision": "approve", "reason": "bench"},
-            headers={"Authorization": f"Bearer {reviewer}"},
+            base + REVIEW_PATH, json=APPROVAL, headers={"Authorization": f"Bearer {reviewer}"}
         ),
         200,
     )

@@ -18,7 +18,7 @@ from registry.config import load_settings
 from registry.domain.base import acting_as
 from registry.domain.customer import customer_aggregate_id
 from registry.projections.rebuild import PAGE, rebuild
-from tests.conftest import PG_ADMIN, environment_for, postgres_available
+from tests.conftest import MARKETING_TEMPLATE, PG_ADMIN, environment_for, postgres_available
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -75,20 +75,7 @@ POLICY = {
     "holidays": None,
     "marketing_daily_limit": None,
 }
-TEMPLATE = {
-    "name": "spring_sale",
-    "language": "ru",
-    "category": "MARKETING",
-    "purpose": "promotions",
-    "components": [
-        {
-            "type": "BODY",
-            "text": "{{1}}, недавно вы интересовались кроссовками. Скидка 10% на ваш заказ до пятницы.",
-            "example": {"body_text": [["Анна"]]},
-        },
-        {"type": "FOOTER", "text": "Отписаться: ответьте СТОП"},
-    ],
-}
+TEMPLATE = MARKETING_TEMPLATE
 # Text that COPY must escape (PostgreSQL's write path streams the rows with COPY).
 ESCAPES_TEMPLATE = {
     **TEMPLATE,
