@@ -29,112 +29,41 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import math
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Final, TypeAlias
 
 from registry.domain.keywords import is_stop_promotions_phrase
-from registry.domain.vocabulary import normalise_language
+from registry.integrations import whatsapp_fields as fields
+from registry.integrations import whatsapp_templates as templates
+from registry.integrations.whatsapp_changes import (
+    Change,
+    InboundMessage,
+    Json,
+    MarketingStoppedByError,
+    PreferenceChanged,
+    TemplateCategoryChanged,
+    TemplateQualityChanged,
+    TemplateStatusChanged,
+    Unrecognised,
+)
+
+__all__ = [
+    "Change",
+    "InboundMessage",
+    "MarketingStoppedByError",
+    "PreferenceChanged",
+    "TemplateCategoryChanged",
+    "TemplateQualityChanged",
+    "TemplateStatusChanged",
+    "Unrecognised",
+    "parse_webhook",
+    "signature_is_valid",
+]
 
 WABA_OBJECT: Final = "whatsapp_business_account"
 SIGNATURE_PREFIX: Final = "sha256="
 STOPPED_MARKETING_ERROR: Final = 131050
-QUALITY_SCORES: Final = frozenset({"GREEN", "YELLOW", "RED", "UNKNOWN"})
-
-Json: TypeAlias = dict[str, object]
-
-
-@dataclass(frozen=True, kw_only=True)
-class TemplateStatusChanged:
-    dedupe_key: str
-    occurred_at: datetime | None
-    name: str
-    language: str
-    status: str
-    reason: str | None
-    template_id: str | None
-    category: str | None = None
-    other_info_title: str | None = None
-    other_info_description: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class TemplateQualityChanged:
-    dedupe_key: str
-    occurred_at: datetime | None
-    name: str
-    language: str
-    quality: str
-    previous: str | None
-    template_id: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class TemplateCategoryChanged:
-    dedupe_key: str
-    occurred_at: datetime | None
-    name: str
-    language: str
-    new_category: str
-    previous_category: str | None
-    template_id: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class InboundMessage:
-    dedupe_key: str
-    occurred_at: datetime | None
-    wa_id: str | None
-    user_id: str | None
-    message_id: str
-    received_at: datetime | None
-    text: str | None
-    is_stop_promotions: bool
-    profile_name: str | None = None
-    message_type: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class MarketingStoppedByError:
-    dedupe_key: str
-    occurred_at: datetime | None
-    wa_id: str | None
-    user_id: str | None
-    message_id: str | None
-
-
-@dataclass(frozen=True, kw_only=True)
-class PreferenceChanged:
-    dedupe_key: str
-    occurred_at: datetime | None
-    wa_id: str | None
-    user_id: str | None
-    category: str
-    value: str
-    detail: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class Unrecognised:
-    dedupe_key: str
-    occurred_at: datetime | None
-    field: str | None
-    reason: str
-    raw: Json
-
-
-Change: TypeAlias = (
-    TemplateStatusChanged
-    | TemplateQualityChanged
-    | TemplateCategoryChanged
-    | InboundMessage
-    | MarketingStoppedByError
-    | PreferenceChanged
-    | Unrecognised
-)
 
 
 def signature_is_valid(app_secret: str, raw_body: bytes, header: str | None) -> bool:
@@ -165,10 +94,6 @@ def parse_webhook(payload: object) -> list[Change]:
     return changes
 
 
-class _Malformed(Exception):
-    """One item of a change could not be understood; the reason goes to `Unrecognised`."""
-
-
 def _parse_entry(entry: object) -> Iterator[Change]:
     if not isinstance(entry, dict) or not isinstance(entry.get("changes"), list):
         yield _unrecognised(None, "entry has no changes list", _envelope(entry))
@@ -181,7 +106,7 @@ def _parse_entry(entry: object) -> Iterator[Change]:
 
 
 def _parse_change(change: object, context: Json) -> Iterator[Change]:
-    raw, entry_time = _envelope({**context, "changes": [change]}), _epoch(context.get("time"))
+    raw, entry_time = _envelope({**context, "changes": [change]}), fields.epoch(context.get("time"))
     field = change.get("field") if isinstance(change, dict) else None
     field_name = field if isinstance(field, str) else None
     value = change.get("value") if isinstance(change, dict) else None
@@ -208,99 +133,13 @@ _Parser: TypeAlias = Callable[[Json, datetime | None, list[str]], Iterator[Chang
 _ItemParser: TypeAlias = Callable[[Json, list[Json], datetime | None], Change | None]
 
 
-def _template_fields(value: Json) -> tuple[str, str, str | None]:
-    name, language = (
-        _text(value.get("message_template_name")),
-        _text(value.get("message_template_language")),
-    )
-    if name is None or language is None:
-        raise _Malformed("template name or language missing")
-    return name, normalise_language(language), _text_id(value.get("message_template_id"))
-
-
-def _template_key(value: Json, entry_time: datetime | None, *parts: str) -> str:
-    """Template events carry no id of their own: the event's content plus the entry time."""
-    name, language, template_id = _template_fields(value)
-    when = str(int(entry_time.timestamp())) if entry_time else "h" + _digest(value)[:16]
-    return ":".join(("tpl", template_id or f"name={name}", language, *parts, when))
-
-
-def _parse_template_status(
-    value: Json, at: datetime | None, problems: list[str]
-) -> Iterator[Change]:
-    try:
-        name, language, template_id = _template_fields(value)
-        status = _required_upper(value, "event")
-    except _Malformed as malformed:
-        problems.append(str(malformed))
-        return
-    other_info = value.get("other_info")
-    info = other_info if isinstance(other_info, dict) else {}
-    yield TemplateStatusChanged(
-        dedupe_key=_template_key(value, at, "status", status),
-        occurred_at=at,
-        name=name,
-        language=language,
-        status=status,
-        reason=_text(value.get("reason")),
-        template_id=template_id,
-        category=_upper(value.get("message_template_category")),
-        other_info_title=_text(info.get("title")),
-        other_info_description=_text(info.get("description")),
-    )
-
-
-def _parse_template_quality(
-    value: Json, at: datetime | None, problems: list[str]
-) -> Iterator[Change]:
-    try:
-        name, language, template_id = _template_fields(value)
-        quality = _required_upper(value, "new_quality_score")
-        if quality not in QUALITY_SCORES:
-            raise _Malformed(f"unknown quality score {quality[:40]!r}")
-    except _Malformed as malformed:
-        problems.append(str(malformed))
-        return
-    yield TemplateQualityChanged(
-        dedupe_key=_template_key(value, at, "quality", quality),
-        occurred_at=at,
-        name=name,
-        language=language,
-        quality=quality,
-        previous=_upper(value.get("previous_quality_score")),
-        template_id=template_id,
-    )
-
-
-def _parse_template_category(
-    value: Json, at: datetime | None, problems: list[str]
-) -> Iterator[Change]:
-    if "correct_category" in value:
-        return  # the advance notice; see the module docstring
-    try:
-        name, language, template_id = _template_fields(value)
-        new_category = _required_upper(value, "new_category")
-    except _Malformed as malformed:
-        problems.append(str(malformed))
-        return
-    yield TemplateCategoryChanged(
-        dedupe_key=_template_key(value, at, "category", new_category),
-        occurred_at=at,
-        name=name,
-        language=language,
-        new_category=new_category,
-        previous_category=_upper(value.get("previous_category")),
-        template_id=template_id,
-    )
-
-
 def _parse_messages(
     value: Json, entry_time: datetime | None, problems: list[str]
 ) -> Iterator[Change]:
     known = [key for key in ("messages", "statuses", "errors") if key in value]
     if not known:
         problems.append("messages change has no messages, statuses or errors")
-    contacts = [c for c in _list(value.get("contacts")) if isinstance(c, dict)]
+    contacts = [c for c in fields.as_list(value.get("contacts")) if isinstance(c, dict)]
     item_parsers: tuple[tuple[str, _ItemParser], ...] = (
         ("messages", _parse_message),
         ("statuses", _parse_status),
@@ -312,8 +151,8 @@ def _parse_messages(
             continue
         for item in items:
             try:
-                change = parse_item(_object(item, key), contacts, entry_time)
-            except _Malformed as malformed:
+                change = parse_item(fields.json_object(item, key), contacts, entry_time)
+            except fields.Malformed as malformed:
                 problems.append(str(malformed))
             else:
                 if change is not None:
@@ -321,12 +160,12 @@ def _parse_messages(
 
 
 def _parse_message(message: Json, contacts: list[Json], entry_time: datetime | None) -> Change:
-    message_id = _text(message.get("id"))
+    message_id = fields.stripped(message.get("id"))
     if message_id is None:
-        raise _Malformed("message without an id")
+        raise fields.Malformed("message without an id")
     wa_id, user_id = _identity(message.get("from"), message.get("from_user_id"), contacts)
-    at = _epoch(message.get("timestamp")) or entry_time
-    message_type = _text(message.get("type"))
+    at = fields.epoch(message.get("timestamp")) or entry_time
+    message_type = fields.stripped(message.get("type"))
     if message_type == "system":
         return _system_message(message, message_id, wa_id, user_id, at)
     texts = _reply_texts(message)
@@ -346,10 +185,15 @@ def _parse_message(message: Json, contacts: list[Json], entry_time: datetime | N
 
 def _reply_texts(message: Json) -> list[str]:
     """What the customer typed or tapped; the shown text first, then any button payload/id."""
-    button, interactive = _dict(message.get("button")), _dict(message.get("interactive"))
-    reply = _dict(interactive.get("button_reply")) or _dict(interactive.get("list_reply"))
+    button, interactive = (
+        fields.as_dict(message.get("button")),
+        fields.as_dict(message.get("interactive")),
+    )
+    reply = fields.as_dict(interactive.get("button_reply")) or fields.as_dict(
+        interactive.get("list_reply")
+    )
     candidates = (
-        _dict(message.get("text")).get("body"),
+        fields.as_dict(message.get("text")).get("body"),
         button.get("text"),
         button.get("payload"),
         reply.get("title"),
@@ -361,13 +205,13 @@ def _reply_texts(message: Json) -> list[str]:
 def _system_message(
     message: Json, message_id: str, wa_id: str | None, user_id: str | None, at: datetime | None
 ) -> Change:
-    system = _dict(message.get("system"))
-    kind = _text(system.get("type"))
+    system = fields.as_dict(message.get("system"))
+    kind = fields.stripped(system.get("type"))
     if kind != "user_preference_changed":
-        raise _Malformed(f"system message of type {(kind or '')[:80]!r} is not handled")
-    preference = _text(system.get("marketing"))
+        raise fields.Malformed(f"system message of type {(kind or '')[:80]!r} is not handled")
+    preference = fields.stripped(system.get("marketing"))
     if preference is None:
-        raise _Malformed("user_preference_changed without a marketing preference")
+        raise fields.Malformed("user_preference_changed without a marketing preference")
     return PreferenceChanged(
         dedupe_key=f"pref:msg:{message_id}",
         occurred_at=at,
@@ -375,22 +219,25 @@ def _system_message(
         user_id=user_id,
         category="marketing_messages",
         value=preference.lower(),
-        detail=_text(system.get("body")),
+        detail=fields.stripped(system.get("body")),
     )
 
 
 def _parse_status(status: Json, contacts: list[Json], entry_time: datetime | None) -> Change | None:
-    codes = {_text_id(_dict(error).get("code")) for error in _list(status.get("errors"))}
+    codes = {
+        fields.text_id(fields.as_dict(error).get("code"))
+        for error in fields.as_list(status.get("errors"))
+    }
     if str(STOPPED_MARKETING_ERROR) not in codes:
         return None
-    message_id = _text(status.get("id"))
+    message_id = fields.stripped(status.get("id"))
     recipient_user_id = status.get("recipient_user_id") or status.get("user_id")
     wa_id, user_id = _identity(status.get("recipient_id"), recipient_user_id, contacts)
-    state = _text(status.get("status")) or "failed"
-    key = f"status:{message_id}:{state}" if message_id else "status:h" + _digest(status)
+    state = fields.stripped(status.get("status")) or "failed"
+    key = f"status:{message_id}:{state}" if message_id else "status:h" + fields.digest(status)
     return MarketingStoppedByError(
         dedupe_key=key,
-        occurred_at=_epoch(status.get("timestamp")) or entry_time,
+        occurred_at=fields.epoch(status.get("timestamp")) or entry_time,
         wa_id=wa_id,
         user_id=user_id,
         message_id=message_id,
@@ -404,18 +251,18 @@ def _parse_user_preferences(
     if not isinstance(items, list) or not items:
         problems.append("user_preferences is not a non-empty list")
         return
-    contacts = [c for c in _list(value.get("contacts")) if isinstance(c, dict)]
+    contacts = [c for c in fields.as_list(value.get("contacts")) if isinstance(c, dict)]
     for item in items:
         try:
-            preference = _object(item, "user_preferences")
-            category = _required(preference, "category")
-            choice = _required(preference, "value").lower()
+            preference = fields.json_object(item, "user_preferences")
+            category = fields.required(preference, "category")
+            choice = fields.required(preference, "value").lower()
             wa_id, user_id = _identity(preference.get("wa_id"), preference.get("user_id"), contacts)
-        except _Malformed as malformed:
+        except fields.Malformed as malformed:
             problems.append(str(malformed))
             continue
-        at = _epoch(preference.get("timestamp")) or entry_time
-        when = str(int(at.timestamp())) if at else "h" + _digest(preference)[:16]
+        at = fields.epoch(preference.get("timestamp")) or entry_time
+        when = str(int(at.timestamp())) if at else "h" + fields.digest(preference)[:16]
         yield PreferenceChanged(
             dedupe_key=f"pref:{wa_id or ''}:{user_id or ''}:{category}:{choice}:{when}",
             occurred_at=at,
@@ -423,14 +270,14 @@ def _parse_user_preferences(
             user_id=user_id,
             category=category,
             value=choice,
-            detail=_text(preference.get("detail")),
+            detail=fields.stripped(preference.get("detail")),
         )
 
 
 _PARSERS: Final[Mapping[str, _Parser]] = {
-    "message_template_status_update": _parse_template_status,
-    "message_template_quality_update": _parse_template_quality,
-    "template_category_update": _parse_template_category,
+    "message_template_status_update": templates.parse_status,
+    "message_template_quality_update": templates.parse_quality,
+    "template_category_update": templates.parse_category,
     "messages": _parse_messages,
     "user_preferences": _parse_user_preferences,
 }
@@ -440,28 +287,28 @@ def _identity(
     sender: object, user_id_value: object, contacts: list[Json]
 ) -> tuple[str | None, str | None]:
     """(wa_id, user_id) from a sender field that may hold a phone or a BSUID, plus contacts."""
-    wa_id, user_id = _phone(sender), _text(user_id_value)
+    wa_id, user_id = fields.phone(sender), fields.stripped(user_id_value)
     if wa_id is None and user_id is None:
-        user_id = _text(sender)
+        user_id = fields.stripped(sender)
     contact = _matching_contact(contacts, wa_id, user_id)
-    wa_id = wa_id or _phone(contact.get("wa_id"))
-    user_id = user_id or _text(contact.get("user_id"))
+    wa_id = wa_id or fields.phone(contact.get("wa_id"))
+    user_id = user_id or fields.stripped(contact.get("user_id"))
     if wa_id is None and user_id is None:
-        raise _Malformed("no wa_id or user_id names the customer")
+        raise fields.Malformed("no wa_id or user_id names the customer")
     return wa_id, user_id
 
 
 def _matching_contact(contacts: list[Json], wa_id: str | None, user_id: str | None) -> Json:
     """The contact naming this customer; a lone contact only if it names no one else."""
     for contact in contacts:
-        if (wa_id and _phone(contact.get("wa_id")) == wa_id) or (
-            user_id and _text(contact.get("user_id")) == user_id
+        if (wa_id and fields.phone(contact.get("wa_id")) == wa_id) or (
+            user_id and fields.stripped(contact.get("user_id")) == user_id
         ):
             return contact
     if len(contacts) == 1:
         lone_wa_id, lone_user_id = (
-            _phone(contacts[0].get("wa_id")),
-            _text(contacts[0].get("user_id")),
+            fields.phone(contacts[0].get("wa_id")),
+            fields.stripped(contacts[0].get("user_id")),
         )
         if (wa_id is None or lone_wa_id is None) and (user_id is None or lone_user_id is None):
             return contacts[0]
@@ -469,72 +316,9 @@ def _matching_contact(contacts: list[Json], wa_id: str | None, user_id: str | No
 
 
 def _profile_name(contacts: list[Json], wa_id: str | None, user_id: str | None) -> str | None:
-    return _text(_dict(_matching_contact(contacts, wa_id, user_id).get("profile")).get("name"))
-
-
-def _phone(value: object) -> str | None:
-    """Digits of an E.164 number (`wa_id`, `from`, `recipient_id`); None if it is not one."""
-    text = _text_id(value)
-    digits = text[1:] if text and text.startswith("+") else text
-    return digits if digits and digits.isascii() and digits.isdigit() else None
-
-
-def _epoch(value: object) -> datetime | None:
-    """Unix seconds as int, float or numeric string (the platform mixes them)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, str):
-        try:
-            value = float(value.strip())
-        except ValueError:
-            return None
-    if not isinstance(value, int | float):
-        return None
-    try:
-        return datetime.fromtimestamp(value, UTC) if math.isfinite(value) else None
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _text(value: object) -> str | None:
-    return (value.strip() or None) if isinstance(value, str) else None
-
-
-def _text_id(value: object) -> str | None:
-    """Ids and codes arrive as strings or integers."""
-    if isinstance(value, int) and not isinstance(value, bool):
-        return str(value)
-    return _text(value)
-
-
-def _upper(value: object) -> str | None:
-    text = _text(value)
-    return text.upper() if text else None
-
-
-def _required(value: Json, key: str) -> str:
-    text = _text(value.get(key))
-    if text is None:
-        raise _Malformed(f"{key} missing")
-    return text
-
-
-def _required_upper(value: Json, key: str) -> str:
-    return _required(value, key).upper()
-
-
-def _object(item: object, where: str) -> Json:
-    if not isinstance(item, dict):
-        raise _Malformed(f"an item of {where} is not an object")
-    return item
-
-
-def _dict(value: object) -> Json:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: object) -> list[object]:
-    return value if isinstance(value, list) else []
+    return fields.stripped(
+        fields.as_dict(_matching_contact(contacts, wa_id, user_id).get("profile")).get("name")
+    )
 
 
 def _envelope(entry: object) -> Json:
@@ -545,19 +329,5 @@ def _unrecognised(
     field: str | None, reason: str, raw: Json, at: datetime | None = None
 ) -> Unrecognised:
     return Unrecognised(
-        dedupe_key="raw:" + _digest(raw), occurred_at=at, field=field, reason=reason, raw=raw
+        dedupe_key="raw:" + fields.digest(raw), occurred_at=at, field=field, reason=reason, raw=raw
     )
-
-
-def _digest(value: object) -> str:
-    """SHA-256 of the canonical JSON of a value; `repr` for what JSON cannot express."""
-    try:
-        text = json.dumps(
-            value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=repr
-        )
-    except (TypeError, ValueError, RecursionError):
-        try:
-            text = repr(value)
-        except Exception:
-            text = type(value).__name__
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

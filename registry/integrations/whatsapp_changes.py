@@ -1,0 +1,100 @@
+"""What a WhatsApp webhook delivery can tell the registry: one `Change` per fact, each
+with a `dedupe_key` that is the same when the platform redelivers it (see whatsapp.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeAlias
+
+Json: TypeAlias = dict[str, object]
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateStatusChanged:
+    dedupe_key: str
+    occurred_at: datetime | None
+    name: str
+    language: str
+    status: str
+    reason: str | None
+    template_id: str | None
+    category: str | None = None
+    other_info_title: str | None = None
+    other_info_description: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateQualityChanged:
+    dedupe_key: str
+    occurred_at: datetime | None
+    name: str
+    language: str
+    quality: str
+    previous: str | None
+    template_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class TemplateCategoryChanged:
+    dedupe_key: str
+    occurred_at: datetime | None
+    name: str
+    language: str
+    new_category: str
+    previous_category: str | None
+    template_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundMessage:
+    dedupe_key: str
+    occurred_at: datetime | None
+    wa_id: str | None
+    user_id: str | None
+    message_id: str
+    received_at: datetime | None
+    text: str | None
+    is_stop_promotions: bool
+    profile_name: str | None = None
+    message_type: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarketingStoppedByError:
+    dedupe_key: str
+    occurred_at: datetime | None
+    wa_id: str | None
+    user_id: str | None
+    message_id: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
+class PreferenceChanged:
+    dedupe_key: str
+    occurred_at: datetime | None
+    wa_id: str | None
+    user_id: str | None
+    category: str
+    value: str
+    detail: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Unrecognised:
+    dedupe_key: str
+    occurred_at: datetime | None
+    field: str | None
+    reason: str
+    raw: Json
+
+
+Change: TypeAlias = (
+    TemplateStatusChanged
+    | TemplateQualityChanged
+    | TemplateCategoryChanged
+    | InboundMessage
+    | MarketingStoppedByError
+    | PreferenceChanged
+    | Unrecognised
+)
