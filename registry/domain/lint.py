@@ -20,15 +20,16 @@ one); ©, ®, ™ and similar symbols without an emoji variation selector are te
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-import emoji
-
+from registry.domain import lint_wording as wording
+from registry.domain.lint_wording import EMOJI_RUN, count_emoji
 from registry.domain.vocabulary import PURPOSES_BY_CATEGORY, purpose_fits_category
+
+__all__ = ["CODES", "EMOJI_RUN", "LintFinding", "count_emoji", "lint_template"]
 
 CODES: Final = (
     "too_many_emoji",
@@ -62,135 +63,6 @@ class LintFinding:
 
     def to_document(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "message": self.message}
-
-
-def _words(*patterns: str) -> re.Pattern[str]:
-    """Whole-word alternatives, matched against `_fold`ed text."""
-    return re.compile(r"(?<!\w)(?:" + "|".join(patterns) + r")(?!\w)")
-
-
-_NEGATIVE_CONTEXT: Final = _words(
-    r"задолж\w*",
-    r"просроч\w*",
-    r"долг(?:а|у|ом|е|и|ов|ам|ами|ах)?",
-    r"долгов(?:ой|ая|ое|ые|ого|ому|ую|ым|ыми|ых|ом)",
-    r"должник\w*",
-    r"должниц\w*",
-    r"коллектор\w*",
-    r"взыскани\w*",
-    r"debt\w*",
-    r"indebted\w*",
-    r"overdue",
-    r"past[\s-]+due",
-    r"arrears?",
-    r"collection\s+agenc(?:y|ies)",
-    r"delinquen\w*",
-)
-_OPT_OUT: Final = _words(
-    r"отпис\w*",
-    r"отпиш\w*",
-    r"отказ\w*\s+от\s+(?:рассыл|сообщени|уведомлени|подписк|реклам)\w*",
-    r"отмен\w*\s+подписк\w*",
-    r"стоп",
-    r"stop",
-    r"stopall",
-    r"unsubscrib\w*",
-    r"opt(?:ing)?[\s-]*out",
-)
-# "non-stop" or "стоп-кран" are not instructions to stop.
-_HYPHENATED_STOP: Final = re.compile(r"(?:-(?:stop|стоп)(?!\w))|(?:(?<!\w)(?:stop|стоп)-)")
-_RELATIONSHIP: Final = _words(
-    r"недавно\s+вы",
-    r"вы\s+недавно",
-    r"вы\s+интересовал\w*",
-    r"ваш\w*\s+(?:последн\w*\s+)?(?:заказ|покупк|аккаунт|профил|карт|корзин|подписк|бонус|"
-    r"баланс|счет|абонемент|визит|бронировани|избранн)\w*",
-    r"вы\s+(?:уже\s+)?(?:покупали|купили|приобрели|приобретали|заказывали|заказали|смотрели|"
-    r"просматривали|добавили|оставили|посещали|подписались|выбирали|выбрали|пользуетесь|"
-    r"бронировали|забронировали)",
-    r"(?:как|для)\s+наш\w*\s+(?:постоянн\w*\s+)?(?:клиент|покупател|гост)\w*",
-    r"постоянн\w*\s+(?:клиент|покупател|гост)\w*",
-    r"you\s+recently",
-    r"recently\s+you",
-    r"your\s+(?:recent\s+|last\s+|previous\s+)?(?:order|purchase|account|cart|basket|"
-    r"subscription|membership|booking|reservation|visit|loyalty|wishlist|favou?rite)s?",
-    r"as\s+(?:our|a\s+valued|a\s+loyal|a\s+regular)\s+(?:customer|client|member|guest)s?",
-    r"you(?:['’]ve|\s+have)?\s+(?:recently\s+|already\s+)?(?:purchased|bought|ordered|viewed|"
-    r"browsed|left|saved|added|signed\s+up|subscribed|joined|booked|visited|shopped|"
-    r"were\s+interested|showed\s+interest)",
-    r"thank(?:s|\s+you)\s+for\s+(?:shopping|your\s+purchase|being\s+our)",
-)
-_PLACEHOLDER: Final = re.compile(r"\{\{([^{}]*)\}\}")
-_POSITIONAL: Final = re.compile(r"[1-9][0-9]{0,5}")
-_NAMED: Final = re.compile(r"[a-z_][a-z0-9_]*")
-_EXCLAMATIONS: Final = re.compile(r"!{3,}")
-_INVISIBLE: Final = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
-_TEXT_STYLE_SYMBOLS: Final = frozenset("©®™‼⁉ℹ↔↕↖↗↘↙↩↪")
-EMOJI_RUN: Final = re.compile(
-    r"(?:[#*0-9](?=[\ufe0f\u20e3])"
-    r"|[\u00a9\u00ae\u200d\u203c-\u3299\ufe0f\U0001f000-\U0001ffff\U000e0020-\U000e007f])+"
-)
-
-
-def _fold(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text).translate(_INVISIBLE).casefold()
-    return folded.replace("ё", "е")
-
-
-def _quote(text: str, limit: int = 40) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def count_emoji(text: str, *, stop_above: int | None = None) -> int:
-    """Emoji as the reader sees them: one per grapheme, even for ZWJ sequences and flags.
-
-    The `emoji` tokenizer is slow per character, so it only sees the runs of characters that
-    can belong to an emoji (`EMOJI_RUN`); every emoji the package knows is one such run.
-    With `stop_above`, counting stops at the first emoji past that many.
-    """
-    count = 0
-    for run in EMOJI_RUN.finditer(text):
-        for token in emoji.analyze(run.group(0), non_emoji=False, join_emoji=True):
-            seen = token.chars
-            if not (len(seen) == 1 and seen in _TEXT_STYLE_SYMBOLS):
-                count += 1
-                if stop_above is not None and count > stop_above:
-                    return count
-    return count
-
-
-@dataclass(frozen=True)
-class _Placeholders:
-    positional: tuple[int, ...]
-    named: tuple[str, ...]
-    malformed: tuple[str, ...]
-
-    @property
-    def count(self) -> int:
-        return len(self.positional) + len(self.named)
-
-    @property
-    def kind(self) -> str | None:
-        if self.positional and not self.named:
-            return "POSITIONAL"
-        if self.named and not self.positional:
-            return "NAMED"
-        return None
-
-
-def _placeholders(text: str) -> _Placeholders:
-    positional: dict[int, None] = {}
-    named: dict[str, None] = {}
-    malformed: dict[str, None] = {}
-    for match in _PLACEHOLDER.finditer(text):
-        inner = match.group(1)
-        if _POSITIONAL.fullmatch(inner):
-            positional[int(inner)] = None
-        elif _NAMED.fullmatch(inner):
-            named[inner] = None
-        else:
-            malformed[match.group(0)] = None
-    return _Placeholders(tuple(positional), tuple(named), tuple(malformed))
 
 
 def _mapping(value: object) -> Mapping[str, Any]:
@@ -295,7 +167,7 @@ def _warning(code: str, message: str) -> LintFinding:
 
 def _too_many_emoji(parts: _Template, max_emoji: int) -> Iterator[LintFinding]:
     enough = max(max_emoji, MAX_EMOJI_REPORTED)
-    count = count_emoji(parts.body_text, stop_above=enough)
+    count = wording.count_emoji(parts.body_text, stop_above=enough)
     if count > max_emoji:
         found = f"more than {enough}" if count > enough else str(count)
         yield _error("too_many_emoji", f"BODY has {found} emoji; keep at most {max_emoji}.")
@@ -304,7 +176,7 @@ def _too_many_emoji(parts: _Template, max_emoji: int) -> Iterator[LintFinding]:
 def _not_personalised(parts: _Template) -> Iterator[LintFinding]:
     if not parts.marketing:
         return
-    if _placeholders(parts.header_text).count or _placeholders(parts.body_text).count:
+    if wording.placeholders(parts.header_text).count or wording.placeholders(parts.body_text).count:
         return
     yield _error(
         "not_personalised",
@@ -319,8 +191,8 @@ def _missing_opt_out(parts: _Template) -> Iterator[LintFinding]:
     places = [parts.footer_text]
     places += [_string(b.get("text")) for b in parts.buttons if b.get("type") == "QUICK_REPLY"]
     for text in places:
-        folded = _fold(text)
-        if _OPT_OUT.search(_HYPHENATED_STOP.sub(" ", folded)):
+        folded = wording.fold(text)
+        if wording.OPT_OUT.search(wording.HYPHENATED_STOP.sub(" ", folded)):
             return
     yield _error(
         "missing_opt_out",
@@ -332,12 +204,12 @@ def _missing_opt_out(parts: _Template) -> Iterator[LintFinding]:
 
 def _negative_context(parts: _Template) -> Iterator[LintFinding]:
     for label, text in parts.texts():
-        match = _NEGATIVE_CONTEXT.search(_fold(text))
+        match = wording.NEGATIVE_CONTEXT.search(wording.fold(text))
         if match:
             yield _error(
                 "negative_context",
                 f"{label} speaks of debt, overdue payments or arrears "
-                f'("{_quote(match.group(0))}"); remove it: such messages are not allowed.',
+                f'("{wording.quote(match.group(0))}"); remove it: such messages are not allowed.',
             )
 
 
@@ -345,7 +217,7 @@ def _missing_relationship(parts: _Template) -> Iterator[LintFinding]:
     if not parts.marketing:
         return
     for text in (parts.header_text, parts.body_text, parts.footer_text):
-        if _RELATIONSHIP.search(_fold(text)):
+        if wording.RELATIONSHIP.search(wording.fold(text)):
             return
     yield _warning(
         "missing_relationship",
@@ -356,10 +228,12 @@ def _missing_relationship(parts: _Template) -> Iterator[LintFinding]:
 
 
 def _listed(items: Sequence[object]) -> str:
-    return ", ".join(_quote(str(item)) for item in items[:5]) + (", …" if len(items) > 5 else "")
+    return ", ".join(wording.quote(str(item)) for item in items[:5]) + (
+        ", …" if len(items) > 5 else ""
+    )
 
 
-def _sequence_problems(label: str, found: _Placeholders) -> Iterator[str]:
+def _sequence_problems(label: str, found: wording.Placeholders) -> Iterator[str]:
     if found.malformed:
         yield (
             f"{label} has {_listed(found.malformed)}, which is not a placeholder; "
@@ -377,12 +251,12 @@ def _sequence_problems(label: str, found: _Placeholders) -> Iterator[str]:
 
 
 def _placeholder_sequence(parts: _Template) -> Iterator[LintFinding]:
-    header = _placeholders(parts.header_text)
-    body = _placeholders(parts.body_text)
+    header = wording.placeholders(parts.header_text)
+    body = wording.placeholders(parts.body_text)
     problems = [*_sequence_problems("HEADER", header), *_sequence_problems("BODY", body)]
     if header.count > 1:
         problems.append("HEADER may hold only one placeholder; keep one.")
-    if _PLACEHOLDER.search(parts.footer_text):
+    if wording.PLACEHOLDER.search(parts.footer_text):
         problems.append("FOOTER may not hold placeholders; remove them.")
     if header.kind and body.kind and header.kind != body.kind:
         problems.append("HEADER and BODY use different kinds of placeholders; use one kind.")
@@ -396,8 +270,8 @@ def _placeholder_sequence(parts: _Template) -> Iterator[LintFinding]:
             )
     for label, button in parts.labelled_buttons():
         url = _string(button.get("url"))
-        if _PLACEHOLDER.search(url) and not (
-            url.endswith("{{1}}") and len(_PLACEHOLDER.findall(url)) == 1
+        if wording.PLACEHOLDER.search(url) and not (
+            url.endswith("{{1}}") and len(wording.PLACEHOLDER.findall(url)) == 1
         ):
             problems.append(f"{label} may hold only one {{{{1}}}}, at the end of its url.")
     for problem in problems:
@@ -413,7 +287,7 @@ def _named_examples(entries: object) -> dict[str, object]:
 
 
 def _example_problems(
-    label: str, found: _Placeholders, example: Mapping[str, Any], prefix: str
+    label: str, found: wording.Placeholders, example: Mapping[str, Any], prefix: str
 ) -> Iterator[str]:
     if found.positional:
         count = len(found.positional)
@@ -442,16 +316,19 @@ def _missing_example(parts: _Template) -> Iterator[LintFinding]:
     problems = [
         *_example_problems(
             "HEADER",
-            _placeholders(parts.header_text),
+            wording.placeholders(parts.header_text),
             _mapping(parts.header.get("example")),
             "header",
         ),
         *_example_problems(
-            "BODY", _placeholders(parts.body_text), _mapping(parts.body.get("example")), "body"
+            "BODY",
+            wording.placeholders(parts.body_text),
+            _mapping(parts.body.get("example")),
+            "body",
         ),
     ]
     for label, button in parts.labelled_buttons():
-        if _PLACEHOLDER.search(_string(button.get("url"))):
+        if wording.PLACEHOLDER.search(_string(button.get("url"))):
             examples = _list(button.get("example"))
             if not examples or any(_blank(value) for value in examples):
                 problems.append(
@@ -488,7 +365,7 @@ def _length(parts: _Template) -> Iterator[LintFinding]:
 
 
 def _mostly_capitals(text: str) -> bool:
-    letters = [c for c in _PLACEHOLDER.sub(" ", text) if c.isupper() or c.islower()]
+    letters = [c for c in wording.PLACEHOLDER.sub(" ", text) if c.isupper() or c.islower()]
     if len(letters) < SHOUTING_MIN_LETTERS:
         return False
     return sum(1 for c in letters if c.isupper()) > SHOUTING_SHARE * len(letters)
@@ -502,7 +379,7 @@ def _shouting(parts: _Template) -> Iterator[LintFinding]:
                 f"{label} is written mostly in capitals; write it in sentence case.",
             )
     for label, text in parts.texts():
-        if _EXCLAMATIONS.search(unicodedata.normalize("NFKC", text)):
+        if wording.EXCLAMATIONS.search(unicodedata.normalize("NFKC", text)):
             yield _warning(
                 "shouting",
                 f'{label} has "!!!"; use at most one exclamation mark.',
@@ -515,7 +392,7 @@ def _category_mismatch(parts: _Template) -> Iterator[LintFinding]:
     fitting = sorted(PURPOSES_BY_CATEGORY.get(parts.category, ()))
     yield _error(
         "category_mismatch",
-        f"Purpose {_quote(parts.purpose)!r} does not fit category {_quote(parts.category)!r}; "
+        f"Purpose {wording.quote(parts.purpose)!r} does not fit category {wording.quote(parts.category)!r}; "
         + (
             f"choose one of {', '.join(fitting)} or another category."
             if fitting
