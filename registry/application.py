@@ -14,7 +14,6 @@ import orjson
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError
 
-from registry.crypto import Unreadable, new_data_key, open_sealed, seal, unwrap_keys, wrap_keys
 from registry.domain.base import RegistryAggregate
 from registry.domain.customer import Customer
 from registry.domain.exceptions import InvalidRequest, NotFound
@@ -23,6 +22,7 @@ from registry.domain.template import Template
 from registry.domain.tenant import Tenant
 from registry.idempotency import AlreadyAnswered, IdempotentRequest, current_idempotent_request
 from registry.keys import KeyRing
+from registry.personal_data import PersonalDataKeys
 from registry.projections.documents import customer_document, template_document, tenant_document
 from registry.projections.history import history_entry
 from registry.store.database import Database
@@ -34,7 +34,7 @@ A = TypeVar("A", bound=RegistryAggregate)
 MAX_WRITE_ATTEMPTS = 30
 
 
-class RegistryCore(Application[UUID]):
+class RegistryCore(PersonalDataKeys, Application[UUID]):
     """Persistence, concurrency retries, views and keys. Use cases live in mixins."""
 
     name = "registry"
@@ -334,99 +334,3 @@ class RegistryCore(Application[UUID]):
         with self.db.transaction() as sql:
             rows = self.db.events_of(sql, aggregate_id, after_position=after_position, limit=limit)
         return [history_entry(p, topic, state, open_value) for p, _, topic, state in rows]
-
-    # ---- personal data ---------------------------------------------------------------
-
-    def data_key(self, tenant: str, customer_id: str, *, create: bool) -> bytes | None:
-        return self.data_keys(tenant, [customer_id], create=create).get(customer_id)
-
-    def data_keys(
-        self, tenant: str, customer_ids: Sequence[str], *, create: bool
-    ) -> dict[str, bytes]:
-        """The customers' data keys in one transaction, created where missing.
-
-        A key created here is used as generated when the stored row is the one this
-        call wrote; a row that a concurrent writer stored first is unwrapped instead."""
-        wanted = sorted(set(customer_ids))
-        found: dict[str, bytes] = {}
-        created: dict[str, bytes] = {}
-        wrapped_new: dict[str, bytes] = {}
-        with self.db.transaction(commit=create) as sql:
-            for chunk in _chunks(wanted, self._key_chunk(sql)):
-                found.update(self._wrapped_keys(sql, tenant, chunk))
-            missing = [c for c in wanted if c not in found]
-            if create and missing:
-                created = {c: new_data_key() for c in missing}
-                wrapped_new = wrap_keys(
-                    self.keyring.master_data_key,
-                    {f"{tenant}\x1f{c}": key for c, key in created.items()},
-                )
-                sql.executemany(
-                    "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
-                    "ON CONFLICT (tenant, customer_id) DO NOTHING",
-                    [(tenant, c, wrapped_new[f"{tenant}\x1f{c}"]) for c in missing],
-                )
-                for chunk in _chunks(missing, self._key_chunk(sql)):
-                    found.update(self._wrapped_keys(sql, tenant, chunk))
-        keys = {
-            c: created[c]
-            for c, wrapped in found.items()
-            if c in created and wrapped_new[f"{tenant}\x1f{c}"] == wrapped
-        }
-        others = {f"{tenant}\x1f{c}": w for c, w in found.items() if c not in keys}
-        opened = unwrap_keys(self.keyring.master_data_key, others)
-        keys.update({c: opened[f"{tenant}\x1f{c}"] for c in found if c not in keys})
-        return keys
-
-    @staticmethod
-    def _key_chunk(sql: Sql) -> int:
-        return 100_000 if sql.dialect == "postgres" else 500
-
-    @staticmethod
-    def _wrapped_keys(sql: Sql, tenant: str, customer_ids: Sequence[str]) -> dict[str, bytes]:
-        if sql.dialect == "postgres":
-            rows = sql.query(
-                "SELECT customer_id, wrapped FROM registry_data_keys "
-                "WHERE tenant = ? AND customer_id = ANY(?)",
-                [tenant, list(customer_ids)],
-            )
-        else:
-            marks = ",".join("?" * len(customer_ids))
-            rows = sql.query(
-                "SELECT customer_id, wrapped FROM registry_data_keys "
-                f"WHERE tenant = ? AND customer_id IN ({marks})",
-                [tenant, *customer_ids],
-            )
-        return {str(c): bytes(w) for c, w in rows}
-
-    def sealer(
-        self, tenant: str, customer_id: str, key: bytes | None = None
-    ) -> Callable[[str | None], str | None]:
-
-        def seal_value(value: str | None) -> str | None:
-            nonlocal key
-            if value is None:
-                return None
-            if key is None:
-                key = self.data_key(tenant, customer_id, create=True)
-            assert key is not None
-            return seal(key, value, context=f"{tenant}/{customer_id}")
-
-        return seal_value
-
-    def opener(self, tenant: str, customer_id: str, erased: bool) -> Callable[[Any], Any]:
-        key = None if erased else self.data_key(tenant, customer_id, create=False)
-
-        def open_value(value: Any) -> Any:
-            if not isinstance(value, str) or key is None:
-                return None
-            try:
-                return open_sealed(key, value, context=f"{tenant}/{customer_id}")
-            except Unreadable:
-                return None
-
-        return open_value
-
-
-def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
-    return [items[i : i + size] for i in range(0, len(items), size)]

@@ -1,0 +1,114 @@
+"""Per-customer data keys and the sealing of personal data (R-ERASE), for the
+registry core (application.py): keys are created on first use, stored wrapped under the
+master key, read in batches, and deleted with the customer's erasure."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from registry.crypto import Unreadable, new_data_key, open_sealed, seal, unwrap_keys, wrap_keys
+from registry.keys import KeyRing
+from registry.store.database import Database
+from registry.store.sql import Sql
+
+
+class PersonalDataKeys:
+    """A mixin of `RegistryCore`, which sets `keyring` and `db` in `configure`."""
+
+    keyring: KeyRing
+    db: Database
+
+    def data_key(self, tenant: str, customer_id: str, *, create: bool) -> bytes | None:
+        return self.data_keys(tenant, [customer_id], create=create).get(customer_id)
+
+    def data_keys(
+        self, tenant: str, customer_ids: Sequence[str], *, create: bool
+    ) -> dict[str, bytes]:
+        """The customers' data keys in one transaction, created where missing.
+
+        A key created here is used as generated when the stored row is the one this
+        call wrote; a row that a concurrent writer stored first is unwrapped instead."""
+        wanted = sorted(set(customer_ids))
+        found: dict[str, bytes] = {}
+        created: dict[str, bytes] = {}
+        wrapped_new: dict[str, bytes] = {}
+        with self.db.transaction(commit=create) as sql:
+            for chunk in _chunks(wanted, self._key_chunk(sql)):
+                found.update(self._wrapped_keys(sql, tenant, chunk))
+            missing = [c for c in wanted if c not in found]
+            if create and missing:
+                created = {c: new_data_key() for c in missing}
+                wrapped_new = wrap_keys(
+                    self.keyring.master_data_key,
+                    {f"{tenant}\x1f{c}": key for c, key in created.items()},
+                )
+                sql.executemany(
+                    "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
+                    "ON CONFLICT (tenant, customer_id) DO NOTHING",
+                    [(tenant, c, wrapped_new[f"{tenant}\x1f{c}"]) for c in missing],
+                )
+                for chunk in _chunks(missing, self._key_chunk(sql)):
+                    found.update(self._wrapped_keys(sql, tenant, chunk))
+        keys = {
+            c: created[c]
+            for c, wrapped in found.items()
+            if c in created and wrapped_new[f"{tenant}\x1f{c}"] == wrapped
+        }
+        others = {f"{tenant}\x1f{c}": w for c, w in found.items() if c not in keys}
+        opened = unwrap_keys(self.keyring.master_data_key, others)
+        keys.update({c: opened[f"{tenant}\x1f{c}"] for c in found if c not in keys})
+        return keys
+
+    @staticmethod
+    def _key_chunk(sql: Sql) -> int:
+        return 100_000 if sql.dialect == "postgres" else 500
+
+    @staticmethod
+    def _wrapped_keys(sql: Sql, tenant: str, customer_ids: Sequence[str]) -> dict[str, bytes]:
+        if sql.dialect == "postgres":
+            rows = sql.query(
+                "SELECT customer_id, wrapped FROM registry_data_keys "
+                "WHERE tenant = ? AND customer_id = ANY(?)",
+                [tenant, list(customer_ids)],
+            )
+        else:
+            marks = ",".join("?" * len(customer_ids))
+            rows = sql.query(
+                "SELECT customer_id, wrapped FROM registry_data_keys "
+                f"WHERE tenant = ? AND customer_id IN ({marks})",
+                [tenant, *customer_ids],
+            )
+        return {str(c): bytes(w) for c, w in rows}
+
+    def sealer(
+        self, tenant: str, customer_id: str, key: bytes | None = None
+    ) -> Callable[[str | None], str | None]:
+
+        def seal_value(value: str | None) -> str | None:
+            nonlocal key
+            if value is None:
+                return None
+            if key is None:
+                key = self.data_key(tenant, customer_id, create=True)
+            assert key is not None
+            return seal(key, value, context=f"{tenant}/{customer_id}")
+
+        return seal_value
+
+    def opener(self, tenant: str, customer_id: str, erased: bool) -> Callable[[Any], Any]:
+        key = None if erased else self.data_key(tenant, customer_id, create=False)
+
+        def open_value(value: Any) -> Any:
+            if not isinstance(value, str) or key is None:
+                return None
+            try:
+                return open_sealed(key, value, context=f"{tenant}/{customer_id}")
+            except Unreadable:
+                return None
+
+        return open_value
+
+
+def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
