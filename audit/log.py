@@ -89,19 +89,25 @@ def create_tables(sql: Sql) -> None:
     ]
     for statement in statements:
         sql.execute(statement)
+    _add_frontier_column(sql)
+
+
+def _add_frontier_column(sql: Sql) -> None:
+    """Trees created before the frontier was kept get the column (empty until the next
+    append, which then reads the frontier from the stored nodes once)."""
+    if sql.dialect == "postgres":
+        sql.execute("ALTER TABLE audit_trees ADD COLUMN IF NOT EXISTS frontier BYTEA")
+        return
+    columns = {str(row[1]) for row in sql.query("PRAGMA table_info(audit_trees)")}
+    if "frontier" not in columns:
+        sql.execute("ALTER TABLE audit_trees ADD COLUMN frontier BLOB")
 
 
 def append(sql: Sql, tenant: str, entries: Sequence[LeafEntry]) -> list[int]:
     """Add leaves in log order; returns their leaf indexes."""
     if not entries:
         return []
-    size = tree_size(sql, tenant)
-    frontier = {
-        level: digest
-        for (level, _), digest in stored_nodes(
-            sql, tenant, merkle.perfect_subtrees(0, size)
-        ).items()
-    }
+    size, frontier = _size_and_frontier(sql, tenant)
     leaf_rows_: list[tuple[Any, ...]] = []
     node_rows: list[tuple[Any, ...]] = []
     indexes: list[int] = []
@@ -141,8 +147,22 @@ def append(sql: Sql, tenant: str, entries: Sequence[LeafEntry]) -> list[int]:
         node_rows,
     )
     sql.execute(
-        "INSERT INTO audit_trees (tenant, size) VALUES (?, ?) "
-        "ON CONFLICT (tenant) DO UPDATE SET size = excluded.size",
-        [tenant, size],
+        "INSERT INTO audit_trees (tenant, size, frontier) VALUES (?, ?, ?) "
+        "ON CONFLICT (tenant) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
+        [tenant, size, b"".join(frontier[level] for level, _ in merkle.perfect_subtrees(0, size))],
     )
     return indexes
+
+
+def _size_and_frontier(sql: Sql, tenant: str) -> tuple[int, dict[int, bytes]]:
+    """The tree's size and its frontier: the root hash of each perfect subtree a new leaf
+    may be folded into, by level. Kept in the tree's row (one read, inside the events
+    table's lock); `audit check` still recomputes every stored node from its children."""
+    rows = sql.query("SELECT size, frontier FROM audit_trees WHERE tenant = ?", [tenant])
+    size = int(rows[0][0]) if rows else 0
+    keys = merkle.perfect_subtrees(0, size)
+    kept = bytes(rows[0][1]) if rows and rows[0][1] is not None else None
+    if kept is not None and len(kept) == 32 * len(keys):
+        return size, {level: kept[32 * i : 32 * (i + 1)] for i, (level, _) in enumerate(keys)}
+    stored = stored_nodes(sql, tenant, keys)
+    return size, {level: digest for (level, _), digest in stored.items()}

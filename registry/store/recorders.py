@@ -29,6 +29,7 @@ from registry.store.sql import Sql
 
 UNIT_OF_WORK = "unit_of_work"
 COPY_EVENTS_FROM = 64  # events in one save from which PostgreSQL gets them by COPY
+PIPELINE_BELOW = 16  # events in one save below which the unit of work is pipelined
 UnitOfWork = Callable[[Sql, Sequence[StoredEvent], Sequence[int]], None]  # given a BulkSql
 
 
@@ -88,11 +89,25 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
             self._insert_stored_events(curs, stored_events, **kwargs)
             return self._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
 
+    def _notify_channel(self, curs: Any) -> None:
+        """No NOTIFY: the views commit with the events and nothing LISTENs. A transaction
+        that notifies takes PostgreSQL's global notification-queue lock at commit, which
+        would serialise the commits of every writer, on top of the table lock."""
+
     def _fetch_ids_after_insert_events(
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        _run_unit(BulkSql(curs, "postgres"), stored_events, ids, kwargs)
+        if len(stored_events) >= PIPELINE_BELOW:
+            _run_unit(BulkSql(curs, "postgres"), stored_events, ids, kwargs)
+            return ids
+        # Everything from here to COMMIT holds the events table's EXCLUSIVE lock, so every
+        # round trip is one that all other writers wait for. In pipeline mode the unit's
+        # writes (leaves, tree nodes, views, idempotency) go out together; only its reads
+        # (the tree's frontier) wait for an answer. Small units only: large batches take
+        # COPY, which pipeline mode refuses, and once deadlocked in it (see above).
+        with curs.connection.pipeline():
+            _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
         return ids
 
     def _copy_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:

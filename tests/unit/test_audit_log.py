@@ -97,6 +97,28 @@ def test_roots_and_proofs_equal_the_pure_functions_for_every_size(sql: Sql) -> N
             ) == consistency_proof_from_leaf_hashes(digests, first, size)
 
 
+def test_a_tree_without_a_kept_frontier_reads_it_from_its_nodes_once(sql: Sql) -> None:
+    """Trees written before the frontier was kept in their row (or whose frontier does not
+    fit the size) still grow correctly."""
+    positions = list(range(1, 12))
+    append_positions(sql, "acme", positions[:7])
+    sql.execute("UPDATE audit_trees SET frontier = NULL WHERE tenant = ?", ["acme"])
+    append_positions(sql, "acme", positions[7:9])
+    sql.execute("UPDATE audit_trees SET frontier = ? WHERE tenant = ?", [b"short", "acme"])
+    append_positions(sql, "acme", positions[9:])
+    digests = hashes_of(positions)
+    for size in range(1, len(positions) + 1):
+        assert log.root_hash(sql, "acme", size) == root_from_leaf_hashes(digests[:size])
+    assert list(log.find_bad_nodes(sql, "acme")) == []
+
+
+def test_a_tampered_frontier_is_found_by_the_node_check(sql: Sql) -> None:
+    append_positions(sql, "acme", [1, 2, 3])  # frontier: levels 1 and 0
+    sql.execute("UPDATE audit_trees SET frontier = ? WHERE tenant = ?", [b"\x00" * 64, "acme"])
+    append_positions(sql, "acme", [4])  # folds into the forged level-0 and level-1 hashes
+    assert list(log.find_bad_nodes(sql, "acme")) != []
+
+
 def test_proofs_verify_against_stored_roots(sql: Sql) -> None:
     append_positions(sql, "acme", range(1, 38))
     root = log.root_hash(sql, "acme", 37)
