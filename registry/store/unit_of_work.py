@@ -14,7 +14,6 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from audit import log as audit_log
-from registry.store.database import BulkSql
 from registry.store.sql import Sql
 
 # A view row is replaced only by a row of the same or a later aggregate version, so a
@@ -59,15 +58,16 @@ class WriteSet:
     answered: dict[str, Any] | None = None  # the idempotent answer, once written
 
     def __call__(self, sql: Sql, stored: Sequence[StoredEvent], positions: Sequence[int]) -> None:
-        bulk = sql if isinstance(sql, BulkSql) else BulkSql(sql.cursor, sql.dialect)
+        """Writes with the `Sql` it is given: a `BulkSql` (COPY for long inserts) from the
+        recorders, except inside PostgreSQL's pipeline mode, where COPY is refused."""
         last_position = max(positions)
         if self.dedupe_key is not None:
-            bulk.execute(
+            sql.execute(
                 "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?)",
                 [self.tenant, self.dedupe_key],
             )
         audit_log.append(
-            bulk,
+            sql,
             self.tenant,
             [
                 self._leaf_entry(event, position)
@@ -77,30 +77,30 @@ class WriteSet:
         last_by_aggregate: dict[str, int] = {}
         for event, position in zip(stored, positions, strict=True):
             last_by_aggregate[str(event.originator_id)] = position
-        bulk.executemany(
+        sql.executemany(
             UPSERT_VIEW,
             [
                 view_row(self.tenant, view, last_by_aggregate.get(view.aggregate_id, last_position))
                 for view in self.views
             ],
         )
-        bulk.executemany(
+        sql.executemany(
             "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
             "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",
             [(self.tenant, blind, customer_id) for blind, customer_id in self.index_rows],
         )
         if self.erase_data_key_of is not None:
-            bulk.execute(
+            sql.execute(
                 "DELETE FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
                 [self.tenant, self.erase_data_key_of],
             )
-            bulk.execute(
+            sql.execute(
                 "DELETE FROM registry_customer_index WHERE tenant = ? AND customer_id = ?",
                 [self.tenant, self.erase_data_key_of],
             )
         if self.idempotency is not None:
             body = self.idempotency.body_for(last_position)
-            bulk.execute(
+            sql.execute(
                 "INSERT INTO registry_idempotency "
                 "(tenant, key, request_hash, status, body, position) VALUES (?, ?, ?, ?, ?, ?)",
                 [
