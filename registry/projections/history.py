@@ -12,7 +12,14 @@ from registry.crypto import is_sealed
 from registry.store.unit_of_work import event_type
 from registry.timefmt import iso, parse_iso
 
-EVENT_META_FIELDS = ("timestamp", "actor", "request_id", "originator_topic", "tenant")
+EVENT_META_FIELDS = (
+    "timestamp",
+    "actor",
+    "request_id",
+    "originator_topic",
+    "tenant",
+    "class_version",
+)
 Opener = Callable[[Any], Any]
 _SCALARS = frozenset({int, float, bool, type(None)})
 
