@@ -104,5 +104,5 @@ def moment_field(*, calculated: bool = False, **kwargs: Any) -> fields.AwareDate
 
 
 LOCALE = validate.Regexp(
-    r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$", error="must be a locale like ru_RU"
+    r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*\Z", error="must be a locale like ru_RU"
 )

@@ -309,3 +309,40 @@ def test_the_product_makes_no_outbound_network_calls() -> None:
         if OUTBOUND.search(path.read_text(encoding="utf-8"))
     ]
     assert offenders == [], offenders
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        (
+            "/v1/decisions",
+            {"customer_id": "c1", "template": {"name": "x\n", "language": "ru"}},
+            "template",
+        ),
+        (
+            "/v1/decisions",
+            {"customer_id": "c1", "template": {"name": "x", "language": "ru\n"}},
+            "template",
+        ),
+        (
+            "/v1/authorizations",
+            {"customer_id": "c1", "template": {"name": "x\n", "language": "ru"}},
+            "template",
+        ),
+    ],
+)
+def test_a_pattern_is_matched_whole_not_before_a_trailing_newline(
+    api: Any, path: str, body: dict[str, Any], field: str
+) -> None:
+    answer = api.post(path, json=body)
+    assert answer.status_code == 422, answer.get_json()
+    assert field in answer.get_json()["error"]["details"]
+
+
+def test_a_locale_with_a_trailing_newline_is_refused(api: Any) -> None:
+    api.post(
+        "/v1/consents",
+        json={"customer_id": "loc1", "purposes": ["alerts"], "source": {"kind": "api"}},
+    )
+    answer = api.patch("/v1/customers/loc1", json={"locale": "ru_RU\n"})
+    assert answer.status_code == 422, answer.get_json()

@@ -17,8 +17,8 @@ from marshmallow import Schema
 
 from registry.domain.vocabulary import CHANNELS, DEFAULT_CHANNEL
 
-TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}$")
-TEMPLATE_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*$")
+TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}\Z")  # \Z: "$" also matches before a final newline
+TEMPLATE_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*\Z")
 MAX_BATCH = 1000
 
 _DECISION_FIELDS = frozenset({"customer_id", "channel", "template", "at", "min_position"})
