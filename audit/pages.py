@@ -25,8 +25,8 @@ _HEX32 = re.compile("[0-9a-f]{32}")
 
 
 def stored_event_texts(db: Database, sql: Sql, positions: list[int]) -> dict[int, str]:
-    """The stored events at these positions as the JSON text of their leaf objects: what
-    `Database.stored_at_positions` returns, serialised, without a parse of the state."""
+    """The stored events at these positions as the JSON text of their leaf objects
+    (`registry.store.unit_of_work.leaf_object`, serialised), without a parse of the state."""
     if not positions:
         return {}
     select = (

@@ -7,7 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from registry.crypto import Unreadable, new_data_key, open_sealed, seal, unwrap_keys, wrap_keys
+from registry.crypto import (
+    SealedValues,
+    Unreadable,
+    new_data_key,
+    seal,
+    unwrap_keys,
+    wrap_keys,
+)
 from registry.keys import KeyRing
 from registry.store.database import Database
 from registry.store.sql import Sql
@@ -98,16 +105,23 @@ class PersonalDataKeys:
 
     def opener(self, tenant: str, customer_id: str, erased: bool) -> Callable[[Any], Any]:
         key = None if erased else self.data_key(tenant, customer_id, create=False)
+        return key_opener(tenant, customer_id, key)
 
-        def open_value(value: Any) -> Any:
-            if not isinstance(value, str) or key is None:
-                return None
-            try:
-                return open_sealed(key, value, context=f"{tenant}/{customer_id}")
-            except Unreadable:
-                return None
 
-        return open_value
+def key_opener(tenant: str, customer_id: str, key: bytes | None) -> Callable[[Any], Any]:
+    """Opens the customer's sealed values with `key` (one cipher for all of them); None
+    for anything else, and for everything once the key is gone."""
+    sealed_values = None if key is None else SealedValues(key, context=f"{tenant}/{customer_id}")
+
+    def open_value(value: Any) -> Any:
+        if not isinstance(value, str) or sealed_values is None:
+            return None
+        try:
+            return sealed_values.open(value)
+        except Unreadable:
+            return None
+
+    return open_value
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:

@@ -3,7 +3,6 @@ few writes that are not events (data keys, unprocessed webhook payloads)."""
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -117,26 +116,6 @@ class Database:
             params += [self.originator_param(originator_id), version]
         rows = sql.query(" UNION ALL ".join([branch] * len(events)), params)
         return {(_hex_uuid(o), int(v)): int(p) for o, v, p in rows}
-
-    def stored_at_positions(self, sql: Sql, positions: list[int]) -> dict[int, dict[str, Any]]:
-        """The stored events at these positions, each as its Merkle leaf object."""
-        if not positions:
-            return {}
-        marks = ",".join("?" * len(positions))
-        rows = sql.query(
-            f"SELECT {self.position_column}, originator_id, originator_version, topic, state "
-            f"FROM {self.events_table} WHERE {self.position_column} IN ({marks})",
-            positions,
-        )
-        return {
-            int(position): {
-                "originator_id": _hex_uuid(originator_id),
-                "originator_version": int(version),
-                "topic": str(topic),
-                "state": json.loads(bytes(state)),
-            }
-            for position, originator_id, version, topic, state in rows
-        }
 
     def originator_param(self, originator_id: str) -> Any:
         from uuid import UUID

@@ -117,7 +117,6 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         can take notification ids, so the rows after the largest id seen under the lock
         are this batch's, numbered in the order `COPY` received them."""
         self._lock_table(curs)
-        self._notify_channel(curs)
         curs.execute(self._max_id)
         row = curs.fetchone()
         before = int(row["max_id"] or 0) if row else 0

@@ -14,12 +14,13 @@ from audit.checkpoint import checkpoint_document, sign_checkpoint
 from audit.export import ExportEvent, csv_lines, jsonl_lines
 from audit.log import LeafRow
 from audit.pages import read_ahead, stored_event_texts
-from registry.crypto import PREFIX, SealedValues, Unreadable
+from registry.crypto import PREFIX
 from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
 from registry.domain.template import template_aggregate_id
 from registry.domain.tenant import tenant_aggregate_id
 from registry.domain.vocabulary import normalise_language
+from registry.personal_data import key_opener
 from registry.projections.documents import (
     customer_document,
     customer_facts,
@@ -152,7 +153,7 @@ class AuditUseCases(ConsentUseCases):
             if (doc := docs.get(("customer", c))) is not None and not doc["erased"]
         ]
         keys = self.data_keys(tenant, living, create=False)
-        return {c: _key_opener(tenant, c, key) for c, key in keys.items()}
+        return {c: key_opener(tenant, c, key) for c, key in keys.items()}
 
     # ---- replay ----------------------------------------------------------------------
 
@@ -221,21 +222,6 @@ class AuditUseCases(ConsentUseCases):
 
 
 # ---- export helpers ----------------------------------------------------------------------
-
-
-def _key_opener(tenant: str, customer_id: str, key: bytes) -> Opener:
-    """`RegistryCore.opener` for a key already read (a page reads its keys at once)."""
-    sealed_values = SealedValues(key, context=f"{tenant}/{customer_id}")
-
-    def open_value(value: Any) -> Any:
-        if not isinstance(value, str):
-            return None
-        try:
-            return sealed_values.open(value)
-        except Unreadable:
-            return None
-
-    return open_value
 
 
 def _readable_state(event_json: str, opener: Opener) -> dict[str, Any] | None:

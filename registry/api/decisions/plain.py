@@ -40,10 +40,9 @@ def load_decision_request(data: Any) -> dict[str, Any] | None:
             return None  # a moment to parse and range-check: the schema does it
         loaded["at"] = None
     if "min_position" in data:
-        position = data["min_position"]
-        if not (position is None or (type(position) is int and position >= 0)):
+        if not _plain_position(data["min_position"]):
             return None
-        loaded["min_position"] = position
+        loaded["min_position"] = data["min_position"]
     return loaded
 
 
@@ -75,11 +74,15 @@ def load_batch_request(data: Any) -> dict[str, Any] | None:
         loaded_items.append(loaded)
     result: dict[str, Any] = {"items": loaded_items}
     if "min_position" in data:
-        position = data["min_position"]
-        if not (position is None or (type(position) is int and position >= 0)):
+        if not _plain_position(data["min_position"]):
             return None
-        result["min_position"] = position
+        result["min_position"] = data["min_position"]
     return result
+
+
+def _plain_position(value: Any) -> bool:
+    """A `min_position` as the schema loads it unchanged: null or a non-negative int."""
+    return value is None or (type(value) is int and value >= 0)
 
 
 def _load_common(data: dict[str, Any]) -> dict[str, Any] | None:
