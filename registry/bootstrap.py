@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from audit import log as audit_log
-from registry.config import ConfigError, Settings
+from registry.config import ConfigError, DatabaseUnreachable, Settings
 from registry.keys import load_keyring
 from registry.service import Registry
 from registry.store import liveness
@@ -18,6 +18,15 @@ from registry.store.database import Database
 from registry.store.schema import create_tables
 
 INIT_LOCK_ID = 7_305_019_282
+# Connection failures that a wrong REGISTRY_DATABASE_URL causes; any other (refused,
+# timed out, starting up, shutting down) is the database being away for now.
+SETTING_ERRORS = (
+    "authentication failed",
+    "could not translate host name",
+    "does not exist",
+    "invalid",
+    "no password supplied",
+)
 
 
 def eventsourcing_env(settings: Settings) -> dict[str, str]:
@@ -92,8 +101,12 @@ def _ensure_postgres_database(settings: Settings) -> None:
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
     except psycopg.OperationalError as error:
         first = str(error).strip().splitlines()[0] if str(error).strip() else "unreachable"
-        raise ConfigError(
-            f"REGISTRY_DATABASE_URL: cannot connect to PostgreSQL ({first})"
+        if any(sign in first for sign in SETTING_ERRORS):
+            raise ConfigError(
+                f"REGISTRY_DATABASE_URL: cannot connect to PostgreSQL ({first})"
+            ) from None
+        raise DatabaseUnreachable(
+            f"PostgreSQL at {db.host}:{db.port} does not answer ({first})"
         ) from None
 
 

@@ -13,6 +13,12 @@ class ConfigError(Exception):
     """A setting is missing or wrong; the message is one line naming the variable."""
 
 
+class DatabaseUnreachable(ConfigError):
+    """The configured database does not answer now (down, restarting). Command-line
+    tools report it like a setting; a gunicorn worker booting meanwhile retries instead
+    of stopping the server (wsgi.py)."""
+
+
 @dataclass(frozen=True)
 class Database:
     dialect: str  # "sqlite" | "postgres"
