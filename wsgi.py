@@ -14,8 +14,10 @@ from registry.config import ConfigError, DatabaseUnreachable
 
 try:
     from registry.api.app import create_app
+    from registry.gc_tuning import tune_for_serving
 
     app = create_app()
+    tune_for_serving()
 except DatabaseUnreachable as error:
     sys.stderr.write(f"registry: {error}; retrying\n")
     time.sleep(1)
