@@ -17,6 +17,7 @@ from registry.application import RegistryCore
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.decision import CustomerFacts, Decision, TemplateFacts, decide
 from registry.domain.exceptions import InvalidRequest, NotFound
+from registry.domain.policy import Policy
 from registry.domain.vocabulary import DEFAULT_CHANNEL, normalise_language
 from registry.projections.documents import customer_document, customer_facts, template_facts
 from registry.timefmt import iso, utcnow
@@ -43,6 +44,7 @@ class DocumentFacts:
 
     def __init__(self, docs: dict[tuple[str, str], dict[str, Any]]) -> None:
         self.docs = docs
+        self.policy: tuple[Policy, int] | None = None  # (policy, version), once resolved
         self._customers: dict[str, CustomerFacts | None] = {}
         self._templates: dict[tuple[str, str], tuple[str, TemplateFacts | None]] = {}
 
@@ -65,7 +67,9 @@ class DecisionUseCases(RegistryCore):
     def _decide_with(
         self, tenant: str, request: dict[str, Any], facts: DocumentFacts, at: datetime
     ) -> tuple[Decision, int]:
-        policy, policy_version = self.policy_of(tenant, facts.docs.get(("tenant", "")))
+        if facts.policy is None:
+            facts.policy = self.policy_of(tenant, facts.docs.get(("tenant", "")))
+        policy, policy_version = facts.policy
         ref = request.get("template")
         decision = decide(
             customer=facts.customer(request["customer_id"]),
