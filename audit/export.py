@@ -39,19 +39,48 @@ class ExportEvent(NamedTuple):
 def jsonl_lines(checkpoint_doc: Mapping[str, Any], events: Iterable[ExportEvent]) -> Iterator[str]:
     """The event lines are assembled as text around the stored event's own JSON, which is
     spliced in as it is rather than parsed and serialised again."""
+    return jsonl_document(
+        checkpoint_doc,
+        (
+            event_line(
+                event.leaf_index,
+                event.position,
+                event.event_json,
+                proof_json(event.proof),
+                None if event.readable is None else _compact_unsorted(event.readable),
+            )
+            for event in events
+        ),
+    )
+
+
+def jsonl_document(checkpoint_doc: Mapping[str, Any], event_lines: Iterable[str]) -> Iterator[str]:
+    """The checkpoint line, the event lines (see `event_line`), the end line with the count."""
     yield _line({"kind": "checkpoint", **checkpoint_doc})
     count = 0
-    for event in events:
-        proof = '"' + '","'.join(map(bytes.hex, event.proof)) + '"' if event.proof else ""
-        line = (
-            f'{{"kind":"event","leaf_index":{event.leaf_index:d},"position":{event.position:d},'
-            f'"event":{event.event_json},"proof":[{proof}]'
-        )
-        if event.readable is not None:
-            line += ',"readable":' + _compact_unsorted(event.readable)
-        yield line + "}\n"
+    for line in event_lines:
+        yield line
         count += 1
     yield _line({"kind": "end", "count": count})
+
+
+def event_line(
+    leaf_index: int, position: int, event_json: str, proof: str, readable: str | None
+) -> str:
+    """One event line from JSON texts: the leaf object, the proof (see `proof_json`) and
+    the readable state (None: no member)."""
+    line = (
+        f'{{"kind":"event","leaf_index":{leaf_index:d},"position":{position:d},'
+        f'"event":{event_json},"proof":{proof}'
+    )
+    if readable is not None:
+        return f'{line},"readable":{readable}}}\n'
+    return line + "}\n"
+
+
+def proof_json(proof: Sequence[bytes]) -> str:
+    """An inclusion proof as a compact JSON array of hex strings."""
+    return "[" + ",".join(f'"{node.hex()}"' for node in proof) + "]"
 
 
 def csv_lines(events: Iterable[ExportEvent]) -> Iterator[str]:

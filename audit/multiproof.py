@@ -30,9 +30,25 @@ def inclusion_proofs(
     `lookup` returns the stored hashes of perfect subtrees (level 0: leaf hashes); it is
     called once, with every key the proofs need that `leaves` cannot provide.
     """
-    indexes = sorted(leaves)
-    if not indexes:
+    if not leaves:
         return {}
+    return _paths(*_tree(size, leaves, lookup))
+
+
+def inclusion_proofs_json(size: int, leaves: Mapping[int, bytes], lookup: Lookup) -> dict[int, str]:
+    """The proofs of `inclusion_proofs` as JSON arrays of hex strings (`["ab…","cd…"]`),
+    for export lines: each node's hex is made once and shared by the leaves below it."""
+    if not leaves:
+        return {}
+    return _path_texts(*_tree(size, leaves, lookup))
+
+
+def _tree(
+    size: int, leaves: Mapping[int, bytes], lookup: Lookup
+) -> tuple[list[list[int]], list[dict[int, bytes]], list[int]]:
+    """The leaves' ancestors per level, the hashes known per level (ancestors and their
+    siblings) and the last node index per level."""
+    indexes = sorted(leaves)
     if indexes[0] < 0 or indexes[-1] >= size:
         raise ProofRangeError(f"leaf indexes {indexes[0]}..{indexes[-1]} outside size {size}")
     depth = (size - 1).bit_length()
@@ -57,7 +73,7 @@ def inclusion_proofs(
             right = 2 * parent + 1
             above[parent] = left if right > last else node_hash(left, known[right])
         values.append(above)
-    return _paths(ancestors, values, lasts)
+    return ancestors, values, lasts
 
 
 def _ancestors(indexes: Sequence[int], depth: int) -> list[list[int]]:
@@ -101,3 +117,24 @@ def _paths(
             paths[node] = (known[sibling], *up) if sibling <= last else up
         above = paths
     return above
+
+
+def _path_texts(
+    ancestors: list[list[int]], values: list[dict[int, bytes]], lasts: Sequence[int]
+) -> dict[int, str]:
+    """`_paths` as the text inside a JSON array (`"ab…","cd…"`), then bracketed."""
+    above: dict[int, str] = dict.fromkeys(ancestors[-1], "")
+    for level in range(len(ancestors) - 2, -1, -1):
+        known, last = values[level], lasts[level]
+        paths: dict[int, str] = {}
+        for node in ancestors[level]:
+            sibling = node ^ 1
+            up = above[node >> 1]
+            if sibling > last:
+                paths[node] = up
+            else:
+                paths[node] = (
+                    f'"{known[sibling].hex()}",{up}' if up else f'"{known[sibling].hex()}"'
+                )
+        above = paths
+    return {index: f"[{text}]" for index, text in above.items()}

@@ -1,53 +1,145 @@
-"""Reading for streaming exports: stored events as leaf JSON text, and reading ahead.
+"""Reading for streaming exports: pages of leaves with their stored events, the data keys
+of a page's customers, and reading ahead.
 
 An export line carries the stored event; its state is already JSON text in the store, so
 it is spliced into the leaf object's text rather than parsed and serialised again (the
-verifier parses the line and hashes `canonical_json` of the object either way). Reading
-the next page on a worker thread while the current one is formatted overlaps the
-database's work and round trips with ours.
+verifier parses the line and hashes `canonical_json` of the object either way). A page of
+leaves and their events is one joined query that leaves text as text (the state, the
+originator id on PostgreSQL). Reading the next page on a worker thread while the current
+one is formatted overlaps the database's work and round trips with ours.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from functools import lru_cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 from uuid import UUID
 
+from audit.reads import leaf_filter
 from registry.store.database import Database
 from registry.store.sql import Sql
 
 _T = TypeVar("_T")
 _HEX32 = re.compile("[0-9a-f]{32}")
+_SQLITE_KEYS_PER_QUERY = 500
 
 
-def stored_event_texts(db: Database, sql: Sql, positions: list[int]) -> dict[int, str]:
-    """The stored events at these positions as the JSON text of their leaf objects
-    (`registry.store.unit_of_work.leaf_object`, serialised), without a parse of the state."""
-    if not positions:
-        return {}
-    select = (
-        f"SELECT {db.position_column}, originator_id, originator_version, topic, state "
-        f"FROM {db.events_table} WHERE {db.position_column}"
+class LeafEvent(NamedTuple):
+    """A leaf of the audit tree (`audit.reads.LeafRow`) with its stored event."""
+
+    leaf_index: int
+    position: int
+    event_type: str
+    occurred_at: str
+    actor: str
+    customer_id: str | None
+    template: str | None
+    leaf_hash: bytes
+    event_json: str  # the leaf object (`registry.store.unit_of_work.leaf_object`) as JSON
+
+
+def leaf_events(
+    db: Database,
+    sql: Sql,
+    tenant: str,
+    *,
+    customer_id: str | None = None,
+    template: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    after_index: int = -1,
+    before_index: int | None = None,
+    limit: int = 1000,
+) -> list[LeafEvent]:
+    """One page of `audit.reads.leaf_rows` (same filters), each with its stored event."""
+    where, params = leaf_filter(
+        tenant,
+        customer_id=customer_id,
+        template=template,
+        since=since,
+        until=until,
+        after_index=after_index,
+        before_index=before_index,
     )
-    if sql.dialect == "postgres":  # one array parameter: psycopg parses every placeholder
-        rows = sql.query(f"{select} = ANY(?)", [positions])
-    else:
-        rows = sql.query(f"{select} IN ({','.join('?' * len(positions))})", positions)
-    texts: dict[int, str] = {}
-    for position, originator_id, version, topic, state in rows:
-        text = bytes(state).decode("utf-8")
-        if not text.startswith("{") or "\n" in text or "\r" in text:
-            text = json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
-        texts[int(position)] = (
-            f'{{"originator_id":"{_uuid_text(originator_id)}",'
+    postgres = sql.dialect == "postgres"
+    originator = "e.originator_id::text" if postgres else "e.originator_id"
+    state = "convert_from(e.state, 'UTF8')" if postgres else "CAST(e.state AS TEXT)"
+    rows = sql.query(
+        "SELECT audit_leaves.leaf_index, audit_leaves.position, audit_leaves.event_type, "
+        "audit_leaves.occurred_at, audit_leaves.actor, audit_leaves.customer_id, "
+        f"audit_leaves.template, audit_leaves.leaf_hash, {originator}, e.originator_version, "
+        f"e.topic, {state} FROM audit_leaves JOIN {db.events_table} e "
+        f"ON e.{db.position_column} = audit_leaves.position "
+        f"WHERE {where} ORDER BY audit_leaves.leaf_index LIMIT ?",
+        [*params, limit],
+    )
+    uuid_text = str if postgres else _uuid_text  # PostgreSQL's uuid text is canonical
+    return [
+        LeafEvent(
+            int(index),
+            int(position),
+            event_type,
+            occurred_at,
+            actor,
+            customer,
+            template_,
+            bytes(leaf_hash),
+            f'{{"originator_id":"{uuid_text(originator_id)}",'
             f'"originator_version":{int(version):d},'
-            f'"topic":{_json_string(str(topic))},"state":{text}}}'
+            f'"topic":{_json_string(str(topic))},"state":{_one_line(state_text)}}}',
         )
-    return texts
+        for (
+            index,
+            position,
+            event_type,
+            occurred_at,
+            actor,
+            customer,
+            template_,
+            leaf_hash,
+            originator_id,
+            version,
+            topic,
+            state_text,
+        ) in rows
+    ]
+
+
+def living_wrapped_keys(sql: Sql, tenant: str, customers: Sequence[str]) -> dict[str, bytes]:
+    """The wrapped data keys of those `customers` whose view exists and is not erased.
+
+    An erased customer's key is deleted with the erasure, but a later inbound message
+    seals its text under a new key: the view's flag keeps such values sealed in exports.
+    The database reads the flag from the documents it joins (in the select list, so a
+    plan that scans the views does not parse every document) and sends no documents."""
+    matches: list[tuple[str, list[Any]]]
+    if sql.dialect == "postgres":
+        erased, matches = "v.doc::json ->> 'erased'", [("= ANY(?)", [list(customers)])]
+    else:
+        erased, matches = "json_extract(v.doc, '$.erased')", []
+        for start in range(0, len(customers), _SQLITE_KEYS_PER_QUERY):
+            chunk = list(customers[start : start + _SQLITE_KEYS_PER_QUERY])
+            matches.append((f"IN ({','.join('?' * len(chunk))})", chunk))
+    keys: dict[str, bytes] = {}
+    for match, params in matches:
+        rows = sql.query(
+            f"SELECT k.customer_id, k.wrapped, {erased} FROM registry_data_keys k "
+            "JOIN registry_views v ON v.tenant = k.tenant AND v.kind = 'customer' "
+            f"AND v.key = k.customer_id WHERE k.tenant = ? AND k.customer_id {match}",
+            [tenant, *params],
+        )
+        keys.update({str(c): bytes(wrapped) for c, wrapped, flag in rows if not _true(flag)})
+    return keys
+
+
+def _true(flag: Any) -> bool:
+    """The erased flag as the database reads it: 'true' (PostgreSQL) or 1 (SQLite)."""
+    return flag in ("true", 1)
 
 
 def read_ahead(pages: Iterator[_T]) -> Iterator[_T]:
@@ -67,6 +159,13 @@ def read_ahead(pages: Iterator[_T]) -> Iterator[_T]:
             close = getattr(pages, "close", None)
             if close is not None:
                 close()
+
+
+def _one_line(text: str) -> str:
+    """The stored state as JSON text of one line (stored states are compact already)."""
+    if not text.startswith("{") or "\n" in text or "\r" in text:
+        return json.dumps(json.loads(text), separators=(",", ":"), ensure_ascii=False)
+    return text
 
 
 def _uuid_text(value: Any) -> str:

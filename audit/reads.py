@@ -67,6 +67,18 @@ def inclusion_proofs(
     return multiproof.inclusion_proofs(size, leaves, lambda keys: stored_nodes(sql, tenant, keys))
 
 
+def inclusion_proofs_json(
+    sql: Sql, tenant: str, leaves: Mapping[int, bytes], size: int
+) -> dict[int, str]:
+    """`inclusion_proofs` as JSON arrays of hex strings, as export lines carry them."""
+    if not leaves:
+        return {}
+    _check_size(sql, tenant, size)
+    return multiproof.inclusion_proofs_json(
+        size, leaves, lambda keys: stored_nodes(sql, tenant, keys)
+    )
+
+
 def consistency_proof(sql: Sql, tenant: str, first: int, second: int) -> list[bytes]:
     ranges = merkle.consistency_ranges(first, second)
     _check_size(sql, tenant, second)
@@ -87,33 +99,56 @@ def leaf_rows(
 ) -> list[LeafRow]:
     """One page of leaves in log order, `since` inclusive and `until` exclusive, with leaf
     indexes after `after_index` and (when given) before `before_index`."""
-    where = ["tenant = ?", "leaf_index > ?"]
-    params: list[Any] = [tenant, after_index]
-    if before_index is not None:
-        where.append("leaf_index < ?")
-        params.append(before_index)
-    if customer_id is not None:
-        where.append("customer_id = ?")
-        params.append(customer_id)
-    if template is not None:
-        where.append("template = ?")
-        params.append(template)
-    if since is not None:
-        where.append("occurred_key >= ?")
-        params.append(time_key(since))
-    if until is not None:
-        where.append("occurred_key < ?")
-        params.append(time_key(until))
-    params.append(limit)
+    where, params = leaf_filter(
+        tenant,
+        customer_id=customer_id,
+        template=template,
+        since=since,
+        until=until,
+        after_index=after_index,
+        before_index=before_index,
+    )
     rows = sql.query(
         "SELECT leaf_index, position, event_type, occurred_at, actor, customer_id, template, "
-        f"leaf_hash FROM audit_leaves WHERE {' AND '.join(where)} ORDER BY leaf_index LIMIT ?",
-        params,
+        f"leaf_hash FROM audit_leaves WHERE {where} ORDER BY leaf_index LIMIT ?",
+        [*params, limit],
     )
     return [
         LeafRow(int(i), int(p), et, oa, ac, cid, tpl, bytes(h))
         for i, p, et, oa, ac, cid, tpl, h in rows
     ]
+
+
+def leaf_filter(
+    tenant: str,
+    *,
+    customer_id: str | None = None,
+    template: str | None = None,
+    since: str | datetime | None = None,
+    until: str | datetime | None = None,
+    after_index: int = -1,
+    before_index: int | None = None,
+    table: str = "audit_leaves",
+) -> tuple[str, list[Any]]:
+    """The WHERE condition of `leaf_rows` on `table`'s columns, and its parameters."""
+    where = [f"{table}.tenant = ?", f"{table}.leaf_index > ?"]
+    params: list[Any] = [tenant, after_index]
+    if before_index is not None:
+        where.append(f"{table}.leaf_index < ?")
+        params.append(before_index)
+    if customer_id is not None:
+        where.append(f"{table}.customer_id = ?")
+        params.append(customer_id)
+    if template is not None:
+        where.append(f"{table}.template = ?")
+        params.append(template)
+    if since is not None:
+        where.append(f"{table}.occurred_key >= ?")
+        params.append(time_key(since))
+    if until is not None:
+        where.append(f"{table}.occurred_key < ?")
+        params.append(time_key(until))
+    return " AND ".join(where), params
 
 
 def leaf_index_of_position(sql: Sql, tenant: str, position: int) -> int | None:

@@ -4,7 +4,7 @@ master key, read in batches, and deleted with the customer's erasure."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from registry.crypto import (
@@ -122,6 +122,13 @@ def key_opener(tenant: str, customer_id: str, key: bytes | None) -> Callable[[An
             return None
 
     return open_value
+
+
+def unwrap_data_keys(master: bytes, tenant: str, wrapped: Mapping[str, bytes]) -> dict[str, bytes]:
+    """Customers' data keys from their rows of `registry_data_keys` (customer → wrapped),
+    as `PersonalDataKeys.data_keys` unwraps them, for readers that select the rows."""
+    opened = unwrap_keys(master, {f"{tenant}\x1f{c}": blob for c, blob in wrapped.items()})
+    return {c: opened[f"{tenant}\x1f{c}"] for c in wrapped}
 
 
 def _chunks(items: Sequence[str], size: int) -> list[Sequence[str]]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,23 +11,23 @@ from uuid import UUID
 
 from audit import log as audit_log
 from audit.checkpoint import checkpoint_document, sign_checkpoint
-from audit.export import ExportEvent, csv_lines, jsonl_lines
-from audit.log import LeafRow
-from audit.pages import read_ahead, stored_event_texts
+from audit.export import ExportEvent, csv_lines, event_line, jsonl_document
+from audit.pages import LeafEvent, leaf_events, living_wrapped_keys, read_ahead
+from audit.readable import readable_json
 from registry.crypto import PREFIX
 from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
 from registry.domain.template import template_aggregate_id
 from registry.domain.tenant import tenant_aggregate_id
 from registry.domain.vocabulary import normalise_language
-from registry.personal_data import key_opener
+from registry.personal_data import key_opener, unwrap_data_keys
 from registry.projections.documents import (
     customer_document,
     customer_facts,
     template_document,
     template_facts,
 )
-from registry.projections.history import Opener, readable
+from registry.projections.history import Opener
 from registry.timefmt import iso, parse_iso
 from registry.usecases.consents import ConsentUseCases
 from registry.usecases.decisions import decision_body
@@ -38,9 +38,8 @@ _SEALED_MARK = '"' + PREFIX
 
 @dataclass(frozen=True, slots=True)
 class _ExportPage:
-    rows: list[LeafRow]
-    stored: dict[int, str]  # position → the event's leaf object as JSON text
-    proofs: Mapping[int, Sequence[bytes]]  # leaf index → inclusion proof (JSON lines only)
+    events: list[LeafEvent]
+    proofs: Mapping[int, str]  # leaf index → inclusion proof as JSON text (JSON lines only)
     openers: dict[str, Opener]  # customer → opener of their sealed values (JSON lines only)
 
 
@@ -69,44 +68,24 @@ class AuditUseCases(ConsentUseCases):
     def export(self, tenant: str, filters: dict[str, Any], fmt: str) -> Iterator[str]:
         checkpoint = self.checkpoint(tenant)
         size = int(checkpoint["tree_size"])
+        pages = read_ahead(self._export_pages(tenant, filters, size, jsonl=fmt != "csv"))
         if fmt == "csv":
-            return csv_lines(self._export_events(tenant, filters, size, jsonl=False))
-        return jsonl_lines(checkpoint, self._export_events(tenant, filters, size, jsonl=True))
-
-    def _export_events(
-        self, tenant: str, filters: dict[str, Any], size: int, *, jsonl: bool
-    ) -> Iterator[ExportEvent]:
-        for page in read_ahead(self._export_pages(tenant, filters, size, jsonl)):
-            for row in page.rows:
-                text = page.stored[row.position]
-                opener = None if row.customer_id is None else page.openers.get(row.customer_id)
-                yield ExportEvent(
-                    leaf_index=row.index,
-                    position=row.position,
-                    event_json=text,
-                    proof=page.proofs.get(row.index, ()),
-                    readable=(
-                        _readable_state(text, opener)
-                        if opener is not None and _SEALED_MARK in text
-                        else None
-                    ),
-                    occurred_at=row.occurred_at,
-                    event_type=row.event_type,
-                    customer_id=row.customer_id,
-                    template=row.template,
-                    actor=row.actor,
-                )
+            return csv_lines(_csv_events(pages))
+        return jsonl_document(checkpoint, _event_lines(pages))
 
     def _export_pages(
         self, tenant: str, filters: dict[str, Any], size: int, jsonl: bool
     ) -> Iterator[_ExportPage]:
-        """Page by page in constant memory: per page one read of leaves, events and the
-        subtrees the page's proofs need, and one of the page's customers' views and keys.
+        """Page by page in constant memory: per page one read of leaves with their events,
+        one of the subtrees the page's proofs need and one of its customers' data keys.
         JSON lines carry proofs and opened personal data; CSV neither, so it reads neither."""
         after = -1
         while True:
+            wrapped: dict[str, bytes] = {}
+            proofs: dict[int, str] = {}
             with self.db.transaction() as sql:
-                rows = audit_log.leaf_rows(
+                events = leaf_events(
+                    self.db,
                     sql,
                     tenant,
                     customer_id=filters.get("customer_id"),
@@ -117,43 +96,18 @@ class AuditUseCases(ConsentUseCases):
                     before_index=size,
                     limit=EXPORT_PAGE,
                 )
-                stored = stored_event_texts(self.db, sql, [r.position for r in rows])
-                proofs = (
-                    audit_log.inclusion_proofs(
-                        sql, tenant, {r.index: r.leaf_hash for r in rows}, size
-                    )
-                    if jsonl
-                    else {}
-                )
-            openers = self._page_openers(tenant, rows, stored) if jsonl else {}
-            if rows:
-                yield _ExportPage(rows, stored, proofs, openers)
-            if len(rows) < EXPORT_PAGE:
+                if jsonl:
+                    leaves = {event.leaf_index: event.leaf_hash for event in events}
+                    proofs = audit_log.inclusion_proofs_json(sql, tenant, leaves, size)
+                    if customers := _sealed_customers(events):
+                        wrapped = living_wrapped_keys(sql, tenant, customers)
+            keys = unwrap_data_keys(self.keyring.master_data_key, tenant, wrapped)
+            openers = {c: key_opener(tenant, c, key) for c, key in keys.items()}
+            if events:
+                yield _ExportPage(events, proofs, openers)
+            if len(events) < EXPORT_PAGE:
                 return
-            after = rows[-1].index
-
-    def _page_openers(
-        self, tenant: str, rows: list[LeafRow], stored: dict[int, str]
-    ) -> dict[str, Opener]:
-        """Openers for the page's customers whose events hold sealed values and who are not
-        erased: one read of their views and one of their data keys."""
-        customers = sorted(
-            {
-                row.customer_id
-                for row in rows
-                if row.customer_id is not None and _SEALED_MARK in stored[row.position]
-            }
-        )
-        if not customers:
-            return {}
-        docs, _ = self.read_views(tenant, [("customer", c) for c in customers])
-        living = [
-            c
-            for c in customers
-            if (doc := docs.get(("customer", c))) is not None and not doc["erased"]
-        ]
-        keys = self.data_keys(tenant, living, create=False)
-        return {c: key_opener(tenant, c, key) for c, key in keys.items()}
+            after = events[-1].leaf_index
 
     # ---- replay ----------------------------------------------------------------------
 
@@ -224,15 +178,46 @@ class AuditUseCases(ConsentUseCases):
 # ---- export helpers ----------------------------------------------------------------------
 
 
-def _readable_state(event_json: str, opener: Opener) -> dict[str, Any] | None:
-    """The event's state with its personal data opened; None when nothing opened."""
-    opened_any = False
+def _event_lines(pages: Iterable[_ExportPage]) -> Iterator[str]:
+    for page in pages:
+        openers, proofs = page.openers, page.proofs
+        for event in page.events:
+            text = event.event_json
+            opener = None if event.customer_id is None else openers.get(event.customer_id)
+            yield event_line(
+                event.leaf_index,
+                event.position,
+                text,
+                proofs.get(event.leaf_index, "[]"),
+                readable_json(text, opener)
+                if opener is not None and _SEALED_MARK in text
+                else None,
+            )
 
-    def open_value(value: Any) -> Any:
-        nonlocal opened_any
-        opened = opener(value)
-        opened_any = opened_any or opened is not None
-        return opened
 
-    state = readable(json.loads(event_json)["state"], open_value)
-    return state if opened_any and isinstance(state, dict) else None
+def _csv_events(pages: Iterable[_ExportPage]) -> Iterator[ExportEvent]:
+    for page in pages:
+        for event in page.events:
+            yield ExportEvent(
+                leaf_index=event.leaf_index,
+                position=event.position,
+                event_json=event.event_json,
+                proof=(),
+                readable=None,
+                occurred_at=event.occurred_at,
+                event_type=event.event_type,
+                customer_id=event.customer_id,
+                template=event.template,
+                actor=event.actor,
+            )
+
+
+def _sealed_customers(events: Iterable[LeafEvent]) -> list[str]:
+    """The customers of the events that hold sealed values."""
+    return sorted(
+        {
+            event.customer_id
+            for event in events
+            if event.customer_id is not None and _SEALED_MARK in event.event_json
+        }
+    )
