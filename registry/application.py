@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from registry.domain.base import RegistryAggregate
 from registry.domain.customer import Customer
@@ -122,6 +122,33 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         self._notify(recordings)
         self.notify(processing_event.events)  # eventsourcing's deprecated hook, as save()
         return {**body, "position": recordings[-1].notification.id if recordings else 0}
+
+    def write_stored(
+        self,
+        tenant: str,
+        stored: Sequence[StoredEvent],
+        write_set: WriteSet,
+        body: dict[str, Any],
+        *,
+        aggregates: Sequence[RegistryAggregate] = (),
+        events: Sequence[Any] = (),
+    ) -> dict[str, Any]:
+        """`write_many` for a bulk path that builds `StoredEvent`s itself (imports: new
+        customers without their aggregates). `stored` holds every event to record, in log
+        order; among them the mapped `events` the caller collected from `aggregates`, which
+        are then snapshotted as `save()` would. One transaction; raises `IntegrityError`
+        or `AlreadyAnswered` as `write_many` does."""
+        try:
+            positions = self.recorder.insert_events(stored, **{UNIT_OF_WORK: write_set})
+        except IntegrityError:
+            self._raise_if_already_answered(tenant, write_set)
+            raise
+        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
+        processing_event.events.extend(events)
+        for aggregate in aggregates:
+            processing_event.aggregates[aggregate.id] = aggregate
+        self._take_snapshots(processing_event)
+        return {**body, "position": positions[-1] if positions else 0}
 
     def _load_or_create(self, aggregate_id: UUID, create: Callable[[], A] | None) -> A:
         try:

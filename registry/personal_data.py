@@ -7,6 +7,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from eventsourcing.persistence import IntegrityError
+
 from registry.crypto import (
     SealedValues,
     Unreadable,
@@ -16,7 +18,8 @@ from registry.crypto import (
     wrap_keys,
 )
 from registry.keys import KeyRing
-from registry.store.database import Database
+from registry.store.bulk_writes import ANY_OF_JSON, json_list
+from registry.store.database import BulkSql, Database
 from registry.store.sql import Sql
 
 
@@ -66,6 +69,45 @@ class PersonalDataKeys:
         opened = unwrap_keys(self.keyring.master_data_key, others)
         keys.update({c: opened[f"{tenant}\x1f{c}"] for c in found if c not in keys})
         return keys
+
+    def import_data_keys(self, tenant: str, customer_ids: Sequence[str]) -> dict[str, bytes]:
+        """`data_keys(create=True)` for a large batch (imports), faster: the missing keys
+        go in by a plain INSERT (COPY on PostgreSQL) instead of an upsert row by row, and
+        are then known to be the stored ones. A key that a concurrent writer stored first
+        fails that INSERT, and the batch is then done by `data_keys`."""
+        wanted = sorted(set(customer_ids))
+        found: dict[str, bytes] = {}
+        try:
+            with self.db.transaction(commit=True) as sql:
+                found = self._stored_keys(sql, tenant, wanted)
+                created = {c: new_data_key() for c in wanted if c not in found}
+                wrapped = wrap_keys(
+                    self.keyring.master_data_key,
+                    {f"{tenant}\x1f{c}": key for c, key in created.items()},
+                )
+                BulkSql(sql.cursor, sql.dialect).executemany(
+                    "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?)",
+                    [(tenant, c, wrapped[f"{tenant}\x1f{c}"]) for c in created],
+                )
+        except IntegrityError:
+            return self.data_keys(tenant, wanted, create=True)
+        opened = unwrap_keys(
+            self.keyring.master_data_key, {f"{tenant}\x1f{c}": w for c, w in found.items()}
+        )
+        return {**{c: opened[f"{tenant}\x1f{c}"] for c in found}, **created}
+
+    def _stored_keys(self, sql: Sql, tenant: str, customer_ids: list[str]) -> dict[str, bytes]:
+        if sql.dialect != "postgres":
+            found: dict[str, bytes] = {}
+            for chunk in _chunks(customer_ids, self._key_chunk(sql)):
+                found.update(self._wrapped_keys(sql, tenant, chunk))
+            return found
+        rows = sql.query(
+            "SELECT customer_id, wrapped FROM registry_data_keys "
+            f"WHERE tenant = ? AND customer_id = {ANY_OF_JSON}",
+            [tenant, json_list(customer_ids)],
+        )
+        return {str(c): bytes(w) for c, w in rows}
 
     @staticmethod
     def _key_chunk(sql: Sql) -> int:
