@@ -43,6 +43,7 @@ __all__ = [
     "LeafEntry",
     "LeafRow",
     "ProofRangeError",
+    "TreeRead",
     "append",
     "consistency_proof",
     "create_tables",
@@ -105,11 +106,34 @@ def _add_frontier_column(sql: Sql) -> None:
         sql.execute("ALTER TABLE audit_trees ADD COLUMN frontier BLOB")
 
 
-def append(sql: Sql, tenant: str, entries: Sequence[LeafEntry]) -> list[int]:
-    """Add leaves in log order; returns their leaf indexes."""
+_TREE_ROW = "SELECT size, frontier FROM audit_trees WHERE tenant = ?"
+
+
+class TreeRead:
+    """The tree's row, asked for ahead of `append`: in PostgreSQL's pipeline mode the
+    query travels with the statements before it (the events table's lock and insert)
+    and its answer is read when the leaves are appended. `sql` must be a cursor of its
+    own, used for nothing else until then."""
+
+    def __init__(self, sql: Sql, tenant: str) -> None:
+        self.sql = sql
+        self.tenant = tenant
+        sql.execute(_TREE_ROW, [tenant])
+
+    def rows(self) -> list[tuple[Any, ...]]:
+        return self.sql.fetchall()
+
+
+def append(
+    sql: Sql, tenant: str, entries: Sequence[LeafEntry], ahead: TreeRead | None = None
+) -> list[int]:
+    """Add leaves in log order; returns their leaf indexes. `ahead` is the tree's row
+    already asked for in this transaction, after the events table was locked."""
     if not entries:
         return []
-    size, frontier = _size_and_frontier(sql, tenant)
+    if ahead is not None and ahead.tenant != tenant:
+        raise ValueError(f"the tree read ahead is {ahead.tenant!r}'s, not {tenant!r}'s")
+    size, frontier = _size_and_frontier(sql, tenant, ahead)
     leaf_rows_: list[tuple[Any, ...]] = []
     node_rows: list[tuple[Any, ...]] = []
     indexes: list[int] = []
@@ -138,29 +162,55 @@ def append(sql: Sql, tenant: str, entries: Sequence[LeafEntry]) -> list[int]:
         frontier[level] = digest
         indexes.append(index)
         size += 1
-    sql.executemany(
-        "INSERT INTO audit_leaves (tenant, leaf_index, position, leaf_hash, event_type, "
-        "occurred_at, occurred_key, actor, customer_id, template) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        leaf_rows_,
-    )
-    sql.executemany(
-        "INSERT INTO audit_nodes (tenant, level, node_index, hash) VALUES (?, ?, ?, ?)",
-        node_rows,
-    )
-    sql.execute(
-        "INSERT INTO audit_trees (tenant, size, frontier) VALUES (?, ?, ?) "
-        "ON CONFLICT (tenant) DO UPDATE SET size = excluded.size, frontier = excluded.frontier",
-        [tenant, size, b"".join(frontier[level] for level, _ in merkle.perfect_subtrees(0, size))],
-    )
+    tree_row = (tenant, size, b"".join(frontier[k] for k, _ in merkle.perfect_subtrees(0, size)))
+    if sql.dialect == "postgres" and len(leaf_rows_) < ONE_STATEMENT_BELOW:
+        _write_in_one_statement(sql, leaf_rows_, node_rows, tree_row)
+        return indexes
+    sql.executemany(_INSERT_LEAVES + _values(1, 10), leaf_rows_)
+    sql.executemany(_INSERT_NODES + _values(1, 4), node_rows)
+    sql.execute(_UPSERT_TREE, tree_row)
     return indexes
 
 
-def _size_and_frontier(sql: Sql, tenant: str) -> tuple[int, dict[int, bytes]]:
+_INSERT_LEAVES = (
+    "INSERT INTO audit_leaves (tenant, leaf_index, position, leaf_hash, event_type, "
+    "occurred_at, occurred_key, actor, customer_id, template) "
+)
+_INSERT_NODES = "INSERT INTO audit_nodes (tenant, level, node_index, hash) "
+_UPSERT_TREE = (
+    "INSERT INTO audit_trees (tenant, size, frontier) VALUES (?, ?, ?) "
+    "ON CONFLICT (tenant) DO UPDATE SET size = excluded.size, frontier = excluded.frontier"
+)
+ONE_STATEMENT_BELOW = 16  # leaves; larger batches (imports) keep the row inserts (COPY)
+
+
+def _values(rows: int, width: int) -> str:
+    row = "(" + ", ".join("?" * width) + ")"
+    return "VALUES " + ", ".join([row] * rows)
+
+
+def _write_in_one_statement(
+    sql: Sql,
+    leaf_rows: list[tuple[Any, ...]],
+    node_rows: list[tuple[Any, ...]],
+    tree_row: tuple[Any, ...],
+) -> None:
+    """PostgreSQL, a use case's few leaves: the leaves, the nodes they complete and the
+    tree's row in one statement (data-modifying CTEs), half the client's cost of three."""
+    parts = [f"WITH leaves AS ({_INSERT_LEAVES}{_values(len(leaf_rows), 10)})"]
+    if node_rows:
+        parts.append(f", nodes AS ({_INSERT_NODES}{_values(len(node_rows), 4)})")
+    params = [value for row in (*leaf_rows, *node_rows, tree_row) for value in row]
+    sql.execute("".join(parts) + " " + _UPSERT_TREE, params)
+
+
+def _size_and_frontier(
+    sql: Sql, tenant: str, ahead: TreeRead | None
+) -> tuple[int, dict[int, bytes]]:
     """The tree's size and its frontier: the root hash of each perfect subtree a new leaf
     may be folded into, by level. Kept in the tree's row (one read, inside the events
     table's lock); `audit check` still recomputes every stored node from its children."""
-    rows = sql.query("SELECT size, frontier FROM audit_trees WHERE tenant = ?", [tenant])
+    rows = ahead.rows() if ahead is not None else sql.query(_TREE_ROW, [tenant])
     size = int(rows[0][0]) if rows else 0
     keys = merkle.perfect_subtrees(0, size)
     kept = bytes(rows[0][1]) if rows and rows[0][1] is not None else None

@@ -11,8 +11,11 @@ covered by tests/integration/test_same_transaction_views.py on both databases.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from contextlib import ExitStack, suppress
 from typing import Any
+from weakref import WeakSet
 
+import psycopg
 from eventsourcing.persistence import (
     InterfaceError,
     OperationalError,
@@ -22,6 +25,8 @@ from eventsourcing.persistence import (
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 from eventsourcing.utils import retry
+from psycopg.pq import TransactionStatus
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
 from registry.store.database import BulkSql
@@ -30,6 +35,7 @@ from registry.store.sql import Sql
 UNIT_OF_WORK = "unit_of_work"
 COPY_EVENTS_FROM = 64  # events in one save from which PostgreSQL gets them by COPY
 PIPELINE_BELOW = 16  # events in one save below which the unit of work is pipelined
+_OPEN = (TransactionStatus.INTRANS, TransactionStatus.INERROR)
 UnitOfWork = Callable[[Sql, Sequence[StoredEvent], Sequence[int]], None]  # given a BulkSql
 
 
@@ -54,11 +60,14 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
     eventsourcing 9.5.6's `insert_events` runs in psycopg pipeline mode, which
     deadlocks on large batches (an import of 10,000 rows hung, client and server each
     waiting for the other), and it catches errors from the hook, COMMITS, and only then
-    re-raises. Here the same steps run without pipeline mode inside
-    `conn.transaction()`: any error rolls everything back, and `get_connection()`
-    translates psycopg errors into eventsourcing's (`IntegrityError` drives the retries
-    of `RegistryCore.write`). Batches of `COPY_EVENTS_FROM` events or more (imports)
-    are sent with `COPY` (`_copy_stored_events`); smaller ones take the library's insert."""
+    re-raises. Here a save of fewer than `PIPELINE_BELOW` events (a use case's) runs in
+    pipeline mode in two round trips with its own explicit transaction
+    (`_insert_pipelined`); larger ones run without pipeline mode inside
+    `conn.transaction()`. Either way any error rolls everything back, and
+    `get_connection()` translates psycopg errors into eventsourcing's (`IntegrityError`
+    drives the retries of `RegistryCore.write`). Batches of `COPY_EVENTS_FROM` events or
+    more (imports) are sent with `COPY` (`_copy_stored_events`); those in between take
+    the library's insert."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -73,11 +82,25 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
             "SELECT notification_id FROM {table} WHERE notification_id > %s "
             "ORDER BY notification_id"
         ).format(table=table)
+        # The pipelined path's statements as plain text: psycopg caches the conversion of
+        # a string, and renders a composed statement again at every execution.
+        self._lock_events = (
+            SQL("LOCK TABLE {table} IN EXCLUSIVE MODE").format(table=table).as_string(None)
+        )
+        self._insert_text = (
+            SQL("INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES ")
+            .format(table=table)
+            .as_string(None)
+        )
+        self._set_lock_timeout = f"SET lock_timeout = '{int(self.datastore.lock_timeout)}s'"
+        self._timed_connections: WeakSet[Any] = WeakSet()
 
     @retry((InterfaceError, OperationalError), max_attempts=10, wait=0.2)
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        if 0 < len(stored_events) < PIPELINE_BELOW:
+            return self._insert_pipelined(stored_events, kwargs)
         with self.datastore.get_connection() as conn, conn.transaction(), conn.cursor() as curs:
             self._insert_events(curs, stored_events, **kwargs)
             if not stored_events:
@@ -98,17 +121,69 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        if len(stored_events) >= PIPELINE_BELOW:
-            _run_unit(BulkSql(curs, "postgres"), stored_events, ids, kwargs)
-            return ids
-        # Everything from here to COMMIT holds the events table's EXCLUSIVE lock, so every
-        # round trip is one that all other writers wait for. In pipeline mode the unit's
-        # writes (leaves, tree nodes, views, idempotency) go out together; only its reads
-        # (the tree's frontier) wait for an answer. Small units only: large batches take
-        # COPY, which pipeline mode refuses, and once deadlocked in it (see above).
-        with curs.connection.pipeline():
-            _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
+        _run_unit(BulkSql(curs, "postgres"), stored_events, ids, kwargs)
         return ids
+
+    def _insert_pipelined(
+        self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
+    ) -> Sequence[int]:
+        """A small save (a use case's few events) in two round trips, in pipeline mode.
+
+        Everything from the lock to COMMIT holds the events table's EXCLUSIVE lock, so
+        every round trip is one that all other writers wait for. The first carries BEGIN,
+        the lock, the insert and the unit's reads (the audit tree's row and the write
+        set's `reads`, each asked on a cursor of its own); the second the unit's writes
+        (leaves, tree nodes, views, idempotency) and COMMIT. BEGIN and COMMIT are plain
+        statements on the pool's autocommit connection: psycopg's `transaction()` would
+        add three more syncs. Any error rolls everything back (the server skips what
+        follows a failed statement up to the sync, COMMIT included; a Python error leaves
+        the transaction open for the ROLLBACK) and `get_connection()` translates it
+        (`IntegrityError` drives the retries of `RegistryCore.write`). Large batches take
+        COPY, which pipeline mode refuses, and once deadlocked in it (see above)."""
+        unit: UnitOfWork | None = kwargs.get(UNIT_OF_WORK)
+        read_ahead = getattr(unit, "read_ahead", None)
+        with self.datastore.get_connection() as conn:
+            self._time_locks_out(conn)
+            try:
+                with conn.pipeline() as pipeline, conn.cursor() as curs, ExitStack() as cursors:
+
+                    def cursor() -> Sql:
+                        own = cursors.enter_context(conn.cursor(row_factory=tuple_row))
+                        return Sql(own, "postgres")
+
+                    curs.execute("BEGIN")
+                    curs.execute(self._lock_events, prepare=True)
+                    self._insert_rows(curs, stored_events)
+                    if read_ahead is not None:
+                        read_ahead(cursor)
+                    pipeline.sync()
+                    ids = super()._fetch_ids_after_insert_events(curs, stored_events)
+                    _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
+                    curs.execute("COMMIT")
+            except BaseException:
+                if conn.info.transaction_status in _OPEN:
+                    with suppress(psycopg.Error):  # a broken connection: the pool drops it
+                        conn.execute("ROLLBACK")
+                raise
+        return list(ids or [])
+
+    def _time_locks_out(self, conn: Any) -> None:
+        """The library's `SET LOCAL lock_timeout` before every lock, once per pooled
+        connection instead (a session setting, outside any transaction so that no
+        rollback undoes it): one statement less inside the lock."""
+        if conn not in self._timed_connections:
+            conn.execute(self._set_lock_timeout)
+            self._timed_connections.add(conn)
+
+    def _insert_rows(self, curs: Any, stored_events: Sequence[StoredEvent]) -> None:
+        """`INSERT … VALUES … RETURNING notification_id`, the same columns and bytes as the
+        library's insert of an array of its composite type, which psycopg adapts far more
+        slowly. Under the EXCLUSIVE lock the ids are drawn in the order of the rows."""
+        rows = ", ".join(["(%s, %s, %s, %s)"] * len(stored_events))
+        params: list[Any] = []
+        for event in stored_events:
+            params += [event.originator_id, event.originator_version, event.topic, event.state]
+        curs.execute(f"{self._insert_text}{rows} RETURNING notification_id", params, prepare=True)
 
     def _copy_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
         """A large batch (an import) goes in with `COPY`, about three times faster than

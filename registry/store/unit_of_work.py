@@ -47,6 +47,29 @@ class IdempotencyWrite:
 
 
 @dataclass
+class Read:
+    """A read that runs inside the write's transaction, after the events table's lock,
+    for a caller that wants its rows after the commit (a receipt's event positions).
+    When the recorder pipelines the transaction (PostgreSQL) it is asked together with
+    the insert, on a cursor of its own, and costs no round trip of its own."""
+
+    statement: str
+    params: Sequence[Any]
+    rows: list[tuple[Any, ...]] | None = None
+    _asked_on: Sql | None = field(default=None, repr=False)
+
+    def ask(self, sql: Sql) -> None:
+        sql.execute(self.statement, self.params)
+        self._asked_on = sql
+
+    def answer(self, sql: Sql) -> None:
+        if self._asked_on is None:
+            self.rows = sql.query(self.statement, self.params)
+        else:
+            self.rows, self._asked_on = self._asked_on.fetchall(), None
+
+
+@dataclass
 class WriteSet:
     tenant: str
     views: list[ViewWrite] = field(default_factory=list)
@@ -56,11 +79,24 @@ class WriteSet:
     dedupe_key: str | None = None
     erase_data_key_of: str | None = None
     answered: dict[str, Any] | None = None  # the idempotent answer, once written
+    reads: list[Read] = field(default_factory=list)  # answered in the transaction
+    tree_ahead: audit_log.TreeRead | None = field(default=None, repr=False)
+
+    def read_ahead(self, cursor: Callable[[], Sql]) -> None:
+        """Asks what the transaction reads (the audit tree's row, then `reads`) each on a
+        new cursor of `cursor()`, so that in pipeline mode the questions travel with the
+        insert; the answers are taken when the unit runs."""
+        self.tree_ahead = audit_log.TreeRead(cursor(), self.tenant)
+        for read in self.reads:
+            read.ask(cursor())
 
     def __call__(self, sql: Sql, stored: Sequence[StoredEvent], positions: Sequence[int]) -> None:
         """Writes with the `Sql` it is given: a `BulkSql` (COPY for long inserts) from the
         recorders, except inside PostgreSQL's pipeline mode, where COPY is refused."""
         last_position = max(positions)
+        ahead, self.tree_ahead = self.tree_ahead, None
+        for read in self.reads:
+            read.answer(sql)
         if self.dedupe_key is not None:
             sql.execute(
                 "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?)",
@@ -73,17 +109,19 @@ class WriteSet:
                 self._leaf_entry(event, position)
                 for event, position in zip(stored, positions, strict=True)
             ],
+            ahead,
         )
         last_by_aggregate: dict[str, int] = {}
         for event, position in zip(stored, positions, strict=True):
             last_by_aggregate[str(event.originator_id)] = position
-        sql.executemany(
-            UPSERT_VIEW,
-            [
-                view_row(self.tenant, view, last_by_aggregate.get(view.aggregate_id, last_position))
-                for view in self.views
-            ],
-        )
+        view_rows = [
+            view_row(self.tenant, view, last_by_aggregate.get(view.aggregate_id, last_position))
+            for view in self.views
+        ]
+        if len(view_rows) == 1:  # one statement, cheaper than psycopg's executemany
+            sql.execute(UPSERT_VIEW, view_rows[0])
+        else:
+            sql.executemany(UPSERT_VIEW, view_rows)
         sql.executemany(
             "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
             "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",

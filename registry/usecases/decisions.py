@@ -5,10 +5,11 @@ signed receipt)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from functools import cached_property
 from typing import Any
+from uuid import UUID
 
 import jwt
 
@@ -19,8 +20,11 @@ from registry.domain.decision import CustomerFacts, Decision, TemplateFacts, dec
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.policy import Policy
 from registry.domain.vocabulary import DEFAULT_CHANNEL, normalise_language
+from registry.idempotency import current_idempotent_request
 from registry.projections.documents import customer_document, customer_facts, template_facts
+from registry.store.unit_of_work import WriteSet
 from registry.timefmt import iso, utcnow
+from registry.usecases.authorizing import Event, EventPositions, customer_from_view
 
 
 def _template_key(template: dict[str, Any] | None) -> str | None:
@@ -114,18 +118,40 @@ class DecisionUseCases(RegistryCore):
 
     def authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Decide for now and, when allowed, record the send on the customer; the
-        customer's version check makes the daily limit atomic across workers."""
+        customer's version check makes the daily limit atomic across workers.
+
+        The first attempt decides on the views, read in one statement, with the customer
+        restored from its own view (no event-store read); a refusal there records
+        nothing, as a decision would. A save that loses the race for the customer's next
+        version is retried by `write`, from the event store and on views read again."""
         customer_id = request["customer_id"]
         channel = request.get("channel") or DEFAULT_CHANNEL
-        authorization_id = "auth_" + uuid.uuid4().hex
-        outcome: dict[str, Any] = {}
+        keys = self._keys([request])
+        docs, position = self.read_views(tenant, keys)
+        view = docs.get(("customer", customer_id))
 
-        def command(customer: Customer) -> None:
-            docs, _ = self.read_views(tenant, self._keys([request]))
-            docs[("customer", customer_id)] = customer_document(customer)
+        def decide_on(docs: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
             now = utcnow()
             decision, policy_version = self._decide_with(tenant, request, DocumentFacts(docs), now)
-            outcome.update(decision=decision, policy_version=policy_version, now=now, docs=docs)
+            return {
+                "decision": decision,
+                "policy_version": policy_version,
+                "now": now,
+                "docs": docs,
+            }
+
+        outcome = decide_on(docs)
+        if view is not None and not outcome["decision"].allowed:
+            return False, {**decision_body(outcome["decision"]), "position": position}
+        restored = None if view is None else customer_from_view(tenant, view)
+        authorization_id = "auth_" + uuid.uuid4().hex
+
+        def command(customer: Customer) -> None:
+            if customer is not restored:  # a retry, or a customer without a view
+                fresh, _ = self.read_views(tenant, keys)
+                fresh[("customer", customer_id)] = customer_document(customer)
+                outcome.update(decide_on(fresh))
+            decision: Decision = outcome["decision"]
             if decision.allowed:
                 assert decision.purpose is not None
                 customer.authorize_send(
@@ -137,11 +163,11 @@ class DecisionUseCases(RegistryCore):
                         "version": decision.template_version,
                     },
                     purpose=decision.purpose,
-                    authorized_at=now,
+                    authorized_at=outcome["now"],
                     message_ref=request.get("message_ref"),
                 )
 
-        def result(customer: Customer) -> dict[str, Any]:
+        def answer(positions: dict[str, int | None]) -> dict[str, Any]:
             decision: Decision = outcome["decision"]
             if not decision.allowed:
                 return decision_body(decision)
@@ -150,19 +176,66 @@ class DecisionUseCases(RegistryCore):
                 "allowed": True,
                 "template_version": decision.template_version,
                 "receipt": self._receipt(
-                    tenant, request, channel, authorization_id, outcome, customer
+                    tenant, request, channel, authorization_id, outcome, positions
                 ),
             }
 
+        aggregate_id = customer_aggregate_id(tenant, customer_id)
+        positions_after: list[Callable[[], dict[str, int | None]]] = []
+
+        def read_positions(_: Customer, write_set: WriteSet) -> None:
+            events = self._receipt_events(request, outcome, aggregate_id)
+            found = self._receipt_positions.read_in(write_set, list(events.values()))
+            positions_after[:] = [lambda: {name: found().get(e) for name, e in events.items()}]
+
         try:
-            body = self.write(
-                tenant, customer_aggregate_id(tenant, customer_id), None, command, result=result
+            if current_idempotent_request() is not None:  # its answer commits with the send
+                body = self.write(
+                    tenant,
+                    aggregate_id,
+                    None,
+                    command,
+                    result=lambda _: answer(self._positions_now(request, outcome, aggregate_id)),
+                    loaded=restored,
+                )
+                return bool(body["allowed"]), body
+            written = self.write(
+                tenant, aggregate_id, None, command, extras=read_positions, loaded=restored
             )
         except NotFound:  # a customer never seen: refused with no_consent, nothing recorded
-            docs, position = self.read_views(tenant, self._keys([request]))
-            decision, _ = self._decide_with(tenant, request, DocumentFacts(docs), utcnow())
-            return False, {**decision_body(decision), "position": position}
+            return False, {**decision_body(outcome["decision"]), "position": position}
+        positions = positions_after[0]() if positions_after else {}
+        body = {**answer(positions), "position": written["position"]}
         return bool(body["allowed"]), body
+
+    @staticmethod
+    def _receipt_events(
+        request: dict[str, Any], outcome: dict[str, Any], customer: UUID
+    ) -> dict[str, Event]:
+        """The events a receipt names: the consent relied on, the template's approval and
+        the policy version, each as (aggregate id, version)."""
+        decision: Decision = outcome["decision"]
+        docs = outcome["docs"]
+        template_doc = docs.get(("template", _template_key(request["template"]))) or {}
+        tenant_doc = docs.get(("tenant", ""))
+        events: dict[str, Event] = {}
+        if decision.consent:
+            events["consent"] = (str(customer), decision.consent.event_version)
+        if template_doc.get("approved_event_version"):
+            events["approval"] = (
+                template_doc["aggregate_id"],
+                template_doc["approved_event_version"],
+            )
+        if tenant_doc is not None:
+            events["policy"] = (tenant_doc["aggregate_id"], tenant_doc["version"])
+        return events
+
+    def _positions_now(
+        self, request: dict[str, Any], outcome: dict[str, Any], customer: UUID
+    ) -> dict[str, int | None]:
+        events = self._receipt_events(request, outcome, customer)
+        found = self._receipt_positions.of(list(events.values()))
+        return {name: found.get(event) for name, event in events.items()}
 
     def _receipt(
         self,
@@ -171,28 +244,11 @@ class DecisionUseCases(RegistryCore):
         channel: str,
         authorization_id: str,
         outcome: dict[str, Any],
-        customer: Customer,
+        positions: dict[str, int | None],
     ) -> str:
+        """A compact JWS (EdDSA) of the authorization and what it rested on, with the
+        `positions` of the events `_receipt_events` names."""
         decision: Decision = outcome["decision"]
-        docs = outcome["docs"]
-        template_key = _template_key(request["template"])
-        template_doc = docs.get(("template", template_key)) or {}
-        tenant_doc = docs.get(("tenant", ""))
-        wanted: dict[str, tuple[str, int]] = {}
-        if decision.consent:
-            wanted["consent"] = (str(customer.id), decision.consent.event_version)
-        if template_doc.get("approved_event_version"):
-            wanted["approval"] = (
-                template_doc["aggregate_id"],
-                template_doc["approved_event_version"],
-            )
-        if tenant_doc is not None:
-            wanted["policy"] = (tenant_doc["aggregate_id"], tenant_doc["version"])
-        with self.db.single_statement() as sql:
-            found = self.db.positions_of_events(sql, list(wanted.values()))
-        consent_position = found.get(wanted["consent"]) if "consent" in wanted else None
-        approval_position = found.get(wanted["approval"]) if "approval" in wanted else None
-        policy_position = found.get(wanted["policy"]) if "policy" in wanted else None
         now: datetime = outcome["now"]
         claims = {
             "iss": f"{self.origin_host}/{tenant}",
@@ -205,15 +261,15 @@ class DecisionUseCases(RegistryCore):
                 "name": request["template"]["name"],
                 "language": normalise_language(request["template"]["language"]),
                 "version": decision.template_version,
-                "approval_position": approval_position,
+                "approval_position": positions.get("approval"),
             },
             "purpose": decision.purpose,
             "consent": {
                 "receipt_id": decision.consent.receipt_id if decision.consent else None,
                 "granted_at": iso(decision.consent.granted_at) if decision.consent else None,
-                "position": consent_position,
+                "position": positions.get("consent"),
             },
-            "policy": {"version": outcome["policy_version"], "position": policy_position},
+            "policy": {"version": outcome["policy_version"], "position": positions.get("policy")},
             "authorized_at": iso(now),
             "local_time": decision.local_time.isoformat(),
             "timezone": str(decision.local_time.tzinfo),
@@ -221,6 +277,10 @@ class DecisionUseCases(RegistryCore):
         return jwt.encode(
             claims, self.keyring.signing_key, algorithm="EdDSA", headers={"kid": self.key_id}
         )
+
+    @cached_property
+    def _receipt_positions(self) -> EventPositions:
+        return EventPositions(self.db)
 
     @cached_property
     def key_id(self) -> str:
