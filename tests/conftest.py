@@ -167,16 +167,23 @@ def approved_template(api: ApiClient, reviewer: ApiClient) -> dict[str, Any]:
     return {"name": "spring_sale", "language": "ru"}
 
 
-@pytest.fixture
-def any_time_policy(api: ApiClient) -> None:
-    """A policy with no time rules, so consent tests do not depend on the clock."""
+def put_any_time_policy(api: ApiClient, daily_limit: int | None = None) -> dict[str, Any]:
+    """A policy with no time rules (and this daily limit); returns the stored policy."""
     answer = api.put(
         "/v1/policy",
         json={
             "send_window": None,
             "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             "holidays": None,
-            "marketing_daily_limit": None,
+            "marketing_daily_limit": daily_limit,
         },
     )
     assert answer.status_code == 200, answer.get_json()
+    body: dict[str, Any] = answer.get_json()
+    return body
+
+
+@pytest.fixture
+def any_time_policy(api: ApiClient) -> None:
+    """A policy with no time rules, so consent tests do not depend on the clock."""
+    put_any_time_policy(api)

@@ -10,23 +10,10 @@ from typing import Any
 import jwt
 import pytest
 
+from tests.conftest import put_any_time_policy
+
 TEMPLATE = {"name": "spring_sale", "language": "ru"}
 REQUEST = {"customer_id": "c1", "template": TEMPLATE}
-
-
-def policy(api: Any, daily_limit: int | None) -> dict[str, Any]:
-    answer = api.put(
-        "/v1/policy",
-        json={
-            "send_window": None,
-            "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            "holidays": None,
-            "marketing_daily_limit": daily_limit,
-        },
-    )
-    assert answer.status_code == 200, answer.get_json()
-    body: dict[str, Any] = answer.get_json()
-    return body
 
 
 def approve(api: Any, reviewer: Any) -> dict[str, Any]:
@@ -60,7 +47,7 @@ def sends(api: Any) -> list[dict[str, Any]]:
 def test_receipts_name_the_positions_of_the_consent_approval_and_policy(
     api: Any, reviewer: Any
 ) -> None:
-    policy_version = policy(api, None)
+    policy_version = put_any_time_policy(api)
     approval = approve(api, reviewer)
     consent = grant(api)
     pem = api.get("/v1/audit/public-key").get_data()
@@ -77,7 +64,7 @@ def test_receipts_name_the_positions_of_the_consent_approval_and_policy(
 def test_an_authorization_that_loses_the_race_for_the_last_slot_is_refused(
     api: Any, reviewer: Any, registry: Any, tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    policy(api, 1)
+    put_any_time_policy(api, daily_limit=1)
     approve(api, reviewer)
     grant(api)
     keys = [("customer", "c1"), ("template", "spring_sale/ru"), ("tenant", "")]
@@ -100,7 +87,7 @@ def test_an_authorization_that_loses_the_race_for_the_last_slot_is_refused(
 def test_a_repeated_idempotency_key_answers_the_first_receipt_and_records_once(
     api: Any, reviewer: Any
 ) -> None:
-    policy(api, None)
+    put_any_time_policy(api)
     approve(api, reviewer)
     grant(api)
     headers = {"Idempotency-Key": "send-1"}
@@ -112,7 +99,7 @@ def test_a_repeated_idempotency_key_answers_the_first_receipt_and_records_once(
 
 
 def test_a_customer_never_seen_is_refused_with_no_consent(api: Any, reviewer: Any) -> None:
-    policy(api, None)
+    put_any_time_policy(api)
     approve(api, reviewer)
     answer = api.post("/v1/authorizations", json={**REQUEST, "customer_id": "nobody"})
     assert answer.status_code == 200
