@@ -64,6 +64,18 @@ def jsonl_document(checkpoint_doc: Mapping[str, Any], event_lines: Iterable[str]
     yield _line({"kind": "end", "count": count})
 
 
+def jsonl_blocks(
+    checkpoint_doc: Mapping[str, Any], blocks: Iterable[tuple[str, int]]
+) -> Iterator[str]:
+    """`jsonl_document` of event lines that come in blocks: (whole lines, their count)."""
+    yield _line({"kind": "checkpoint", **checkpoint_doc})
+    count = 0
+    for text, lines in blocks:
+        yield text
+        count += lines
+    yield _line({"kind": "end", "count": count})
+
+
 def event_line(
     leaf_index: int, position: int, event_json: str, proof: str, readable: str | None
 ) -> str:

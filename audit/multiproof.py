@@ -15,7 +15,7 @@ too, with up to one fetched sibling per leaf and level.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from audit.merkle import NodeKey, ProofRangeError, fold_subtrees, node_hash, perfect_subtrees
 
@@ -43,12 +43,20 @@ def inclusion_proofs_json(size: int, leaves: Mapping[int, bytes], lookup: Lookup
     return _path_texts(*_tree(size, leaves, lookup))
 
 
-def _tree(
-    size: int, leaves: Mapping[int, bytes], lookup: Lookup
-) -> tuple[list[list[int]], list[dict[int, bytes]], list[int]]:
-    """The leaves' ancestors per level, the hashes known per level (ancestors and their
-    siblings) and the last node index per level."""
-    indexes = sorted(leaves)
+def subtrees_needed(size: int, indexes: Iterable[int]) -> list[NodeKey]:
+    """The keys `inclusion_proofs` would ask `lookup` for, for the leaves `indexes`: read
+    them ahead (a page's proofs on a reading thread) and look them up in the result."""
+    ordered = sorted(indexes)
+    if not ordered:
+        return []
+    return _lookup_keys(_plan(size, ordered)[3])
+
+
+def _plan(
+    size: int, indexes: list[int]
+) -> tuple[list[list[int]], list[list[int]], list[int], dict[NodeKey, list[NodeKey]]]:
+    """The leaves' ancestors and outside siblings per level, the last node index per
+    level, and the stored subtrees each outside sibling folds."""
     if indexes[0] < 0 or indexes[-1] >= size:
         raise ProofRangeError(f"leaf indexes {indexes[0]}..{indexes[-1]} outside size {size}")
     depth = (size - 1).bit_length()
@@ -60,9 +68,22 @@ def _tree(
         for level, nodes in enumerate(siblings)
         for node in nodes
     }
-    stored = lookup(sorted({key for plan in plans.values() for key in plan}))
+    return ancestors, siblings, lasts, plans
+
+
+def _lookup_keys(plans: dict[NodeKey, list[NodeKey]]) -> list[NodeKey]:
+    return sorted({key for plan in plans.values() for key in plan})
+
+
+def _tree(
+    size: int, leaves: Mapping[int, bytes], lookup: Lookup
+) -> tuple[list[list[int]], list[dict[int, bytes]], list[int]]:
+    """The leaves' ancestors per level, the hashes known per level (ancestors and their
+    siblings) and the last node index per level."""
+    ancestors, siblings, lasts, plans = _plan(size, sorted(leaves))
+    stored = lookup(_lookup_keys(plans))
     values: list[dict[int, bytes]] = [dict(leaves)]
-    for level in range(depth):
+    for level in range(len(lasts) - 1):
         known = values[level]
         for node in siblings[level]:
             known[node] = fold_subtrees([stored[key] for key in plans[(level, node)]])
@@ -122,9 +143,10 @@ def _paths(
 def _path_texts(
     ancestors: list[list[int]], values: list[dict[int, bytes]], lasts: Sequence[int]
 ) -> dict[int, str]:
-    """`_paths` as the text inside a JSON array (`"ab…","cd…"`), then bracketed."""
+    """`_paths` as the text inside a JSON array (`"ab…","cd…"`), bracketed at the leaves
+    (one copy of each leaf's path)."""
     above: dict[int, str] = dict.fromkeys(ancestors[-1], "")
-    for level in range(len(ancestors) - 2, -1, -1):
+    for level in range(len(ancestors) - 2, 0, -1):
         known, last = values[level], lasts[level]
         paths: dict[int, str] = {}
         for node in ancestors[level]:
@@ -137,4 +159,17 @@ def _path_texts(
                     f'"{known[sibling].hex()}",{up}' if up else f'"{known[sibling].hex()}"'
                 )
         above = paths
-    return {index: f"[{text}]" for index, text in above.items()}
+    if len(ancestors) == 1:
+        return {index: "[]" for index in ancestors[0]}
+    known, last = values[0], lasts[0]
+    leaves: dict[int, str] = {}
+    for node in ancestors[0]:
+        sibling = node ^ 1
+        up = above[node >> 1]
+        if sibling > last:
+            leaves[node] = f"[{up}]"
+        else:
+            leaves[node] = (
+                f'["{known[sibling].hex()}",{up}]' if up else f'["{known[sibling].hex()}"]'
+            )
+    return leaves

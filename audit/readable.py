@@ -30,17 +30,29 @@ class _Float(Exception):
 def readable_json(event_json: str, open_value: Opener) -> str | None:
     """The readable state of the leaf object `event_json`; None when nothing opened."""
     try:
-        state = orjson.loads(event_json)["state"]
-        opened: list[bool] = []
-        result = _opened_list([state], open_value, opened)[0]
-        if not opened or type(result) is not dict:
-            return None
-        return orjson.dumps(result).decode()
+        return _opened_json(orjson.loads(event_json)["state"], open_value)
     except (_Float, orjson.JSONDecodeError, orjson.JSONEncodeError):
-        return _readable_json_reference(event_json, open_value)
+        return _readable_json_reference(json.loads(event_json)["state"], open_value)
 
 
-def _readable_json_reference(event_json: str, open_value: Opener) -> str | None:
+def readable_state_json(state_json: str, open_value: Opener) -> str | None:
+    """`readable_json` of a leaf object whose state is the JSON text `state_json`."""
+    try:
+        return _opened_json(orjson.loads(state_json), open_value)
+    except (_Float, orjson.JSONDecodeError, orjson.JSONEncodeError):
+        return _readable_json_reference(json.loads(state_json), open_value)
+
+
+def _opened_json(state: Any, open_value: Opener) -> str | None:
+    opened: list[bool] = []
+    top = [state]  # the parse is ours: it is opened in place
+    _open_list(top, open_value, opened)
+    if not opened or type(top[0]) is not dict:
+        return None
+    return orjson.dumps(top[0]).decode()
+
+
+def _readable_json_reference(state: Any, open_value: Opener) -> str | None:
     opened_any = False
 
     def open_tracked(value: Any) -> Any:
@@ -49,53 +61,47 @@ def _readable_json_reference(event_json: str, open_value: Opener) -> str | None:
         opened_any = opened_any or opened is not None
         return opened
 
-    state = readable(json.loads(event_json)["state"], open_tracked)
+    state = readable(state, open_tracked)
     if not opened_any or not isinstance(state, dict):
         return None
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
 
 
-# `readable` unrolled for the types a JSON parse makes: scalars are handled inline instead
-# of by a call each, which is most of the cost of an event's state.
+# `readable` unrolled for the types a JSON parse makes, in place: scalars are handled
+# inline instead of by a call each, and only the values that change are stored.
 
 
-def _opened_dict(value: dict[str, Any], open_value: Opener, opened: list[bool]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for key, item in value.items():
+def _open_dict(value: dict[str, Any], open_value: Opener, opened: list[bool]) -> None:
+    for key, item in value.items():  # replacing a value does not resize the dict
         kind = type(item)
         if kind is str:
             if item.startswith(PREFIX) and (plain := open_value(item)) is not None:
                 opened.append(True)
-                item = plain
+                value[key] = plain
         elif kind is dict:
             if len(item) == 2 and "_type_" in item and "_data_" in item:
-                item = item["_data_"]
+                value[key] = item["_data_"]
             else:
-                item = _opened_dict(item, open_value, opened)
+                _open_dict(item, open_value, opened)
         elif kind is list:
-            item = _opened_list(item, open_value, opened)
+            _open_list(item, open_value, opened)
         elif kind is float:
             raise _Float
-        result[key] = item
-    return result
 
 
-def _opened_list(value: list[Any], open_value: Opener, opened: list[bool]) -> list[Any]:
-    result: list[Any] = []
-    for item in value:
+def _open_list(value: list[Any], open_value: Opener, opened: list[bool]) -> None:
+    for index, item in enumerate(value):
         kind = type(item)
         if kind is str:
             if item.startswith(PREFIX) and (plain := open_value(item)) is not None:
                 opened.append(True)
-                item = plain
+                value[index] = plain
         elif kind is dict:
             if len(item) == 2 and "_type_" in item and "_data_" in item:
-                item = item["_data_"]
+                value[index] = item["_data_"]
             else:
-                item = _opened_dict(item, open_value, opened)
+                _open_dict(item, open_value, opened)
         elif kind is list:
-            item = _opened_list(item, open_value, opened)
+            _open_list(item, open_value, opened)
         elif kind is float:
             raise _Float
-        result.append(item)
-    return result

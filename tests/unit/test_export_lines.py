@@ -1,6 +1,7 @@
 """The export's fast line parts equal their straightforward forms for every input:
 `readable_json` against `history.readable` + `json.dumps`, and the proofs as JSON text
-against `inclusion_proofs` written out with `json`."""
+against `inclusion_proofs` written out with `json`, also from the subtrees read ahead
+(`subtrees_needed`)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from audit.multiproof import inclusion_proofs, inclusion_proofs_json
-from audit.readable import readable_json
+from audit.multiproof import inclusion_proofs, inclusion_proofs_json, subtrees_needed
+from audit.readable import readable_json, readable_state_json
 from registry.crypto import seal
 from registry.personal_data import key_opener
 from registry.projections.history import readable
@@ -74,6 +75,8 @@ def test_readable_json_equals_readable_serialised_with_json(state: Any) -> None:
     opener = key_opener("acme", "c1", KEY)
     text = leaf_text(state)
     assert readable_json(text, opener) == reference(text, opener)
+    state_text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
+    assert readable_state_json(state_text, opener) == reference(text, opener)
 
 
 def test_readable_json_opens_sealed_values_and_shows_transcoded_data() -> None:
@@ -127,6 +130,8 @@ def test_proofs_as_json_text_are_the_proofs_written_with_json(case: tuple[int, s
         i: json.dumps([node.hex() for node in proof], separators=(",", ":"))
         for i, proof in as_bytes.items()
     }
+    read_ahead = memory(subtrees_needed(size, indexes))
+    assert inclusion_proofs_json(size, leaves, lambda keys: read_ahead) == as_text
 
 
 def _memory_lookup(hashes: list[bytes]) -> Any:
