@@ -14,7 +14,7 @@ from registry.config import ConfigError, DatabaseUnreachable
 
 try:
     from registry.api.app import create_app
-    from registry.gc_tuning import tune_for_serving
+    from registry.memory import tune_for_serving
 
     app = create_app()
     tune_for_serving()

@@ -83,6 +83,10 @@ def rebuild(server: Server, events: int) -> dict[str, Any]:
 
 
 def export(server: Server, token: str) -> dict[str, Any]:
+    """Streams the whole trail; the peak RSS is the export's own: the workers' peaks are
+    reset first, since an earlier import request may have set them."""
+    lifetime = server.worker_memory_kib()
+    reset = server.reset_peak_memory()
     before = server.worker_memory_kib()
     lines = events = 0
     t0 = time.perf_counter()
@@ -115,6 +119,9 @@ def export(server: Server, token: str) -> dict[str, Any]:
         "peak_rss_mb": peak / 1024,
         "peak_growth_mb": max(grew.values(), default=0) / 1024,
         "rss_before_mb": {str(k): v.get("VmRSS", 0) / 1024 for k, v in before.items()},
+        "peak_reset": reset,
+        "lifetime_peak_rss_mb": max((m.get("VmHWM", 0) for m in lifetime.values()), default=0)
+        / 1024,
     }
 
 

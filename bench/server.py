@@ -131,6 +131,18 @@ class Server:
             out[pid] = fields
         return out
 
+    def reset_peak_memory(self) -> bool:
+        """Start every worker's VmHWM afresh from its current RSS (Linux `clear_refs` 5,
+        which needs the workers' owner or root), so that a later reading is the peak of
+        what ran in between; False if any worker's could not be reset."""
+        done = True
+        for pid in self.worker_pids():
+            try:
+                Path(f"/proc/{pid}/clear_refs").write_text("5")
+            except OSError:
+                done = False
+        return done
+
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)

@@ -17,6 +17,7 @@ from registry.api.guards import install_guards
 from registry.api.logs import install_request_logging
 from registry.api.ratelimit import RateLimiter
 from registry.config import Settings, load_settings
+from registry.memory import TRIM_AFTER_BODY_BYTES, release_freed_memory
 from registry.service import Registry
 
 REQUESTS = Counter(
@@ -126,6 +127,11 @@ def _register_operational_routes(
             LATENCY.labels(endpoint).observe(time.perf_counter() - started)
         response.headers["X-Request-Id"] = context.get("request_id", "")
         return response
+
+    @app.teardown_request
+    def release_memory_after_large_bodies(_error: BaseException | None) -> None:
+        if (request.content_length or 0) >= TRIM_AFTER_BODY_BYTES:
+            release_freed_memory()
 
     @app.get("/healthz")
     def healthz() -> Response:
