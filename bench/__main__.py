@@ -19,7 +19,7 @@ from typing import Any
 import requests
 
 from bench import report, seed, wrk
-from bench.server import Server
+from bench.server import PG_ADMIN, Server
 
 
 def machine() -> dict[str, Any]:
@@ -38,9 +38,7 @@ def machine() -> dict[str, Any]:
     try:
         import psycopg
 
-        with psycopg.connect(
-            **dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
-        ) as c:
+        with psycopg.connect(**PG_ADMIN) as c:
             row = c.execute("SHOW server_version").fetchone()
             pg = str(row[0]) if row else ""
     except Exception:

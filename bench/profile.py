@@ -70,11 +70,11 @@ def run(tmp: Path) -> int:
         profiler.runcall(work)
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
         return 0
-    profiler = Profiler(interval=0.0005)
-    profiler.start()
+    sampler = Profiler(interval=0.0005)
+    sampler.start()
     work()
-    profiler.stop()
-    print(profiler.output_text(unicode=True, color=False, show_all=False))
+    sampler.stop()
+    print(sampler.output_text(unicode=True, color=False, show_all=False))
     if "--flat" in sys.argv:
         import cProfile
         import pstats

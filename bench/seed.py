@@ -13,7 +13,7 @@ from registry.devtoken import make_token
 TENANT = "bench"
 CHUNK = 20_000
 
-MARKETING_TEMPLATE = {
+MARKETING_TEMPLATE: dict[str, Any] = {
     "name": "spring_sale",
     "language": "ru",
     "category": "MARKETING",
@@ -29,9 +29,9 @@ MARKETING_TEMPLATE = {
 }
 TEMPLATE_REF = {"name": "spring_sale", "language": "ru"}
 REVIEW_PATH = "/v1/templates/spring_sale/ru/review"
-APPROVAL = {"version": 1, "decision": "approve", "reason": "bench"}
+APPROVAL: dict[str, Any] = {"version": 1, "decision": "approve", "reason": "bench"}
 # No time rules: every decision runs the whole rule set and is allowed.
-ANY_TIME_POLICY = {
+ANY_TIME_POLICY: dict[str, Any] = {
     "send_window": None,
     "send_days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
     "holidays": None,

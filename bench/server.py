@@ -13,11 +13,17 @@ import tempfile
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_ADMIN = dict(host="127.0.0.1", port=5432, user="postgres", dbname="postgres")
+PG_ADMIN: dict[str, Any] = {
+    "host": "127.0.0.1",
+    "port": 5432,
+    "user": "postgres",
+    "dbname": "postgres",
+}
 
 
 def free_port() -> int:
