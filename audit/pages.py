@@ -21,12 +21,11 @@ import json
 import re
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from functools import lru_cache
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar, Unpack
 from uuid import UUID
 
-from audit.reads import leaf_filter
+from audit.reads import LeafFilters, leaf_filter
 from registry.store.database import Database
 from registry.store.sql import Sql
 
@@ -50,28 +49,10 @@ class LeafEvent(NamedTuple):
 
 
 def leaf_events(
-    db: Database,
-    sql: Sql,
-    tenant: str,
-    *,
-    customer_id: str | None = None,
-    template: str | None = None,
-    since: str | datetime | None = None,
-    until: str | datetime | None = None,
-    after_index: int = -1,
-    before_index: int | None = None,
-    limit: int = 1000,
+    db: Database, sql: Sql, tenant: str, *, limit: int = 1000, **filters: Unpack[LeafFilters]
 ) -> list[LeafEvent]:
     """One page of `audit.reads.leaf_rows` (same filters), each with its stored event."""
-    where, params = leaf_filter(
-        tenant,
-        customer_id=customer_id,
-        template=template,
-        since=since,
-        until=until,
-        after_index=after_index,
-        before_index=before_index,
-    )
+    where, params = leaf_filter(tenant, **filters)
     postgres = sql.dialect == "postgres"
     originator = "e.originator_id::text" if postgres else "e.originator_id"
     state = "convert_from(e.state, 'UTF8')" if postgres else "CAST(e.state AS TEXT)"
@@ -126,27 +107,9 @@ _HEAD_END = ',"proof":'
 
 
 def event_heads(
-    db: Database,
-    sql: Sql,
-    tenant: str,
-    *,
-    customer_id: str | None = None,
-    template: str | None = None,
-    since: str | datetime | None = None,
-    until: str | datetime | None = None,
-    after_index: int = -1,
-    before_index: int | None = None,
-    limit: int = 1000,
+    db: Database, sql: Sql, tenant: str, *, limit: int = 1000, **filters: Unpack[LeafFilters]
 ) -> list[EventHead]:
     """One page of `leaf_events` (same filters) as the heads of their export lines."""
-    filters: dict[str, Any] = {
-        "customer_id": customer_id,
-        "template": template,
-        "since": since,
-        "until": until,
-        "after_index": after_index,
-        "before_index": before_index,
-    }
     where, params = leaf_filter(tenant, table="l", **filters)
     if sql.dialect != "postgres":
         return _python_heads(db, sql, where, [*params, limit])

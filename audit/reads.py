@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import Any, TypedDict, TypeVar, Unpack
 
 from audit import merkle, multiproof
 from audit.merkle import NodeKey, ProofRangeError
@@ -85,29 +85,24 @@ def consistency_proof(sql: Sql, tenant: str, first: int, second: int) -> list[by
     return merkle.ranges_hashes(ranges, lambda keys: stored_nodes(sql, tenant, keys))
 
 
+class LeafFilters(TypedDict, total=False):
+    """Which leaves a page holds (`leaf_filter`): a customer's, a template's, a time range
+    (`since` inclusive, `until` exclusive) and a range of leaf indexes (both exclusive)."""
+
+    customer_id: str | None
+    template: str | None
+    since: str | datetime | None
+    until: str | datetime | None
+    after_index: int
+    before_index: int | None
+
+
 def leaf_rows(
-    sql: Sql,
-    tenant: str,
-    *,
-    customer_id: str | None = None,
-    template: str | None = None,
-    since: str | datetime | None = None,
-    until: str | datetime | None = None,
-    after_index: int = -1,
-    before_index: int | None = None,
-    limit: int = 1000,
+    sql: Sql, tenant: str, *, limit: int = 1000, **filters: Unpack[LeafFilters]
 ) -> list[LeafRow]:
     """One page of leaves in log order, `since` inclusive and `until` exclusive, with leaf
     indexes after `after_index` and (when given) before `before_index`."""
-    where, params = leaf_filter(
-        tenant,
-        customer_id=customer_id,
-        template=template,
-        since=since,
-        until=until,
-        after_index=after_index,
-        before_index=before_index,
-    )
+    where, params = leaf_filter(tenant, **filters)
     rows = sql.query(
         "SELECT leaf_index, position, event_type, occurred_at, actor, customer_id, template, "
         f"leaf_hash FROM audit_leaves WHERE {where} ORDER BY leaf_index LIMIT ?",

@@ -24,7 +24,7 @@ from audit.pages import (
     state_of_head,
 )
 from audit.readable import readable_state_json
-from audit.reads import stored_nodes
+from audit.reads import LeafFilters, stored_nodes
 from registry.crypto import PREFIX
 from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
@@ -110,10 +110,8 @@ class AuditUseCases(ConsentUseCases):
                     self.db,
                     sql,
                     tenant,
-                    **_leaf_filters(filters),
-                    after_index=after,
-                    before_index=size,
                     limit=EXPORT_PAGE,
+                    **_page_filters(filters, after, size),
                 )
                 needed = subtrees_needed(size, [index for index, _, _, _ in heads])
                 subtrees = stored_nodes(sql, tenant, needed) if needed else {}
@@ -154,10 +152,8 @@ class AuditUseCases(ConsentUseCases):
                     self.db,
                     sql,
                     tenant,
-                    **_leaf_filters(filters),
-                    after_index=after,
-                    before_index=size,
                     limit=EXPORT_PAGE,
+                    **_page_filters(filters, after, size),
                 )
             if events:
                 yield events
@@ -234,8 +230,16 @@ class AuditUseCases(ConsentUseCases):
 # ---- export helpers ----------------------------------------------------------------------
 
 
-def _leaf_filters(filters: dict[str, Any]) -> dict[str, Any]:
-    return {name: filters.get(name) for name in ("customer_id", "template", "since", "until")}
+def _page_filters(filters: dict[str, Any], after: int, size: int) -> LeafFilters:
+    """The request's filters, for the page after leaf `after` of the tree of `size`."""
+    return {
+        "customer_id": filters.get("customer_id"),
+        "template": filters.get("template"),
+        "since": filters.get("since"),
+        "until": filters.get("until"),
+        "after_index": after,
+        "before_index": size,
+    }
 
 
 def _event_blocks(
