@@ -98,9 +98,9 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         raise RuntimeError("too many concurrent writes to one aggregate")
 
     def _save_one(self, aggregate: RegistryAggregate, write_set: WriteSet) -> int:
-        """`save(aggregate, unit_of_work=write_set)` step by step, as `write_many` does it
-        (eventsourcing 9.5.6), without `save()`'s runtime protocol checks of every object;
-        returns the last event's position."""
+        """`save(aggregate, unit_of_work=write_set)` (eventsourcing 9.5.6) step by step,
+        without `save()`'s two runtime protocol checks of every object; returns the last
+        event's position."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
         processing_event.events.extend(aggregate.collect_events())
         processing_event.aggregates[aggregate.id] = aggregate
@@ -110,40 +110,6 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         self._notify(recordings)
         self.notify(processing_event.events)  # eventsourcing's deprecated hook, as save()
         return recordings[-1].notification.id
-
-    def write_many(
-        self,
-        tenant: str,
-        aggregates: Sequence[RegistryAggregate],
-        body: dict[str, Any],
-        *,
-        index_rows: Sequence[tuple[str, str]] = (),
-    ) -> dict[str, Any]:
-        """Save several aggregates in one transaction (imports: all or nothing).
-
-        Raises `IntegrityError` when another writer got there first (the caller
-        decides whether to retry), or `AlreadyAnswered` for a repeated request.
-
-        This is `Application.save()` (eventsourcing 9.5.6) step by step, except that
-        the events are collected from the aggregates directly: `save()` checks every
-        object against two runtime-checkable protocols, ~17 µs per aggregate, a tenth
-        of a large import."""
-        write_set = self._write_set(tenant, list(aggregates), body, None)
-        write_set.index_rows.extend(index_rows)
-        processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        for aggregate in aggregates:
-            processing_event.events.extend(aggregate.collect_events())
-            processing_event.aggregates[aggregate.id] = aggregate
-        processing_event.saved_kwargs[UNIT_OF_WORK] = write_set
-        try:
-            recordings = self._record(processing_event)
-        except IntegrityError:
-            self._raise_if_already_answered(tenant, write_set)
-            raise
-        self._take_snapshots(processing_event)
-        self._notify(recordings)
-        self.notify(processing_event.events)  # eventsourcing's deprecated hook, as save()
-        return {**body, "position": recordings[-1].notification.id if recordings else 0}
 
     def write_stored(
         self,
@@ -155,11 +121,13 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         aggregates: Sequence[RegistryAggregate] = (),
         events: Sequence[Any] = (),
     ) -> dict[str, Any]:
-        """`write_many` for a bulk path that builds `StoredEvent`s itself (imports: new
-        customers without their aggregates). `stored` holds every event to record, in log
-        order; among them the mapped `events` the caller collected from `aggregates`, which
-        are then snapshotted as `save()` would. One transaction; raises `IntegrityError`
-        or `AlreadyAnswered` as `write_many` does."""
+        """Records `StoredEvent`s the caller built (imports: new customers without their
+        aggregates) in one transaction, all or nothing. `stored` holds every event to
+        record, in log order; among them the mapped `events` the caller collected from
+        `aggregates`, which are then snapshotted as `save()` would.
+
+        Raises `IntegrityError` when another writer got there first (the caller decides
+        whether to retry), or `AlreadyAnswered` for a repeated request."""
         try:
             positions = self.recorder.insert_events(stored, **{UNIT_OF_WORK: write_set})
         except IntegrityError:

@@ -118,10 +118,14 @@ def test_a_failing_unit_of_work_rolls_back_a_bulk_batch(registry: Any, tenant: s
 def test_a_duplicate_event_in_a_bulk_batch_is_an_integrity_error_and_stores_nothing(
     registry: Any, tenant: str
 ) -> None:
-    registry.write_many(tenant, [Customer.register(tenant, "dup")], {})
+    def save(customers: list[Customer]) -> None:
+        write_set = registry._write_set(tenant, customers, {}, None)
+        registry.save(*customers, **{UNIT_OF_WORK: write_set})
+
+    save([Customer.register(tenant, "dup")])
     fresh = [Customer.register(tenant, f"f{i}-{uuid.uuid4().hex[:6]}") for i in range(70)]
     with pytest.raises(IntegrityError):
-        registry.write_many(tenant, [*fresh, Customer.register(tenant, "dup")], {})
+        save([*fresh, Customer.register(tenant, "dup")])
     with registry.db.transaction() as sql:
         stored = registry.db.positions_of(sql, str(fresh[0].id), [1])
     assert stored == {}
