@@ -82,12 +82,8 @@ class Database:
                 return
             sql.execute("ANALYZE registry_views, registry_data_keys, audit_leaves")
 
-    @property
-    def max_position_expression(self) -> str:
-        return f"(SELECT MAX({self.position_column}) FROM {self.events_table})"
-
     def max_position(self, sql: Sql) -> int:
-        value = sql.scalar(f"SELECT {self.max_position_expression}")
+        value = sql.scalar(f"SELECT MAX({self.position_column}) FROM {self.events_table}")
         return int(value or 0)
 
     def positions_of(self, sql: Sql, originator_id: str, versions: list[int]) -> dict[int, int]:
@@ -102,20 +98,30 @@ class Database:
         return {int(v): int(p) for v, p in rows}
 
     def positions_of_events(
-        self, sql: Sql, events: list[tuple[str, int]]
+        self, sql: Sql, events: Sequence[tuple[str, int]]
     ) -> dict[tuple[str, int], int]:
         """Positions of several (aggregate id, version) events in one query."""
         if not events:
             return {}
-        branch = (
-            f"SELECT originator_id, originator_version, {self.position_column} "
-            f"FROM {self.events_table} WHERE originator_id = ? AND originator_version = ?"
-        )
-        params: list[Any] = []
-        for originator_id, version in events:
-            params += [self.originator_param(originator_id), version]
-        rows = sql.query(" UNION ALL ".join([branch] * len(events)), params)
-        return {(_hex_uuid(o), int(v)): int(p) for o, v, p in rows}
+        return self.positions_found(events, sql.query(*self.positions_query(events)))
+
+    def positions_query(self, events: Sequence[tuple[str, int]]) -> tuple[str, list[Any]]:
+        """`positions_of_events`' statement: one branch per event, each answering with its
+        number in `events`, so no id is parsed back (`positions_found` reads the rows)."""
+        branches, params = [], []
+        for number, (aggregate_id, version) in enumerate(events):
+            branches.append(
+                f"SELECT {number}, {self.position_column} FROM {self.events_table} "
+                "WHERE originator_id = ? AND originator_version = ?"
+            )
+            params += [self.originator_param(aggregate_id), version]
+        return " UNION ALL ".join(branches), params
+
+    @staticmethod
+    def positions_found(
+        events: Sequence[tuple[str, int]], rows: Sequence[tuple[Any, ...]]
+    ) -> dict[tuple[str, int], int]:
+        return {events[int(number)]: int(position) for number, position in rows}
 
     def originator_param(self, originator_id: str) -> Any:
         from uuid import UUID
@@ -133,12 +139,6 @@ class Database:
             [self.originator_param(originator_id), after_position, limit],
         )
         return [(int(p), int(v), str(t), bytes(s)) for p, v, t, s in rows]
-
-
-def _hex_uuid(value: Any) -> str:
-    from uuid import UUID
-
-    return str(value if isinstance(value, UUID) else UUID(str(value)))
 
 
 def _with_tuple_rows(cursor: Any, dialect: Dialect) -> Any:

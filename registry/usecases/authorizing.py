@@ -73,7 +73,7 @@ class EventPositions:
         found, missing = self._split(events)
         if missing:
             with self.db.single_statement() as sql:
-                found.update(self._keep(self._found(missing, sql.query(*self._query(missing)))))
+                found.update(self._keep(self.db.positions_of_events(sql, missing)))
         return found
 
     def read_in(self, write_set: WriteSet, events: list[Event]) -> Callable[[], dict[Event, int]]:
@@ -82,28 +82,13 @@ class EventPositions:
         found, missing = self._split(events)
         if not missing:
             return lambda: found
-        read = Read(*self._query(missing))
+        read = Read(*self.db.positions_query(missing))
         write_set.reads.append(read)
-        return lambda: {**found, **self._keep(self._found(missing, read.rows or []))}
+        return lambda: {**found, **self._keep(self.db.positions_found(missing, read.rows or []))}
 
     def _split(self, events: list[Event]) -> tuple[dict[Event, int], list[Event]]:
         found = {event: self._kept[event] for event in events if event in self._kept}
         return found, [event for event in events if event not in found]
-
-    def _query(self, events: list[Event]) -> tuple[str, list[Any]]:
-        """One statement; each branch answers with its number, so no id is parsed back."""
-        branches, params = [], []
-        for number, (aggregate_id, version) in enumerate(events):
-            branches.append(
-                f"SELECT {number}, {self.db.position_column} FROM {self.db.events_table} "
-                "WHERE originator_id = ? AND originator_version = ?"
-            )
-            params += [self.db.originator_param(aggregate_id), version]
-        return " UNION ALL ".join(branches), params
-
-    @staticmethod
-    def _found(events: list[Event], rows: list[tuple[Any, ...]]) -> dict[Event, int]:
-        return {events[int(number)]: int(position) for number, position in rows}
 
     def _keep(self, found: dict[Event, int]) -> dict[Event, int]:
         if len(self._kept) + len(found) > self.MAX_KEPT:
