@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-import orjson
 from eventsourcing.persistence import StoredEvent
 
 from audit.log import LeafEntry
@@ -22,16 +21,6 @@ INSERT_VIEW = (
     "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
     "VALUES (?, ?, ?, ?, ?, ?)"
 )
-
-
-# `= ANY(?)` of a long list, given as one JSON text: psycopg adapts a Python list to an
-# array element by element (~10 µs each for 10,000 customer ids); orjson writes the JSON
-# at once. The planner still seeks the index for `= ANY(ARRAY(…))`.
-ANY_OF_JSON = "ANY(ARRAY(SELECT json_array_elements_text(?::json)))"
-
-
-def json_list(values: Sequence[str]) -> str:
-    return orjson.dumps(list(values)).decode("utf-8")
 
 
 @dataclass

@@ -10,7 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, Literal
 
+import orjson
+
 Dialect = Literal["sqlite", "postgres"]
+SQLITE_IN_CHUNK = 500  # values per `IN (…)`: SQLite limits a statement's parameters
+
+# `= ANY(?)` of a long list, given as one JSON text: psycopg adapts a Python list to an
+# array element by element (~10 µs each for 10,000 customer ids); orjson writes the JSON
+# at once. The planner still seeks the index for `= ANY(ARRAY(…))`.
+_ANY_OF_JSON = "ANY(ARRAY(SELECT json_array_elements_text(?::json)))"
 
 
 class Sql:
@@ -44,6 +52,22 @@ class Sql:
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         self.execute(statement, params)
         return self.fetchall()
+
+    def query_in(
+        self, statement: str, params: Sequence[Any], column: str, values: Sequence[str]
+    ) -> list[tuple[Any, ...]]:
+        """The rows of `statement` (which ends in a WHERE condition) `AND column` is one
+        of `values`: on PostgreSQL one statement with the values as one JSON parameter,
+        on SQLite one statement per `SQLITE_IN_CHUNK` values."""
+        if self.dialect == "postgres":
+            values_json = orjson.dumps(list(values)).decode("utf-8")
+            return self.query(f"{statement} AND {column} = {_ANY_OF_JSON}", [*params, values_json])
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(values), SQLITE_IN_CHUNK):
+            chunk = values[start : start + SQLITE_IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows += self.query(f"{statement} AND {column} IN ({marks})", [*params, *chunk])
+        return rows
 
     def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
         self.execute(statement, params)

@@ -13,7 +13,7 @@ from eventsourcing.persistence import IntegrityError, StoredEvent
 from registry.domain.base import current_actor, current_request_id
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.vocabulary import PURPOSES
-from registry.store.bulk_writes import ANY_OF_JSON, BulkWriteSet, PreparedView, json_list
+from registry.store.bulk_writes import BulkWriteSet, PreparedView
 from registry.store.new_customers import NewCustomerGrant, NewCustomerRecord, new_customer_record
 from registry.timefmt import utcnow
 from registry.usecases.consents import SEALED_SOURCE_FIELDS, ConsentUseCases
@@ -157,26 +157,14 @@ class ImportUseCases(ConsentUseCases):
         return changed + imported >= ANALYZE_SCALE_FACTOR * table_rows
 
     def _known_customers(self, tenant: str, customer_ids: list[str]) -> set[str]:
-        wanted = sorted(set(customer_ids))
-        known: set[str] = set()
         with self.db.transaction() as sql:
-            if sql.dialect == "postgres":  # one parameter: an index scan, one trip
-                rows = sql.query(
-                    "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'customer' "
-                    f"AND key = {ANY_OF_JSON}",
-                    [tenant, json_list(wanted)],
-                )
-                return {str(k) for (k,) in rows}
-            for start in range(0, len(wanted), 500):
-                chunk = wanted[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                rows = sql.query(
-                    "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'customer' "
-                    f"AND key IN ({marks})",
-                    [tenant, *chunk],
-                )
-                known.update(str(k) for (k,) in rows)
-        return known
+            rows = sql.query_in(
+                "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'customer'",
+                [tenant],
+                "key",
+                sorted(set(customer_ids)),
+            )
+        return {str(k) for (k,) in rows}
 
     def _existing(self, tenant: str, customer_id: str) -> Customer | None:
         try:

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from registry import personal_data
 from registry.crypto import is_sealed
 from registry.domain.customer import customer_aggregate_id
 from registry.store.recorders import COPY_EVENTS_FROM
@@ -157,7 +158,14 @@ def test_a_data_key_a_concurrent_writer_stored_first_is_the_one_used(
     api: ApiClient, registry: Any, tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     stored_first = registry.data_key(tenant, "raced", create=True)
-    monkeypatch.setattr(type(registry), "_stored_keys", lambda *_: {})  # read before the race
+    reads: list[int] = []
+    real_read = personal_data._stored_keys
+
+    def first_read_before_the_race(*args: Any) -> dict[str, bytes]:
+        reads.append(1)
+        return {} if len(reads) == 1 else real_read(*args)
+
+    monkeypatch.setattr(personal_data, "_stored_keys", first_read_before_the_race)
     keys = registry.import_data_keys(tenant, ["raced", "fresh"])
     monkeypatch.undo()
     assert keys["raced"] == stored_first
