@@ -13,7 +13,6 @@ serialised once, with orjson, which writes what `json.dumps` writes for these va
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +24,12 @@ from eventsourcing.utils import get_topic
 
 from audit.log import LeafEntry
 from registry.domain.customer import Customer, consent_key
-from registry.store.unit_of_work import event_type, normalise_timestamp
+from registry.store.unit_of_work import (
+    canonical_json_text,
+    compact_json_text,
+    event_type,
+    normalise_timestamp,
+)
 from registry.timefmt import iso
 
 CUSTOMER_TOPIC = get_topic(Customer)
@@ -33,9 +37,6 @@ REGISTERED_TOPIC = get_topic(Customer.Registered)
 GRANTED_TOPIC = get_topic(Customer.ConsentGranted)
 REGISTERED_CLASS_VERSION = Customer.Registered.class_version
 DATETIME = "datetime_iso"  # eventsourcing's `DatetimeAsISO` transcoding
-
-_compact = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
-_canonical = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
 
 
 @dataclass(frozen=True)
@@ -174,14 +175,14 @@ def _leaf(originator_id: str, version: int, topic: str, state: dict[str, Any]) -
     try:
         return _exact(orjson.dumps(leaf, option=orjson.OPT_SORT_KEYS))
     except TypeError:
-        return _canonical(leaf).encode("utf-8")
+        return canonical_json_text(leaf).encode("utf-8")
 
 
 def _dumps(value: dict[str, Any]) -> bytes:
     try:
         return _exact(orjson.dumps(value))
     except TypeError:  # e.g. a lone surrogate, which the plain path fails on too
-        return _compact(value).encode("utf-8")
+        return compact_json_text(value).encode("utf-8")
 
 
 def _exact(data: bytes) -> bytes:

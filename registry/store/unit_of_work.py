@@ -146,7 +146,7 @@ class WriteSet:
                     self.idempotency.key,
                     self.idempotency.request_hash,
                     self.idempotency.status,
-                    _compact_json(body),
+                    compact_json_text(body),
                     last_position,
                 ],
             )
@@ -159,7 +159,7 @@ class WriteSet:
         occurred_at = timestamp.get("_data_") if isinstance(timestamp, dict) else None
         return audit_log.LeafEntry(
             position=position,
-            leaf=_canonical_json(leaf_object(event, state)).encode("utf-8"),
+            leaf=canonical_json_text(leaf_object(event, state)).encode("utf-8"),
             event_type=event_type(event.topic),
             occurred_at=normalise_timestamp(occurred_at),
             actor=str(state.get("actor", "system")),
@@ -177,12 +177,14 @@ def _refuse_float(text: str) -> Any:
 # the object afterwards; the two encoders below are `json.dumps` with the arguments of
 # `canonical_json` (leaves) and of the compact view documents, built once.
 _decode_state = json.JSONDecoder(parse_float=_refuse_float, parse_constant=_refuse_float).decode
-_canonical_json = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode
-_compact_json = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+canonical_json_text = json.JSONEncoder(
+    sort_keys=True, separators=(",", ":"), ensure_ascii=False
+).encode
+compact_json_text = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
 
 
 def view_row(tenant: str, view: ViewWrite, position: int) -> tuple[Any, ...]:
-    doc = _compact_json(view.doc)
+    doc = compact_json_text(view.doc)
     return (tenant, view.kind, view.key, view.version, position, doc)
 
 

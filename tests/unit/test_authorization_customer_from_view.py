@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from registry.domain.customer import Customer
 from registry.projections.documents import customer_document
-from registry.store.unit_of_work import _compact_json
+from registry.store.unit_of_work import compact_json_text
 from registry.usecases.authorizing import customer_from_view
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -81,7 +81,7 @@ def authorize(customer: Customer, purpose: str, at: datetime) -> None:
 
 def as_stored(customer: Customer) -> dict[str, Any]:
     """The document as the view keeps it and the reader parses it back."""
-    doc: dict[str, Any] = orjson.loads(_compact_json(customer_document(customer)))
+    doc: dict[str, Any] = orjson.loads(compact_json_text(customer_document(customer)))
     return doc
 
 
