@@ -37,37 +37,31 @@ class ExportEvent(NamedTuple):
 
 
 def jsonl_lines(checkpoint_doc: Mapping[str, Any], events: Iterable[ExportEvent]) -> Iterator[str]:
-    """The event lines are assembled as text around the stored event's own JSON, which is
-    spliced in as it is rather than parsed and serialised again."""
-    return jsonl_document(
+    """The checkpoint line, one line per event (see `event_line`), the end line with the
+    count. The event lines are assembled as text around the stored event's own JSON,
+    which is spliced in as it is rather than parsed and serialised again."""
+    return jsonl_blocks(
         checkpoint_doc,
         (
-            event_line(
-                event.leaf_index,
-                event.position,
-                event.event_json,
-                proof_json(event.proof),
-                None if event.readable is None else _compact_unsorted(event.readable),
+            (
+                event_line(
+                    event.leaf_index,
+                    event.position,
+                    event.event_json,
+                    proof_json(event.proof),
+                    None if event.readable is None else _compact_unsorted(event.readable),
+                ),
+                1,
             )
             for event in events
         ),
     )
 
 
-def jsonl_document(checkpoint_doc: Mapping[str, Any], event_lines: Iterable[str]) -> Iterator[str]:
-    """The checkpoint line, the event lines (see `event_line`), the end line with the count."""
-    yield _line({"kind": "checkpoint", **checkpoint_doc})
-    count = 0
-    for line in event_lines:
-        yield line
-        count += 1
-    yield _line({"kind": "end", "count": count})
-
-
 def jsonl_blocks(
     checkpoint_doc: Mapping[str, Any], blocks: Iterable[tuple[str, int]]
 ) -> Iterator[str]:
-    """`jsonl_document` of event lines that come in blocks: (whole lines, their count)."""
+    """`jsonl_lines` of event lines that come in blocks: (whole lines, their count)."""
     yield _line({"kind": "checkpoint", **checkpoint_doc})
     count = 0
     for text, lines in blocks:

@@ -27,16 +27,9 @@ class _Float(Exception):
     """The value holds a float: orjson and `json` may write it differently."""
 
 
-def readable_json(event_json: str, open_value: Opener) -> str | None:
-    """The readable state of the leaf object `event_json`; None when nothing opened."""
-    try:
-        return _opened_json(orjson.loads(event_json)["state"], open_value)
-    except (_Float, orjson.JSONDecodeError, orjson.JSONEncodeError):
-        return _readable_json_reference(json.loads(event_json)["state"], open_value)
-
-
 def readable_state_json(state_json: str, open_value: Opener) -> str | None:
-    """`readable_json` of a leaf object whose state is the JSON text `state_json`."""
+    """The readable form of the stored state `state_json` (JSON text); None when nothing
+    opened."""
     try:
         return _opened_json(orjson.loads(state_json), open_value)
     except (_Float, orjson.JSONDecodeError, orjson.JSONEncodeError):

@@ -1,5 +1,5 @@
 """The export's fast line parts equal their straightforward forms for every input:
-`readable_json` against `history.readable` + `json.dumps`, and the proofs as JSON text
+`readable_state_json` against `history.readable` + `json.dumps`, and the proofs as JSON text
 against `inclusion_proofs` written out with `json`, also from the subtrees read ahead
 (`subtrees_needed`)."""
 
@@ -14,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from audit.multiproof import inclusion_proofs, inclusion_proofs_json, subtrees_needed
-from audit.readable import readable_json, readable_state_json
+from audit.readable import readable_state_json
 from registry.crypto import seal
 from registry.personal_data import key_opener
 from registry.projections.history import readable
@@ -24,7 +24,7 @@ OTHER_KEY = os.urandom(32)
 CONTEXT = "acme/c1"
 
 
-def reference(event_json: str, open_value: Any) -> str | None:
+def reference(state_json: str, open_value: Any) -> str | None:
     """The export's readable member as first written: parse, open, serialise with json."""
     opened_any = False
 
@@ -34,7 +34,7 @@ def reference(event_json: str, open_value: Any) -> str | None:
         opened_any = opened_any or opened is not None
         return opened
 
-    state = readable(json.loads(event_json)["state"], tracked)
+    state = readable(json.loads(state_json), tracked)
     if not opened_any or not isinstance(state, dict):
         return None
     return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
@@ -64,19 +64,16 @@ values = st.recursive(
 states = st.one_of(st.dictionaries(texts, values, max_size=6), values)
 
 
-def leaf_text(state: Any) -> str:
-    state_text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
-    return f'{{"originator_id":"x","originator_version":1,"topic":"t","state":{state_text}}}'
+def state_text(state: Any) -> str:
+    return json.dumps(state, separators=(",", ":"), ensure_ascii=False)
 
 
 @settings(max_examples=400, deadline=None)
 @given(states)
 def test_readable_json_equals_readable_serialised_with_json(state: Any) -> None:
     opener = key_opener("acme", "c1", KEY)
-    text = leaf_text(state)
-    assert readable_json(text, opener) == reference(text, opener)
-    state_text = json.dumps(state, separators=(",", ":"), ensure_ascii=False)
-    assert readable_state_json(state_text, opener) == reference(text, opener)
+    text = state_text(state)
+    assert readable_state_json(text, opener) == reference(text, opener)
 
 
 def test_readable_json_opens_sealed_values_and_shows_transcoded_data() -> None:
@@ -86,8 +83,8 @@ def test_readable_json_opens_sealed_values_and_shows_transcoded_data() -> None:
         "profile": {"phone": phone, "kept": seal(OTHER_KEY, "x", context=CONTEXT)},
         "big": 2**70,
     }
-    text = leaf_text(state)
-    opened = readable_json(text, key_opener("acme", "c1", KEY))
+    text = state_text(state)
+    opened = readable_state_json(text, key_opener("acme", "c1", KEY))
     assert opened == reference(text, key_opener("acme", "c1", KEY))
     assert (
         opened is not None and json.loads(opened)["profile"]["phone"] == "+7 999 «тест»\u2028\x00"
@@ -96,15 +93,15 @@ def test_readable_json_opens_sealed_values_and_shows_transcoded_data() -> None:
 
 
 def test_readable_json_is_none_when_nothing_opens() -> None:
-    text = leaf_text({"phone": seal(OTHER_KEY, "x", context=CONTEXT), "n": 1})
-    assert readable_json(text, key_opener("acme", "c1", KEY)) is None
-    assert readable_json(text, key_opener("acme", "c1", None)) is None
+    text = state_text({"phone": seal(OTHER_KEY, "x", context=CONTEXT), "n": 1})
+    assert readable_state_json(text, key_opener("acme", "c1", KEY)) is None
+    assert readable_state_json(text, key_opener("acme", "c1", None)) is None
 
 
 def test_readable_json_takes_the_json_path_for_text_orjson_refuses() -> None:
     phone = seal(KEY, "+7", context=CONTEXT)
-    text = leaf_text({"phone": phone, "lone": "\ud800"}).replace("\ud800", "\\ud800")
-    assert readable_json(text, key_opener("acme", "c1", KEY)) == reference(
+    text = state_text({"phone": phone, "lone": "\ud800"}).replace("\ud800", "\\ud800")
+    assert readable_state_json(text, key_opener("acme", "c1", KEY)) == reference(
         text, key_opener("acme", "c1", KEY)
     )
 
