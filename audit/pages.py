@@ -76,9 +76,7 @@ def leaf_events(
             customer,
             template_,
             bytes(leaf_hash),
-            f'{{"originator_id":"{uuid_text(originator_id)}",'
-            f'"originator_version":{int(version):d},'
-            f'"topic":{_json_string(str(topic))},"state":{_one_line(state_text)}}}',
+            _leaf_object(uuid_text(originator_id), version, topic, state_text),
         )
         for (
             index,
@@ -150,13 +148,20 @@ def _python_heads(db: Database, sql: Sql, where: str, params: list[Any]) -> list
             int(index),
             customer,
             bytes(leaf_hash),
-            f'{_HEAD_PREFIX}{int(index):d},"position":{int(position):d},'
-            f'"event":{{"originator_id":"{_uuid_text(originator_id)}",'
-            f'"originator_version":{int(version):d},"topic":{_json_string(str(topic))}'
-            f"{_STATE_KEY}{_one_line(state)}}}{_HEAD_END}",
+            f'{_HEAD_PREFIX}{int(index):d},"position":{int(position):d},"event":'
+            f"{_leaf_object(_uuid_text(originator_id), version, topic, state)}{_HEAD_END}",
         )
         for index, position, customer, leaf_hash, originator_id, version, topic, state in rows
     ]
+
+
+def _leaf_object(originator_id: str, version: Any, topic: Any, state: str) -> str:
+    """The leaf object's text (`registry.store.unit_of_work.leaf_object`) around the stored
+    state's own text; PostgreSQL's `event_heads` writes the same in SQL."""
+    return (
+        f'{{"originator_id":"{originator_id}","originator_version":{int(version):d},'
+        f'"topic":{_json_string(str(topic))}{_STATE_KEY}{_one_line(state)}}}'
+    )
 
 
 def _one_line_head(head: str) -> str:
