@@ -60,7 +60,12 @@ def main() -> int:
     path = f"/v1/audit/events?format={args.format}" + (f"&{args.query}" if args.query else "")
     for _ in range(args.repeat):
         if args.profile or args.flat:
-            profile(lambda: export_once(client, auth, path, None), flat=args.flat)
+            inprocess.profile_call(
+                lambda: export_once(client, auth, path, None),
+                flat=args.flat,
+                lines=30,
+                interval=0.001,
+            )
             continue
         out = workdir / f"export.{args.format}" if args.verify else None
         result = export_once(client, auth, path, out)
@@ -163,26 +168,6 @@ def verify(app: Any, out: Path) -> None:
     with out.open("rb") as stream:
         result = verify_lines(stream, key)
     print(f"# verified {result.events} events against tree size {result.tree_size}")
-
-
-def profile(work: Any, *, flat: bool = False) -> None:
-    try:
-        if flat:
-            raise ImportError
-        from pyinstrument import Profiler
-    except ImportError:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.runcall(work)
-        pstats.Stats(profiler).sort_stats("tottime" if flat else "cumulative").print_stats(30)
-        return
-    instrument = Profiler(interval=0.001)
-    instrument.start()
-    work()
-    instrument.stop()
-    print(instrument.output_text(unicode=True, color=False, show_all=False))
 
 
 def compare(args: argparse.Namespace, workdir: Path) -> int:

@@ -66,7 +66,7 @@ def run(tmp: Path) -> int:
         f"({'postgres' if args.database_url.startswith('postgres') else 'sqlite'})"
     )
     if args.profile:
-        _profile(lambda: batch(args.batches))
+        inprocess.profile_call(lambda: batch(args.batches), lines=50)
     return 0
 
 
@@ -78,24 +78,6 @@ def _first_free_customer(client: Any, headers: dict[str, str]) -> int:
         if answer.status_code == 404:
             return start
         start += 1_000_000
-
-
-def _profile(work: Any) -> None:
-    try:
-        from pyinstrument import Profiler
-    except ImportError:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.runcall(work)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(50)
-        return
-    sampler = Profiler(interval=0.0005)
-    sampler.start()
-    work()
-    sampler.stop()
-    print(sampler.output_text(unicode=True, color=False, show_all=False))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ micro-benchmarks (`bench.profile`, `bench.import_micro`, `bench.rebuild_micro`,
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -61,3 +61,28 @@ def _ok(answer: Any) -> Any:
     if answer.status_code not in (200, 201):
         raise SystemExit(f"{answer.status_code}: {answer.get_data(as_text=True)[:500]}")
     return answer.get_json()
+
+
+def profile_call(
+    work: Callable[[], object], *, flat: bool = False, lines: int = 40, interval: float = 0.0005
+) -> None:
+    """Runs `work` once under pyinstrument (a sampled call tree) when it is installed and
+    `flat` is not asked for; otherwise under cProfile, by own time (`flat`) or cumulative
+    time, printing `lines` rows."""
+    try:
+        if flat:
+            raise ImportError
+        from pyinstrument import Profiler
+    except ImportError:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.runcall(work)
+        pstats.Stats(profiler).sort_stats("tottime" if flat else "cumulative").print_stats(lines)
+        return
+    sampler = Profiler(interval=interval)
+    sampler.start()
+    work()
+    sampler.stop()
+    print(sampler.output_text(unicode=True, color=False, show_all=False))

@@ -60,28 +60,9 @@ def run(tmp: Path) -> int:
             assert answer.status_code == expected, answer.get_json()
 
     work()  # warm caches
-    try:
-        from pyinstrument import Profiler
-    except ImportError:
-        import cProfile
-        import pstats
-
-        profiler = cProfile.Profile()
-        profiler.runcall(work)
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
-        return 0
-    sampler = Profiler(interval=0.0005)
-    sampler.start()
-    work()
-    sampler.stop()
-    print(sampler.output_text(unicode=True, color=False, show_all=False))
+    inprocess.profile_call(work, lines=40)
     if "--flat" in sys.argv:
-        import cProfile
-        import pstats
-
-        flat = cProfile.Profile()
-        flat.runcall(work)
-        pstats.Stats(flat).sort_stats("tottime").print_stats(25)
+        inprocess.profile_call(work, flat=True, lines=25)
     return 0
 
 

@@ -190,17 +190,9 @@ def _create_postgres_database(url: str) -> bool:
     database = parse_database_url(url)
     if database.dialect != "postgres":
         return False
-    import psycopg
     from psycopg import sql
 
-    with psycopg.connect(
-        host=database.host,
-        port=database.port,
-        user=database.user,
-        password=database.password or None,
-        dbname="postgres",
-        autocommit=True,
-    ) as conn:
+    with _admin_connection(database) as conn:
         if conn.execute(
             "SELECT 1 FROM pg_database WHERE datname = %s", (database.name,)
         ).fetchone():
@@ -210,21 +202,27 @@ def _create_postgres_database(url: str) -> bool:
 
 
 def _drop_postgres_database(url: str) -> None:
-    import psycopg
     from psycopg import sql
 
     database = parse_database_url(url)
-    with psycopg.connect(
+    with _admin_connection(database) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database.name))
+        )
+
+
+def _admin_connection(database: Any) -> Any:
+    """An autocommit connection to the `postgres` database of `database`'s server."""
+    import psycopg
+
+    return psycopg.connect(
         host=database.host,
         port=database.port,
         user=database.user,
         password=database.password or None,
         dbname="postgres",
         autocommit=True,
-    ) as conn:
-        conn.execute(
-            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(database.name))
-        )
+    )
 
 
 if __name__ == "__main__":
