@@ -29,7 +29,7 @@ def pings(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
 def read_position(registry: Any) -> int:
     with registry.db.single_statement() as sql:
-        return int(sql.scalar(f"SELECT {registry.db.max_position_expression}") or 0)
+        return int(registry.db.max_position(sql))
 
 
 def test_a_healthy_pooled_connection_is_used_without_a_ping(
