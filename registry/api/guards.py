@@ -13,6 +13,7 @@ from flask import Flask, Request, current_app, g, request
 from registry.api.auth import Principal, TokenVerifier
 from registry.api.errors import ApiError
 from registry.api.ratelimit import RateLimiter
+from registry.jsontext import loads
 
 MiB = 1024 * 1024
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -47,7 +48,7 @@ def parse_json_body(req: Request) -> Any:
         return None
     try:
         text = raw.decode("utf-8")
-        value = json.loads(text)
+        value = loads(text)
         if SURROGATE_ESCAPE.search(text) and has_lone_surrogate(value):
             raise ApiError(
                 400,
@@ -124,4 +125,4 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) ->
                 "the body must be application/json",
                 {"content_type": req.mimetype or None},
             )
-        parse_json_body(req)
+        g.json_body = parse_json_body(req)  # the views' arguments are loaded from it

@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Flask, Response, request, stream_with_context
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
+from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import int_arg, registry, tenant
 from registry.api.decisions.views import TemplateRefSchema

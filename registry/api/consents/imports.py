@@ -13,6 +13,7 @@ from marshmallow import ValidationError
 from registry.api.consents.schemas import GrantSchema
 from registry.api.errors import ApiError
 from registry.api.guards import SURROGATE_ESCAPE, has_lone_surrogate
+from registry.jsontext import loads
 
 MAX_ROWS = 100_000
 MAX_REPORTED_ERRORS = 100
@@ -120,7 +121,7 @@ def _ndjson_records(text: str) -> list[Any]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = loads(line)
         except (ValueError, RecursionError):
             records.append({"__error__": "not valid JSON"})
             continue

@@ -4,8 +4,8 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import acting, idempotently, registry, tenant
 from registry.api.consents.imports import parse_import

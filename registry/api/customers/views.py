@@ -4,8 +4,8 @@ from datetime import timedelta
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
+from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import acting, idempotently, min_position_arg, paging, registry, tenant
 from registry.api.customers.schemas import (

@@ -4,9 +4,9 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import idempotently, registry, tenant
 from registry.api.decisions.plain import (

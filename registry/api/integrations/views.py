@@ -8,9 +8,10 @@ from typing import Any
 
 from flask import Flask, Response, request
 from flask.views import MethodView
-from flask_smorest import Api, Blueprint
+from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
+from registry.api.arguments import Blueprint
 from registry.api.auth import TENANT_PATTERN, requires
 from registry.api.common import acting, int_arg, registry, tenant
 from registry.api.errors import error_response

@@ -4,9 +4,9 @@ from typing import Any
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 
+from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import acting, min_position_arg, registry, tenant
 from registry.api.errors import ApiError

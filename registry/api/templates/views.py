@@ -3,9 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from marshmallow import Schema, fields, validate
 
+from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import (
     acting,
