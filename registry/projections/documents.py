@@ -101,10 +101,14 @@ class ConsentFacts(Mapping[str, ConsentFact]):
             fact = self._read[key] = consent_fact(self._raw[key])
         return fact
 
-    def get(self, key: str, default: Any = None) -> Any:  # Mapping.get, without its try
-        if key in self._raw:
-            return self[key]
-        return default
+    def get(self, key: str, default: Any = None) -> Any:  # Mapping.get, in one call
+        fact = self._read.get(key)
+        if fact is None:
+            raw = self._raw.get(key)
+            if raw is None:
+                return default
+            fact = self._read[key] = consent_fact(raw)
+        return fact
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._raw)
