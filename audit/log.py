@@ -45,6 +45,7 @@ __all__ = [
     "ProofRangeError",
     "TreeRead",
     "append",
+    "append_on_server",
     "consistency_proof",
     "create_tables",
     "find_altered",
@@ -93,6 +94,8 @@ def create_tables(sql: Sql) -> None:
     for statement in statements:
         sql.execute(statement)
     _add_frontier_column(sql)
+    if sql.dialect == "postgres":
+        sql.execute(_APPEND_FUNCTION)
 
 
 def _add_frontier_column(sql: Sql) -> None:
@@ -218,3 +221,105 @@ def _size_and_frontier(
         return size, {level: kept[32 * i : 32 * (i + 1)] for i, (level, _) in enumerate(keys)}
     stored = stored_nodes(sql, tenant, keys)
     return size, {level: digest for (level, _), digest in stored.items()}
+
+
+# `append` as a PostgreSQL function, for `append_on_server`: the same rows from the same
+# leaf hashes, the frontier folded with the same `merkle.node_hash` (sha256 of 0x01, left,
+# right), a missing or misfitting frontier read from the stored nodes as
+# `_size_and_frontier` does. `audit check` recomputes every node either way wrote.
+_APPEND_FUNCTION = r"""
+CREATE OR REPLACE FUNCTION audit_append(
+    p_tenant TEXT, p_positions BIGINT[], p_hashes BYTEA[], p_types TEXT[],
+    p_occurred TEXT[], p_keys TEXT[], p_actors TEXT[], p_customers TEXT[],
+    p_templates TEXT[]
+) RETURNS BIGINT LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_size BIGINT;
+    v_frontier BYTEA;
+    v_digest BYTEA;
+    v_level INTEGER;
+    v_index BIGINT;
+    v_start BIGINT := 0;
+BEGIN
+    IF cardinality(p_positions) <> cardinality(p_hashes) THEN
+        RAISE EXCEPTION USING MESSAGE = 'audit_append: ' || cardinality(p_positions)
+            || ' positions for ' || cardinality(p_hashes) || ' leaves';
+    END IF;
+    SELECT size, frontier INTO v_size, v_frontier FROM audit_trees WHERE tenant = p_tenant;
+    v_size := coalesce(v_size, 0);
+    IF v_frontier IS NULL OR length(v_frontier) <> 32 * bit_count(v_size::bit(64)) THEN
+        v_frontier := ''::bytea;
+        FOR v_level IN REVERSE 62..0 LOOP
+            CONTINUE WHEN (v_size >> v_level) & 1 = 0;
+            v_index := v_start >> v_level;
+            IF v_level = 0 THEN
+                SELECT leaf_hash INTO v_digest FROM audit_leaves
+                WHERE tenant = p_tenant AND leaf_index = v_index;
+            ELSE
+                SELECT hash INTO v_digest FROM audit_nodes
+                WHERE tenant = p_tenant AND level = v_level AND node_index = v_index;
+            END IF;
+            IF v_digest IS NULL THEN
+                RAISE EXCEPTION USING MESSAGE = 'audit tree of ' || p_tenant
+                    || ' lacks subtree (' || v_level || ', ' || v_index || ')';
+            END IF;
+            v_frontier := v_frontier || v_digest;
+            v_start := v_start + (1::BIGINT << v_level);
+        END LOOP;
+    END IF;
+    FOR i IN 1..cardinality(p_hashes) LOOP
+        v_digest := p_hashes[i];
+        INSERT INTO audit_leaves (tenant, leaf_index, position, leaf_hash, event_type,
+            occurred_at, occurred_key, actor, customer_id, template)
+        VALUES (p_tenant, v_size, p_positions[i], v_digest, p_types[i], p_occurred[i],
+            p_keys[i], p_actors[i], p_customers[i], p_templates[i]);
+        v_level := 0;
+        v_index := v_size;
+        WHILE v_index & 1 = 1 LOOP
+            v_digest := sha256('\x01'::BYTEA || substr(v_frontier, length(v_frontier) - 31)
+                || v_digest);
+            v_frontier := substr(v_frontier, 1, length(v_frontier) - 32);
+            v_level := v_level + 1;
+            v_index := v_index >> 1;
+            INSERT INTO audit_nodes (tenant, level, node_index, hash)
+            VALUES (p_tenant, v_level, v_index, v_digest);
+        END LOOP;
+        v_frontier := v_frontier || v_digest;
+        v_size := v_size + 1;
+    END LOOP;
+    INSERT INTO audit_trees (tenant, size, frontier) VALUES (p_tenant, v_size, v_frontier)
+    ON CONFLICT (tenant) DO UPDATE SET size = excluded.size, frontier = excluded.frontier;
+    RETURN v_size;
+END
+$fn$
+"""
+
+
+def append_on_server(
+    tenant: str, entries: Sequence[LeafEntry], positions: str, params: Sequence[Any]
+) -> list[tuple[str, list[Any]]]:
+    """PostgreSQL: `append` as one statement (none without entries) that needs no answer
+    from the transaction before it, so that it can be sent with the statements that lock
+    and insert the events (registry/store/recorders.py) instead of in a second round trip
+    under the lock. The server reads the tree's row and folds the leaves in; their
+    positions are those the SQL expression `positions` (a BIGINT[] in log order, with
+    `params`) finds, and the entries' own `position` is not used."""
+    if not entries:
+        return []
+    statement = f"SELECT audit_append(?, {positions}, ?, ?, ?, ?, ?, ?, ?)"
+    return [
+        (
+            statement,
+            [
+                tenant,
+                *params,
+                [merkle.leaf_hash(entry.leaf) for entry in entries],
+                [entry.event_type for entry in entries],
+                [entry.occurred_at for entry in entries],
+                [time_key(entry.occurred_at) for entry in entries],
+                [entry.actor for entry in entries],
+                [entry.customer_id for entry in entries],
+                [entry.template for entry in entries],
+            ],
+        )
+    ]

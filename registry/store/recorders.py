@@ -92,6 +92,11 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
             .format(table=table)
             .as_string(None)
         )
+        self._positions_text = (
+            SQL("SELECT notification_id FROM {table} WHERE (originator_id, originator_version) IN ")
+            .format(table=table)
+            .as_string(None)
+        )
         self._set_lock_timeout = f"SET lock_timeout = '{int(self.datastore.lock_timeout)}s'"
         self._timed_connections: WeakSet[Any] = WeakSet()
 
@@ -127,13 +132,18 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
     def _insert_pipelined(
         self, stored_events: Sequence[StoredEvent], kwargs: dict[str, Any]
     ) -> Sequence[int]:
-        """A small save (a use case's few events) in two round trips, in pipeline mode.
+        """A small save (a use case's few events) in pipeline mode, in one round trip or two.
 
         Everything from the lock to COMMIT holds the events table's EXCLUSIVE lock, so
-        every round trip is one that all other writers wait for. The first carries BEGIN,
-        the lock, the insert and the unit's reads (the audit tree's row and the write
-        set's `reads`, each asked on a cursor of its own); the second the unit's writes
-        (leaves, tree nodes, views, idempotency) and COMMIT. BEGIN and COMMIT are plain
+        every round trip, and every wait for a busy client to take its answer, is one
+        that all other writers wait for. A unit that can be written ahead (a `WriteSet`
+        without an idempotent answer: `statements_ahead`, which builds them before the
+        transaction) goes in one round trip: BEGIN, its reads (of committed rows, before
+        the lock), the lock, the insert, its writes, which find the new positions on the
+        server (`_positions_of`), and COMMIT. Otherwise the first round trip carries
+        BEGIN, the lock, the insert and the unit's reads (the audit tree's row and the
+        write set's `reads`, each asked on a cursor of its own); the second the unit's
+        writes (leaves, tree nodes, views, idempotency) and COMMIT. BEGIN and COMMIT are plain
         statements on the pool's autocommit connection: psycopg's `transaction()` would
         add three more syncs. Any error rolls everything back (the server skips what
         follows a failed statement up to the sync, COMMIT included; a Python error leaves
@@ -142,6 +152,11 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         COPY, which pipeline mode refuses, and once deadlocked in it (see above)."""
         unit: UnitOfWork | None = kwargs.get(UNIT_OF_WORK)
         read_ahead = getattr(unit, "read_ahead", None)
+        statements_ahead = getattr(unit, "statements_ahead", None)
+        ahead: list[tuple[str, list[Any]]] | None = None
+        if statements_ahead is not None:  # with `ask_reads`: see WriteSet
+            ahead = statements_ahead(stored_events, *self._positions_of(stored_events))
+        insert, insert_params = self._insert_statement(stored_events)
         with self.datastore.get_connection() as conn:
             self._time_locks_out(conn)
             try:
@@ -152,20 +167,38 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
                         return Sql(own, "postgres")
 
                     curs.execute("BEGIN")
+                    if ahead is not None:  # reads of committed rows: before the lock
+                        unit.ask_reads(cursor)  # type: ignore[union-attr]
                     curs.execute(self._lock_events, prepare=True)
-                    self._insert_rows(curs, stored_events)
-                    if read_ahead is not None:
+                    curs.execute(insert, insert_params, prepare=True)
+                    if ahead is not None:
+                        sql = cursor()
+                        for statement, params in ahead:
+                            sql.execute(statement, params)
+                        sql.execute("COMMIT")
+                    elif read_ahead is not None:
                         read_ahead(cursor)
                     pipeline.sync()
                     ids = super()._fetch_ids_after_insert_events(curs, stored_events)
                     _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
-                    curs.execute("COMMIT")
+                    if ahead is None:
+                        curs.execute("COMMIT")
             except BaseException:
                 if conn.info.transaction_status in _OPEN:
                     with suppress(psycopg.Error):  # a broken connection: the pool drops it
                         conn.execute("ROLLBACK")
                 raise
         return list(ids or [])
+
+    def _positions_of(self, stored_events: Sequence[StoredEvent]) -> tuple[str, list[Any]]:
+        """A SQL expression of the positions of `stored_events`, inserted earlier in the
+        transaction, in their order (a BIGINT[]), and its parameters: for the unit of
+        work's statements that are sent before the insert has answered."""
+        keys = ", ".join(["(%s, %s)"] * len(stored_events))
+        params: list[Any] = []
+        for event in stored_events:
+            params += [event.originator_id, event.originator_version]
+        return f"ARRAY({self._positions_text}({keys}) ORDER BY notification_id)", params
 
     def _time_locks_out(self, conn: Any) -> None:
         """The library's `SET LOCAL lock_timeout` before every lock, once per pooled
@@ -175,7 +208,7 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
             conn.execute(self._set_lock_timeout)
             self._timed_connections.add(conn)
 
-    def _insert_rows(self, curs: Any, stored_events: Sequence[StoredEvent]) -> None:
+    def _insert_statement(self, stored_events: Sequence[StoredEvent]) -> tuple[str, list[Any]]:
         """`INSERT … VALUES … RETURNING notification_id`, the same columns and bytes as the
         library's insert of an array of its composite type, which psycopg adapts far more
         slowly. Under the EXCLUSIVE lock the ids are drawn in the order of the rows."""
@@ -183,7 +216,7 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         params: list[Any] = []
         for event in stored_events:
             params += [event.originator_id, event.originator_version, event.topic, event.state]
-        curs.execute(f"{self._insert_text}{rows} RETURNING notification_id", params, prepare=True)
+        return f"{self._insert_text}{rows} RETURNING notification_id", params
 
     def _copy_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
         """A large batch (an import) goes in with `COPY`, about three times faster than

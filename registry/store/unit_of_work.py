@@ -16,16 +16,30 @@ from eventsourcing.persistence import StoredEvent
 from audit import log as audit_log
 from registry.store.sql import Sql
 
+
 # A view row is replaced only by a row of the same or a later aggregate version, so a
 # rebuild running beside the server never puts an older state back; a row that would not
 # change is left alone (on PostgreSQL every update writes a new row version).
-UPSERT_VIEW = (
-    "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
-    "version = excluded.version, position = excluded.position, doc = excluded.doc "
-    "WHERE registry_views.version < excluded.version OR (registry_views.version = "
-    "excluded.version AND (registry_views.position <> excluded.position "
-    "OR registry_views.doc <> excluded.doc))"
+def _upsert_view(position: str) -> str:
+    return (
+        "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
+        f"VALUES (?, ?, ?, ?, {position}, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
+        "version = excluded.version, position = excluded.position, doc = excluded.doc "
+        "WHERE registry_views.version < excluded.version OR (registry_views.version = "
+        "excluded.version AND (registry_views.position <> excluded.position "
+        "OR registry_views.doc <> excluded.doc))"
+    )
+
+
+UPSERT_VIEW = _upsert_view("?")
+_UPSERT_INDEX = (
+    "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
+    "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id"
+)
+_MARK_SEEN = "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?)"
+_ERASE = (
+    "DELETE FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
+    "DELETE FROM registry_customer_index WHERE tenant = ? AND customer_id = ?",
 )
 
 
@@ -48,8 +62,9 @@ class IdempotencyWrite:
 
 @dataclass
 class Read:
-    """A read that runs inside the write's transaction, after the events table's lock,
-    for a caller that wants its rows after the commit (a receipt's event positions).
+    """A read of committed rows that runs inside the write's transaction (after the
+    events table's lock, or before it when the unit is written ahead), for a caller that
+    wants its rows after the commit (a receipt's event positions).
     When the recorder pipelines the transaction (PostgreSQL) it is asked together with
     the insert, on a cursor of its own, and costs no round trip of its own."""
 
@@ -81,6 +96,46 @@ class WriteSet:
     answered: dict[str, Any] | None = None  # the idempotent answer, once written
     reads: list[Read] = field(default_factory=list)  # answered in the transaction
     tree_ahead: audit_log.TreeRead | None = field(default=None, repr=False)
+    _written_ahead: bool = field(default=False, init=False, repr=False)
+
+    def statements_ahead(
+        self, stored: Sequence[StoredEvent], positions: str, params: Sequence[Any]
+    ) -> list[tuple[str, list[Any]]] | None:
+        """What `__call__` writes, as statements that find the events' positions
+        themselves (PostgreSQL), or None when the unit cannot be written so: with an
+        idempotent answer (its body names the position) or in a subclass that writes
+        more in `__call__`. `positions` is a SQL expression of the positions of the
+        `stored` events (a BIGINT[] in their order, with `params`), valid once they are
+        inserted.
+
+        The recorder sends the statements with the insert and COMMIT in one round trip,
+        so the events table's lock is never held while the client works; they are built
+        here, before the transaction. The caller must send them all, in order, in the
+        transaction that inserts `stored`: `__call__` then only takes the answers of
+        `reads` (`ask_reads`)."""
+        self._written_ahead = False
+        if self.idempotency is not None or type(self).__call__ is not WriteSet.__call__:
+            return None
+        statements: list[tuple[str, list[Any]]] = []
+        if self.dedupe_key is not None:
+            statements.append((_MARK_SEEN, [self.tenant, self.dedupe_key]))
+        leaves = [self._leaf_entry(event, 0) for event in stored]
+        statements += audit_log.append_on_server(self.tenant, leaves, positions, params)
+        last = {str(event.originator_id): number for number, event in enumerate(stored, 1)}
+        for view in self.views:
+            row = view_row(self.tenant, view, 0)
+            position = f"({positions})[{last.get(view.aggregate_id, len(stored))}]"
+            statements.append((_upsert_view(position), [*row[:4], *params, row[5]]))
+        statements += [(_UPSERT_INDEX, list(row)) for row in self._index_rows()]
+        if self.erase_data_key_of is not None:
+            statements += [(erase, [self.tenant, self.erase_data_key_of]) for erase in _ERASE]
+        self._written_ahead = True
+        return statements
+
+    def ask_reads(self, cursor: Callable[[], Sql]) -> None:
+        """Asks `reads` each on a new cursor of `cursor()` (see `read_ahead`)."""
+        for read in self.reads:
+            read.ask(cursor())
 
     def read_ahead(self, cursor: Callable[[], Sql]) -> None:
         """Asks what the transaction reads (the audit tree's row, then `reads`) each on a
@@ -93,15 +148,15 @@ class WriteSet:
     def __call__(self, sql: Sql, stored: Sequence[StoredEvent], positions: Sequence[int]) -> None:
         """Writes with the `Sql` it is given: a `BulkSql` (COPY for long inserts) from the
         recorders, except inside PostgreSQL's pipeline mode, where COPY is refused."""
-        last_position = max(positions)
         ahead, self.tree_ahead = self.tree_ahead, None
         for read in self.reads:
             read.answer(sql)
+        if self._written_ahead:  # sent by the recorder: see `statements_ahead`
+            self._written_ahead = False
+            return
+        last_position = max(positions)
         if self.dedupe_key is not None:
-            sql.execute(
-                "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?)",
-                [self.tenant, self.dedupe_key],
-            )
+            sql.execute(_MARK_SEEN, [self.tenant, self.dedupe_key])
         audit_log.append(
             sql,
             self.tenant,
@@ -122,20 +177,10 @@ class WriteSet:
             sql.execute(UPSERT_VIEW, view_rows[0])
         else:
             sql.executemany(UPSERT_VIEW, view_rows)
-        sql.executemany(
-            "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
-            "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",
-            [(self.tenant, blind, customer_id) for blind, customer_id in self.index_rows],
-        )
+        sql.executemany(_UPSERT_INDEX, self._index_rows())
         if self.erase_data_key_of is not None:
-            sql.execute(
-                "DELETE FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
-                [self.tenant, self.erase_data_key_of],
-            )
-            sql.execute(
-                "DELETE FROM registry_customer_index WHERE tenant = ? AND customer_id = ?",
-                [self.tenant, self.erase_data_key_of],
-            )
+            for erase in _ERASE:
+                sql.execute(erase, [self.tenant, self.erase_data_key_of])
         if self.idempotency is not None:
             body = self.idempotency.body_for(last_position)
             sql.execute(
@@ -151,6 +196,9 @@ class WriteSet:
                 ],
             )
             self.answered = body
+
+    def _index_rows(self) -> list[tuple[str, str, str]]:
+        return [(self.tenant, blind, customer_id) for blind, customer_id in self.index_rows]
 
     def _leaf_entry(self, event: StoredEvent, position: int) -> audit_log.LeafEntry:
         state = _decode_state(event.state.decode("utf-8"))
