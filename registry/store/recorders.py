@@ -76,8 +76,10 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         )
         self._max_id = SQL("SELECT MAX(notification_id) AS max_id FROM {table}").format(table=table)
         self._copy_events = SQL(
-            "COPY {table} (originator_id, originator_version, topic, state) FROM STDIN"
+            "COPY {table} (originator_id, originator_version, topic, state) "
+            "FROM STDIN (FORMAT BINARY)"
         ).format(table=table)
+        self._copy_types = [self.datastore.originator_id_type, "int8", "text", "bytea"]
         self._ids_after = SQL(
             "SELECT notification_id FROM {table} WHERE notification_id > %s "
             "ORDER BY notification_id"
@@ -229,6 +231,7 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         row = curs.fetchone()
         before = int(row["max_id"] or 0) if row else 0
         with curs.copy(self._copy_events) as copy:
+            copy.set_types(self._copy_types)  # binary: no escaping of the state's bytes
             for event in stored_events:
                 copy.write_row(
                     (event.originator_id, event.originator_version, event.topic, event.state)
