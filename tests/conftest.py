@@ -167,6 +167,16 @@ def approved_template(api: ApiClient, reviewer: ApiClient) -> dict[str, Any]:
     return {"name": "spring_sale", "language": "ru"}
 
 
+def promotions_grant(customer_id: str) -> dict[str, Any]:
+    """A WhatsApp promotions grant for `customer_id`, from the API."""
+    return {
+        "customer_id": customer_id,
+        "channel": "whatsapp",
+        "purposes": ["promotions"],
+        "source": {"kind": "api"},
+    }
+
+
 def put_any_time_policy(api: ApiClient, daily_limit: int | None = None) -> dict[str, Any]:
     """A policy with no time rules (and this daily limit); returns the stored policy."""
     answer = api.put(

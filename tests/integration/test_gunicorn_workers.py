@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from registry.devtoken import make_token
-from tests.conftest import JWT_SECRET, MARKETING_TEMPLATE, postgres_available
+from tests.conftest import JWT_SECRET, MARKETING_TEMPLATE, postgres_available, promotions_grant
 from tests.integration.servers import registry_server
 
 pytestmark = pytest.mark.slow
@@ -70,15 +70,6 @@ def alice(server: tuple[str, Path], tenant: str) -> Client:
     return Client(server[0], tenant)
 
 
-def _grant(customer_id: str) -> dict[str, Any]:
-    return {
-        "customer_id": customer_id,
-        "channel": "whatsapp",
-        "purposes": ["promotions"],
-        "source": {"kind": "api"},
-    }
-
-
 def _approved_template(alice: Client) -> dict[str, str]:
     """Submitted by alice, approved by bob (four eyes)."""
     alice.ok("POST", "/v1/templates", MARKETING_TEMPLATE, status=201)
@@ -96,7 +87,7 @@ def test_every_read_on_any_worker_reflects_the_acknowledged_opt_out(alice: Clien
     template = _approved_template(alice)
     customer = "ryw"
     for iteration in range(200):
-        granted = alice.ok("POST", "/v1/consents", _grant(customer), status=201)
+        granted = alice.ok("POST", "/v1/consents", promotions_grant(customer), status=201)
         opted_out = alice.ok(
             "POST",
             "/v1/opt-outs",
@@ -126,7 +117,7 @@ def test_concurrent_grants_to_one_customer_are_all_recorded_exactly_once(alice: 
     def grant_many(_: int) -> list[tuple[int, str | None]]:
         results = []
         for _ in range(25):
-            answer = alice.call("POST", "/v1/consents", _grant(customer))
+            answer = alice.call("POST", "/v1/consents", promotions_grant(customer))
             body = answer.json() if answer.status_code < 500 else {}
             results.append((answer.status_code, body.get("receipt_id")))
         return results
@@ -153,7 +144,7 @@ def test_the_daily_limit_holds_under_concurrent_authorizations_across_workers(
 ) -> None:
     alice.ok("PUT", "/v1/policy", {**ANY_TIME, "marketing_daily_limit": 3})
     template = _approved_template(alice)
-    alice.ok("POST", "/v1/consents", _grant("limited"), status=201)
+    alice.ok("POST", "/v1/consents", promotions_grant("limited"), status=201)
 
     def authorize(_: int) -> tuple[int, dict[str, Any]]:
         answer = alice.call(

@@ -20,15 +20,7 @@ from registry.domain.customer import customer_aggregate_id
 from registry.store.bulk_writes import BulkWriteSet
 from registry.store.sql import Sql
 from registry.store.unit_of_work import IdempotencyWrite, WriteSet
-
-
-def _grant(customer_id: str) -> dict[str, Any]:
-    return {
-        "customer_id": customer_id,
-        "channel": "whatsapp",
-        "purposes": ["promotions"],
-        "source": {"kind": "api"},
-    }
+from tests.conftest import promotions_grant
 
 
 def _entry(number: int) -> LeafEntry:
@@ -104,7 +96,7 @@ def test_writes_through_the_api_leave_leaves_that_match_their_events_and_views_a
     tree whose leaves are their events' and whose nodes recompute, and view rows at
     their customers' last positions."""
     for customer in ("c1", "c2", "c3"):
-        assert api.post("/v1/consents", json=_grant(customer)).status_code == 201
+        assert api.post("/v1/consents", json=promotions_grant(customer)).status_code == 201
     positions = {}
     for customer in ("c1", "c2", "c1", "c3", "c1"):
         answer = api.post(
@@ -133,13 +125,13 @@ def test_a_write_ahead_that_fails_on_the_server_commits_nothing(
     pg_registry: Any, pg_database: str
 ) -> None:
     tenant = "t" + uuid.uuid4().hex[:12]
-    pg_registry.grant(tenant, _grant("c1"))
+    pg_registry.grant(tenant, promotions_grant("c1"))
     with pg_registry.db.transaction(commit=True) as sql:  # a frontier the nodes cannot give
         sql.execute("UPDATE audit_trees SET frontier = NULL WHERE tenant = ?", [tenant])
         sql.execute("DELETE FROM audit_leaves WHERE tenant = ?", [tenant])
         sql.execute("DELETE FROM audit_nodes WHERE tenant = ?", [tenant])
     with pytest.raises(Exception, match="lacks subtree"):
-        pg_registry.grant(tenant, _grant("c2"))
+        pg_registry.grant(tenant, promotions_grant("c2"))
     with pg_registry.db.transaction() as sql:
         views = sql.query(
             "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'customer'", [tenant]
