@@ -96,9 +96,9 @@ class ConsentFacts(Mapping[str, ConsentFact]):
         self._read: dict[str, ConsentFact] = {}
 
     def __getitem__(self, key: str) -> ConsentFact:
-        fact = self._read.get(key)
+        fact: ConsentFact | None = self.get(key)
         if fact is None:
-            fact = self._read[key] = consent_fact(self._raw[key])
+            raise KeyError(key)
         return fact
 
     def get(self, key: str, default: Any = None) -> Any:  # Mapping.get, in one call
