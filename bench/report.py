@@ -42,6 +42,7 @@ def summarize(run: dict[str, Any]) -> dict[str, Any]:
         "grant_ratio": run["grant"]["rate"] / ceiling,
         "import_rows_per_s": run["import"]["rows_per_s"],
         "rebuild_events_per_s": run["rebuild"]["events_per_s"],
+        "rebuild_only_events_per_s": run["rebuild"].get("rebuild_only_events_per_s", float("nan")),
         "export_events_per_s": run["export"]["events_per_s"],
         "export_peak_rss_mb": run["export"]["peak_rss_mb"],
         "errors": sum(
@@ -78,6 +79,7 @@ COLUMNS = [
     ("grants/s", "grants_per_s", "{:,.0f}"),
     ("import rows/s", "import_rows_per_s", "{:,.0f}"),
     ("rebuild ev/s", "rebuild_events_per_s", "{:,.0f}"),
+    ("rebuild alone ev/s", "rebuild_only_events_per_s", "{:,.0f}"),
     ("export ev/s", "export_events_per_s", "{:,.0f}"),
     ("export RSS MB", "export_peak_rss_mb", "{:,.0f}"),
     ("errors", "errors", "{}"),

@@ -166,8 +166,9 @@ def main() -> int:
     except ConfigError as error:
         print(f"registry: {error}", file=sys.stderr)
         return 2
+    started = time.perf_counter()
     count = rebuild(registry)
-    print(f"rebuilt {count} views")
+    print(f"rebuilt {count} views in {time.perf_counter() - started:.2f} s")
     return 0
 
 
