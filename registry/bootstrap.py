@@ -86,6 +86,31 @@ def _initialisation_lock(settings: Settings) -> Iterator[None]:
             conn.execute("SELECT pg_advisory_unlock(%s)", (INIT_LOCK_ID,))
 
 
+@contextmanager
+def _database_away_is_unreachable(settings: Settings) -> Iterator[None]:
+    """PostgreSQL going away after the first connection succeeded (a restart that begins
+    while a worker starts) is `DatabaseUnreachable`, which the worker waits out (wsgi.py),
+    not an error that would stop the whole server."""
+    if settings.database.dialect != "postgres":
+        yield
+        return
+    import psycopg
+    from eventsourcing import persistence
+
+    try:
+        yield
+    except (
+        psycopg.OperationalError,
+        persistence.OperationalError,
+        persistence.InterfaceError,
+    ) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else "gone away"
+        db = settings.database
+        raise DatabaseUnreachable(
+            f"PostgreSQL at {db.host}:{db.port} went away while starting ({first})"
+        ) from None
+
+
 def _ensure_postgres_database(settings: Settings) -> None:
     import psycopg
     from psycopg import sql
@@ -123,7 +148,7 @@ def _pg_connect(settings: Settings, **options: Any) -> Any:
 
 def build_registry(settings: Settings) -> Registry:
     keyring = load_keyring(settings)
-    with _initialisation_lock(settings):
+    with _database_away_is_unreachable(settings), _initialisation_lock(settings):
         registry = Registry(env=eventsourcing_env(settings))
         db = Database(registry.recorder, settings.database.dialect)  # type: ignore[arg-type]
         with db.transaction(commit=True) as sql:

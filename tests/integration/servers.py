@@ -102,6 +102,9 @@ def gunicorn_server(env: dict[str, str], workers: int = 3) -> Iterator[str]:
                 _wait_ready(base_url, process, log)
                 yield base_url
             finally:
+                if process.poll() is not None:  # the server died: its log says why
+                    print(f"gunicorn exited with {process.returncode}; its log ends:")
+                    print(log.read_text(errors="replace")[-4000:])
                 _stop(process)
 
 

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 
@@ -38,3 +40,25 @@ def test_unknown_database_scheme_stops_start_up_naming_the_variable(tmp_path: Pa
         "registry: REGISTRY_DATABASE_URL must start with sqlite:/// or postgresql://"
         in result.stderr
     )
+
+
+def test_postgres_going_away_while_a_worker_starts_is_waited_out_not_fatal(
+    pg_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server's first check of PostgreSQL passed, then a restart began: the worker
+    must raise DatabaseUnreachable (wsgi.py exits 1 and gunicorn starts another), not an
+    error that gunicorn takes for a failed boot and stops the whole server on."""
+    import psycopg
+
+    from audit import log as audit_log
+    from registry import bootstrap
+    from registry.config import DatabaseUnreachable, load_settings
+    from tests.conftest import environment_for
+
+    def shutting_down(sql: object) -> None:
+        raise psycopg.OperationalError("the database system is shutting down")
+
+    monkeypatch.setattr(audit_log, "create_tables", shutting_down)
+    url = f"postgresql://postgres@127.0.0.1:5432/{pg_database}"
+    with pytest.raises(DatabaseUnreachable, match="went away while starting"):
+        bootstrap.build_registry(load_settings(environment_for(url, tmp_path)))
