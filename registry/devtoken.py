@@ -26,16 +26,24 @@ def make_token(
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
-def main() -> None:
-    secret = os.environ["REGISTRY_JWT_SECRET"]
+def main() -> int:
+    secret = os.environ.get("REGISTRY_JWT_SECRET")
+    if not secret:
+        print(
+            "registry: REGISTRY_JWT_SECRET is required (make token and make run set it from "
+            "var/jwt_secret)",
+            file=sys.stderr,
+        )
+        return 2
     token = make_token(secret)
     if "--bare" in sys.argv:
         print(token)
-        return
+        return 0
     print("Development token (tenant demo, every scope, valid 30 days):\n")
     print(f"  export TOKEN={token}\n")
     print("A second reviewer for four-eyes review: make token is the same user; see README.\n")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())
