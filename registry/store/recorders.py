@@ -156,7 +156,7 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         read_ahead = getattr(unit, "read_ahead", None)
         statements_ahead = getattr(unit, "statements_ahead", None)
         ahead: list[tuple[str, list[Any]]] | None = None
-        if statements_ahead is not None:  # with `ask_reads`: see WriteSet
+        if statements_ahead is not None:  # with `ask_reads` and `answer_reads`: see WriteSet
             ahead = statements_ahead(stored_events, *self._positions_of(stored_events))
         insert, insert_params = self._insert_statement(stored_events)
         with self.datastore.get_connection() as conn:
@@ -182,9 +182,11 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
                         read_ahead(cursor)
                     pipeline.sync()
                     ids = super()._fetch_ids_after_insert_events(curs, stored_events)
-                    _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
                     if ahead is None:
+                        _run_unit(Sql(curs, "postgres"), stored_events, ids, kwargs)
                         curs.execute("COMMIT")
+                    else:  # written with the insert: only the reads' answers are left
+                        unit.answer_reads(Sql(curs, "postgres"))  # type: ignore[union-attr]
             except BaseException:
                 if conn.info.transaction_status in _OPEN:
                     with suppress(psycopg.Error):  # a broken connection: the pool drops it

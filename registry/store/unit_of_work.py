@@ -96,7 +96,6 @@ class WriteSet:
     answered: dict[str, Any] | None = None  # the idempotent answer, once written
     reads: list[Read] = field(default_factory=list)  # answered in the transaction
     tree_ahead: audit_log.TreeRead | None = field(default=None, repr=False)
-    _written_ahead: bool = field(default=False, init=False, repr=False)
 
     def statements_ahead(
         self, stored: Sequence[StoredEvent], positions: str, params: Sequence[Any]
@@ -111,9 +110,8 @@ class WriteSet:
         The recorder sends the statements with the insert and COMMIT in one round trip,
         so the events table's lock is never held while the client works; they are built
         here, before the transaction. The caller must send them all, in order, in the
-        transaction that inserts `stored`: `__call__` then only takes the answers of
-        `reads` (`ask_reads`)."""
-        self._written_ahead = False
+        transaction that inserts `stored`, and then take the answers of `reads`
+        (`ask_reads`, `answer_reads`) instead of calling the unit."""
         if self.idempotency is not None or type(self).__call__ is not WriteSet.__call__:
             return None
         statements: list[tuple[str, list[Any]]] = []
@@ -129,7 +127,6 @@ class WriteSet:
         statements += [(_UPSERT_INDEX, list(row)) for row in self._index_rows()]
         if self.erase_data_key_of is not None:
             statements += [(erase, [self.tenant, self.erase_data_key_of]) for erase in _ERASE]
-        self._written_ahead = True
         return statements
 
     def ask_reads(self, cursor: Callable[[], Sql]) -> None:
@@ -137,23 +134,23 @@ class WriteSet:
         for read in self.reads:
             read.ask(cursor())
 
+    def answer_reads(self, sql: Sql) -> None:
+        """Takes the answers of `reads`, asking on `sql` those not asked ahead."""
+        for read in self.reads:
+            read.answer(sql)
+
     def read_ahead(self, cursor: Callable[[], Sql]) -> None:
         """Asks what the transaction reads (the audit tree's row, then `reads`) each on a
         new cursor of `cursor()`, so that in pipeline mode the questions travel with the
         insert; the answers are taken when the unit runs."""
         self.tree_ahead = audit_log.TreeRead(cursor(), self.tenant)
-        for read in self.reads:
-            read.ask(cursor())
+        self.ask_reads(cursor)
 
     def __call__(self, sql: Sql, stored: Sequence[StoredEvent], positions: Sequence[int]) -> None:
         """Writes with the `Sql` it is given: a `BulkSql` (COPY for long inserts) from the
         recorders, except inside PostgreSQL's pipeline mode, where COPY is refused."""
         ahead, self.tree_ahead = self.tree_ahead, None
-        for read in self.reads:
-            read.answer(sql)
-        if self._written_ahead:  # sent by the recorder: see `statements_ahead`
-            self._written_ahead = False
-            return
+        self.answer_reads(sql)
         last_position = max(positions)
         if self.dedupe_key is not None:
             sql.execute(_MARK_SEEN, [self.tenant, self.dedupe_key])
