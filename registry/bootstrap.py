@@ -104,11 +104,16 @@ def _database_away_is_unreachable(settings: Settings) -> Iterator[None]:
         persistence.OperationalError,
         persistence.InterfaceError,
     ) as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "gone away"
         db = settings.database
         raise DatabaseUnreachable(
-            f"PostgreSQL at {db.host}:{db.port} went away while starting ({first})"
+            f"PostgreSQL at {db.host}:{db.port} went away while starting "
+            f"({_first_line(error, 'gone away')})"
         ) from None
+
+
+def _first_line(error: Exception, otherwise: str) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else otherwise
 
 
 def _ensure_postgres_database(settings: Settings) -> None:
@@ -125,7 +130,7 @@ def _ensure_postgres_database(settings: Settings) -> None:
                 with contextlib.suppress(psycopg.errors.DuplicateDatabase):
                     conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(db.name)))
     except psycopg.OperationalError as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "unreachable"
+        first = _first_line(error, "unreachable")
         if any(sign in first for sign in SETTING_ERRORS):
             raise ConfigError(
                 f"REGISTRY_DATABASE_URL: cannot connect to PostgreSQL ({first})"
