@@ -82,7 +82,7 @@ def rebuild(server: Server, events: int) -> dict[str, Any]:
         "events": events,
         "events_per_s": events / seconds,
         "rebuild_seconds": rebuild_seconds,
-        "rebuild_only_events_per_s": events / rebuild_seconds,
+        "rebuild_only_events_per_s": events / rebuild_seconds if rebuild_seconds else float("nan"),
         "output": out.stdout.strip(),
     }
 
