@@ -32,7 +32,9 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check registry audit tests bench wsgi.py
 	$(BIN)/mypy
 
-# The fault test restarts the machine's PostgreSQL, so it runs alone, after the rest.
+# The fault tests stop and start a private PostgreSQL cluster of their own (initdb into a
+# temporary directory, pg_ctl on a free loopback port); they run alone, after the rest,
+# because they are slow. The machine's own PostgreSQL is never stopped or restarted.
 test: $(STAMP) lint
 	$(BIN)/python -m pytest -n 2 --dist loadfile -q --ignore=tests/faults
 	$(BIN)/python -m pytest -q tests/faults

@@ -1,5 +1,6 @@
 """A worker that restarts while PostgreSQL is down waits for it; it does not take the
-server down with it (gunicorn stops the whole server when a worker exits with 3)."""
+server down with it (gunicorn stops the whole server when a worker exits with 3).
+The database stopped is a private cluster (tests/faults/private_postgres.py)."""
 
 from __future__ import annotations
 
@@ -11,32 +12,25 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import environment_for, postgres_available
-from tests.faults.test_worker_kill_and_database_restart import gunicorn_workers, pg_ctl
-from tests.integration.servers import fresh_database, gunicorn_server
+from tests.conftest import environment_for
+from tests.faults.private_postgres import PrivateCluster
+from tests.integration.servers import children, gunicorn_process
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.skipif(not Path("/etc/postgresql").is_dir(), reason="needs a local PostgreSQL cluster")
 def test_a_worker_respawned_during_a_database_outage_waits_for_the_database(
-    tmp_path: Path,
+    tmp_path: Path, cluster: PrivateCluster
 ) -> None:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not reachable")
-    with (
-        fresh_database("postgres", tmp_path) as url,
-        gunicorn_server(environment_for(url, tmp_path), workers=2) as base,
-    ):
-        port = int(base.rsplit(":", 1)[1])
-        master = _master(port)
-        pg_ctl("stop")
+    url = cluster.create_database("registry")
+    with gunicorn_process(environment_for(url, tmp_path), workers=2) as (base, master):
+        cluster.stop()
         try:
-            os.kill(gunicorn_workers(port)[0], signal.SIGKILL)
+            os.kill(children(master.pid)[0], signal.SIGKILL)
             time.sleep(4)  # the respawned worker boots while the database is away
-            master_alive = _alive(master)
+            master_alive = _alive(master.pid)
         finally:
-            pg_ctl("start")
+            cluster.start()
         deadline = time.monotonic() + 60
         ready = 0
         while time.monotonic() < deadline:
@@ -49,14 +43,6 @@ def test_a_worker_respawned_during_a_database_outage_waits_for_the_database(
             time.sleep(0.5)
     assert master_alive
     assert ready == 200
-
-
-def _master(port: int) -> int:
-    workers = set(gunicorn_workers(port))
-    parents = {
-        int(Path(f"/proc/{w}/stat").read_text().rsplit(")", 1)[1].split()[1]) for w in workers
-    }
-    return parents.pop()
 
 
 def _alive(pid: int) -> bool:

@@ -2,14 +2,13 @@
 PostgreSQL; every acknowledged write is present exactly once afterwards, and the
 service recovers by itself (/readyz red while the database is gone, green after).
 
-Runs on its own after the main suite (`make test`), because it restarts the
-machine's PostgreSQL server."""
+The PostgreSQL server restarted is a private cluster made for the test (tests/faults/
+private_postgres.py); the machine's own server is never touched."""
 
 from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 import time
 import uuid
@@ -20,34 +19,11 @@ import pytest
 import requests
 
 from registry.devtoken import make_token
-from tests.conftest import JWT_SECRET, environment_for, postgres_available
-from tests.integration.servers import fresh_database, gunicorn_server
+from tests.conftest import JWT_SECRET, environment_for
+from tests.faults.private_postgres import PrivateCluster
+from tests.integration.servers import children, gunicorn_process
 
 pytestmark = pytest.mark.slow
-
-
-def pg_ctl(action: str) -> None:
-    version = sorted(os.listdir("/etc/postgresql"))[-1]
-    subprocess.run(
-        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", action],
-        check=True,
-        capture_output=True,
-        timeout=120,
-    )
-
-
-def gunicorn_workers(port: int) -> list[int]:
-    pids = [
-        int(p)
-        for p in subprocess.run(
-            ["pgrep", "-f", f"127.0.0.1:{port}"], capture_output=True, text=True
-        ).stdout.split()
-    ]
-
-    def parent(pid: int) -> int:
-        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-
-    return [p for p in pids if Path(f"/proc/{p}").exists() and parent(p) in pids]
 
 
 class Writer(threading.Thread):
@@ -84,15 +60,11 @@ class Writer(threading.Thread):
                 time.sleep(0.1)
 
 
-@pytest.mark.skipif(not Path("/etc/postgresql").is_dir(), reason="needs a local PostgreSQL cluster")
-def test_acknowledged_writes_survive_a_killed_worker_and_a_database_restart(tmp_path: Path) -> None:
-    if not postgres_available():
-        pytest.skip("PostgreSQL is not reachable")
-    with (
-        fresh_database("postgres", tmp_path) as url,
-        gunicorn_server(environment_for(url, tmp_path)) as base,
-    ):
-        port = int(base.rsplit(":", 1)[1])
+def test_acknowledged_writes_survive_a_killed_worker_and_a_database_restart(
+    tmp_path: Path, cluster: PrivateCluster
+) -> None:
+    url = cluster.create_database("registry")
+    with gunicorn_process(environment_for(url, tmp_path)) as (base, master):
         token = make_token(JWT_SECRET, sub="writer", tenant="faults")
         stop = threading.Event()
         writers = [
@@ -101,14 +73,14 @@ def test_acknowledged_writes_survive_a_killed_worker_and_a_database_restart(tmp_
         for w in writers:
             w.start()
         time.sleep(2)
-        os.kill(gunicorn_workers(port)[0], signal.SIGKILL)
+        os.kill(children(master.pid)[0], signal.SIGKILL)
         time.sleep(2)
-        pg_ctl("stop")
+        cluster.stop()
         try:
             time.sleep(1)
             ready_while_down = requests.get(f"{base}/readyz", timeout=30).status_code
         finally:
-            pg_ctl("start")
+            cluster.start()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if requests.get(f"{base}/readyz", timeout=10).status_code == 200:

@@ -73,6 +73,15 @@ def gunicorn_server(env: dict[str, str], workers: int = 3) -> Iterator[str]:
     `env` is the registry's configuration (see tests/conftest.py `environment_for`);
     the process runs in a new temporary working directory and its whole process
     group is stopped on exit."""
+    with gunicorn_process(env, workers) as (base_url, _master):
+        yield base_url
+
+
+@contextmanager
+def gunicorn_process(
+    env: dict[str, str], workers: int = 3
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """As gunicorn_server, and yields the master process too (its workers are its children)."""
     port = free_port()
     base_url = f"http://127.0.0.1:{port}"
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
@@ -100,12 +109,27 @@ def gunicorn_server(env: dict[str, str], workers: int = 3) -> Iterator[str]:
             )
             try:
                 _wait_ready(base_url, process, log)
-                yield base_url
+                yield base_url, process
             finally:
                 if process.poll() is not None:  # the server died: its log says why
                     print(f"gunicorn exited with {process.returncode}; its log ends:")
                     print(log.read_text(errors="replace")[-4000:])
                 _stop(process)
+
+
+def children(pid: int) -> list[int]:
+    """The live child processes of `pid` (a gunicorn master's workers), read from /proc."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == pid and stat[0] != "Z":
+            found.append(int(entry.name))
+    return sorted(found)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
