@@ -140,6 +140,25 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         self._take_snapshots(processing_event)
         return {**body, "position": positions[-1] if positions else 0}
 
+    def get(self, aggregate_id: UUID, version: int | None = None) -> Any:
+        """The aggregate from the event store (at `version`); NotFound when missing."""
+        try:
+            return self.repository.get(aggregate_id, version=version)
+        except AggregateNotFoundError:
+            raise NotFound("not found") from None
+
+    def write_set(
+        self,
+        tenant: str,
+        aggregates: list[RegistryAggregate],
+        body: dict[str, Any],
+        dedupe_key: str | None,
+    ) -> WriteSet:
+        return self._write_set(tenant, aggregates, body, dedupe_key)
+
+    def seen(self, tenant: str, dedupe_key: str) -> bool:
+        return self._seen(tenant, dedupe_key)
+
     def _load_or_create(self, aggregate_id: UUID, create: Callable[[], A] | None) -> A:
         try:
             aggregate: A = self.repository.get(aggregate_id)

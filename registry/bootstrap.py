@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from audit import log as audit_log
+from registry.clock import SYSTEM_CLOCK, Clock
 from registry.config import ConfigError, DatabaseUnreachable, Settings
 from registry.keys import load_keyring
 from registry.service import Registry
 from registry.store import liveness
 from registry.store.database import Database
 from registry.store.schema import create_tables
+from registry.usecases.container import Parts, Services
 
 INIT_LOCK_ID = 7_305_019_282
 # Connection failures that a wrong REGISTRY_DATABASE_URL causes; any other (refused,
@@ -168,6 +170,31 @@ def build_registry(settings: Settings) -> Registry:
         liveness.install(registry.recorder.datastore.pool)  # type: ignore[attr-defined]
     registry.configure(keyring, db, settings.public_url, settings.public_host)
     return registry
+
+
+def build_services(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> Services:
+    """Every area's service, each built once on the shared parts."""
+    parts = Parts(
+        writer=registry,
+        views=registry.views,
+        keys=registry,
+        db=registry.db,
+        keyring=registry.keyring,
+        clock=clock,
+        public_url=registry.public_url,
+        origin_host=registry.origin_host,
+    )
+    return Services(
+        parts=parts,
+        consents=registry,
+        imports=registry,
+        decisions=registry,
+        templates=registry,
+        policies=registry,
+        audit=registry,
+        webhooks=registry,
+        idempotency=registry,
+    )
 
 
 def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:

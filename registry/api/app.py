@@ -16,6 +16,7 @@ from registry.api.errors import ErrorEnvelopeSchema, error_response, register_er
 from registry.api.guards import install_guards
 from registry.api.logs import install_request_logging
 from registry.api.ratelimit import RateLimiter
+from registry.clock import Clock
 from registry.config import Settings, load_settings
 from registry.memory import TRIM_AFTER_BODY_BYTES, release_freed_memory
 from registry.service import Registry
@@ -40,8 +41,11 @@ class RegistryApi(Api):  # type: ignore[misc]
     ERROR_SCHEMA = ErrorEnvelopeSchema
 
 
-def create_app(settings: Settings | None = None, registry: Registry | None = None) -> Flask:
-    from registry.bootstrap import build_registry, readiness
+def create_app(
+    settings: Settings | None = None, registry: Registry | None = None, clock: Clock | None = None
+) -> Flask:
+    from registry.bootstrap import build_registry, build_services, readiness
+    from registry.clock import SYSTEM_CLOCK
 
     settings = settings or load_settings()
     registry = registry or build_registry(settings)
@@ -59,6 +63,7 @@ def create_app(settings: Settings | None = None, registry: Registry | None = Non
     )
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["registry"] = registry
+    app.extensions["services"] = build_services(registry, clock or SYSTEM_CLOCK)
     app.extensions["settings"] = settings
     api = RegistryApi(
         app,

@@ -15,6 +15,12 @@ from registry.crypto import keyed_digest
 from registry.domain.base import acting_as
 from registry.idempotency import AlreadyAnswered, IdempotentRequest, idempotent
 from registry.service import Registry
+from registry.usecases.container import Services
+
+
+def services() -> Services:
+    """The services container that bootstrap built for this app."""
+    return cast(Services, current_app.extensions["services"])
 
 
 def registry() -> Registry:
@@ -42,7 +48,7 @@ def _request_hash() -> str:
     except ValueError:
         canonical = raw
     return keyed_digest(
-        registry().keyring.request_hash_key,
+        services().parts.keyring.request_hash_key,
         request.method.encode() + b" " + request.path.encode() + b"\n" + canonical,
     )
 
@@ -63,9 +69,9 @@ def idempotently(
             "Idempotency-Key is too long",
             {"Idempotency-Key": ["at most 255 characters"]},
         )
-    reg, owner = registry(), tenant()
+    idempotency, owner = services().idempotency, tenant()
     request_hash = _request_hash()
-    stored = reg.idempotent_answer(owner, key)
+    stored = idempotency.idempotent_answer(owner, key)
     if stored is not None:
         stored_hash, status, body = stored
         if stored_hash != request_hash:
@@ -81,7 +87,7 @@ def idempotently(
             body, status = run()
     except AlreadyAnswered as answered:
         return answered.body, answered.status
-    reg.remember_answer(owner, req, status, body)
+    idempotency.remember_answer(owner, req, status, body)
     return body, status
 
 

@@ -13,30 +13,10 @@ from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from registry.domain.policy import Policy
+from registry.domain.reasons import TIME_REASONS, in_order
 from registry.domain.schedule import failing_time_rules, local_day, next_allowed_at
 from registry.domain.vocabulary import NON_TRANSACTIONAL
 
-REASON_ORDER = (
-    "customer_erased",
-    "customer_suppressed",
-    "template_not_found",
-    "template_not_approved",
-    "template_paused",
-    "template_disabled",
-    "platform_blocked",
-    "channel_not_supported",
-    "no_consent",
-    "consent_withdrawn",
-    "consent_expired",
-    "outside_send_window",
-    "outside_send_days",
-    "holiday",
-    "daily_limit_reached",
-    "outside_service_window",
-)
-TIME_REASONS = frozenset(
-    {"outside_send_window", "outside_send_days", "holiday", "daily_limit_reached"}
-)
 PLATFORM_BLOCKING = frozenset({"PAUSED", "DISABLED", "REJECTED"})
 # SMS carries text only: a media header or interactive buttons cannot be delivered.
 SMS_UNSUPPORTED_HEADERS = frozenset({"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
@@ -170,7 +150,7 @@ def decide(
         if last is None or not (last <= at < last + window):
             reasons.append("outside_service_window")
 
-    ordered = sorted(set(reasons), key=REASON_ORDER.index)
+    ordered = in_order(reasons)
     next_at = None
     if ordered and set(ordered) <= TIME_REASONS:
         next_at = next_allowed_at(at, zone, policy, day_is_full=day_is_full)

@@ -8,13 +8,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.domain.decision import (
-    REASON_ORDER,
     ConsentFact,
     CustomerFacts,
     TemplateFacts,
     decide,
 )
 from registry.domain.policy import Policy
+from registry.domain.reasons import REASON_ORDER
 
 # A Wednesday, 12:00 in Moscow.
 NOON = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from marshmallow import Schema, fields, validate
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import int_arg, registry, tenant
+from registry.api.common import int_arg, services, tenant
 from registry.api.decisions.views import TemplateRefSchema
 from registry.api.errors import ApiError
 from registry.api.fields import channel_field, customer_id_field, moment_field
@@ -74,7 +74,7 @@ class Checkpoint(MethodView):
     @blp.response(200, CheckpointSchema)
     def get(self) -> Any:
         """A signed checkpoint covering every acknowledged event of the tenant."""
-        return registry().checkpoint(tenant())
+        return services().audit.checkpoint(tenant())
 
 
 def _text_response(description: str, *content_types: str) -> dict[str, Any]:
@@ -90,7 +90,7 @@ class PublicKey(MethodView):
     @blp.doc(responses={"200": _text_response("PEM public key", "application/x-pem-file")})
     def get(self) -> Any:
         """The Ed25519 public key (PEM) for checkpoints and receipts."""
-        return Response(registry().keyring.public_key_pem, mimetype="application/x-pem-file")
+        return Response(services().parts.keyring.public_key_pem, mimetype="application/x-pem-file")
 
 
 @blp.route("/consistency")
@@ -100,7 +100,7 @@ class Consistency(MethodView):
     def get(self) -> Any:
         """RFC 9162 consistency proof between two tree sizes (`first`, `second`)."""
         try:
-            return registry().consistency(tenant(), int_arg("first"), int_arg("second"))
+            return services().audit.consistency(tenant(), int_arg("first"), int_arg("second"))
         except ValueError as error:
             raise _proof_error(error) from None
 
@@ -112,7 +112,7 @@ class Inclusion(MethodView):
     def get(self) -> Any:
         """RFC 9162 inclusion proof of a leaf (`leaf_index`) in a tree (`tree_size`)."""
         try:
-            return registry().inclusion(tenant(), int_arg("leaf_index"), int_arg("tree_size"))
+            return services().audit.inclusion(tenant(), int_arg("leaf_index"), int_arg("tree_size"))
         except ValueError as error:
             raise _proof_error(error) from None
 
@@ -146,7 +146,7 @@ class Events(MethodView):
         for name in ("customer_id", "template"):
             if request.args.get(name):
                 filters[name] = request.args[name]
-        lines = registry().export(tenant(), filters, fmt)
+        lines = services().audit.export(tenant(), filters, fmt)
         mimetype = (
             "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
         )
@@ -176,7 +176,7 @@ class Replay(MethodView):
     @blp.response(200, ReplaySchema)
     def post(self, body: dict[str, Any]) -> Any:
         """The decision as the registry knew things at a past moment."""
-        return registry().replay(tenant(), body)
+        return services().audit.replay(tenant(), body)
 
 
 def register(app: Flask, api: Api) -> None:

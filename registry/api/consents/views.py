@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import acting, idempotently, registry, tenant
+from registry.api.common import acting, idempotently, services, tenant
 from registry.api.consents.imports import parse_import
 from registry.api.consents.schemas import (
     GrantAnswerSchema,
@@ -29,7 +29,7 @@ class Consents(MethodView):
     @blp.response(201, GrantAnswerSchema)
     def post(self, grant: dict[str, Any]) -> Any:
         """Record a consent grant; every grant gets its own receipt."""
-        return idempotently(lambda: (registry().grant(tenant(), grant), 201))
+        return idempotently(lambda: (services().consents.grant(tenant(), grant), 201))
 
 
 @blp.route("/opt-outs")
@@ -41,7 +41,7 @@ class OptOuts(MethodView):
         """Withdraw consent; never refused, effective for the next read."""
         return idempotently(
             lambda: (
-                registry().opt_out(
+                services().consents.opt_out(
                     tenant(),
                     opt_out["customer_id"],
                     opt_out["channel"],
@@ -69,4 +69,4 @@ class ConsentImport(MethodView):
         """Import up to 100,000 grants (CSV or JSON lines), all or nothing."""
         grants = parse_import(request.get_data(cache=True), request.mimetype)
         with acting():
-            return idempotently(lambda: (registry().import_grants(tenant(), grants), 201))
+            return idempotently(lambda: (services().imports.import_grants(tenant(), grants), 201))

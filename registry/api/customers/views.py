@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import acting, idempotently, min_position_arg, paging, registry, tenant
+from registry.api.common import acting, idempotently, min_position_arg, paging, services, tenant
 from registry.api.customers.schemas import (
     CustomerSchema,
     ErasureAnswerSchema,
@@ -35,7 +35,7 @@ class Customer(MethodView):
     @blp.response(200, CustomerSchema)
     def get(self, customer_id: str) -> Any:
         """The customer's profile and consents; 404 for a customer never seen."""
-        return registry().customer(tenant(), customer_id, min_position_arg())
+        return services().consents.customer(tenant(), customer_id, min_position_arg())
 
     @requires("consents:write")
     @blp.arguments(ProfileSchema)
@@ -43,7 +43,7 @@ class Customer(MethodView):
     def patch(self, profile: dict[str, Any], customer_id: str) -> Any:
         """Set phone, timezone and locale."""
         with acting():
-            return registry().change_profile(tenant(), customer_id, profile)
+            return services().consents.change_profile(tenant(), customer_id, profile)
 
 
 @blp.route(f"/{ID}/history")
@@ -53,7 +53,7 @@ class CustomerHistory(MethodView):
     def get(self, customer_id: str) -> Any:
         """Every event of this customer, oldest first (`limit`, `after_position`)."""
         limit, after = paging()
-        return registry().customer_history(
+        return services().consents.customer_history(
             tenant(),
             customer_id,
             limit=limit,
@@ -71,7 +71,7 @@ class Inbound(MethodView):
         """Record a customer message: opens the service window; STOP words opt out."""
         return idempotently(
             lambda: (
-                registry().receive_inbound(
+                services().consents.receive_inbound(
                     tenant(),
                     customer_id,
                     channel=inbound["channel"],
@@ -85,7 +85,10 @@ class Inbound(MethodView):
 
 def _suppression(customer_id: str, body: dict[str, Any], on: bool) -> Any:
     return idempotently(
-        lambda: (registry().suppress(tenant(), customer_id, body.get("reason"), on=on), 200),
+        lambda: (
+            services().consents.suppress(tenant(), customer_id, body.get("reason"), on=on),
+            200,
+        ),
         recorded_status=200,
     )
 
@@ -117,7 +120,7 @@ class Erase(MethodView):
     def post(self, body: dict[str, Any], customer_id: str) -> Any:
         """Crypto-shred the customer's personal data (R-ERASE)."""
         return idempotently(
-            lambda: (registry().erase(tenant(), customer_id, body.get("reason")), 200),
+            lambda: (services().consents.erase(tenant(), customer_id, body.get("reason")), 200),
             recorded_status=200,
         )
 
@@ -138,9 +141,9 @@ class OptOutLinks(MethodView):
             lang=body["lang"],
             expires_at=expires_at,
         )
-        token = issue_token(registry().keyring.link_key, claims)
+        token = issue_token(services().parts.keyring.link_key, claims)
         return {
-            "url": f"{registry().public_url}/u/{token}",
+            "url": f"{services().parts.public_url}/u/{token}",
             "token": token,
             "expires_at": iso(expires_at),
         }, 201

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields, validate
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import idempotently, registry, tenant
+from registry.api.common import idempotently, services, tenant
 from registry.api.decisions.plain import (
     MAX_BATCH,
     TEMPLATE_LANGUAGE,
@@ -105,7 +105,7 @@ class Decisions(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """May we send this template (or a session message) to this customer now?"""
         check_moment(body.get("at"), max_age_seconds=_max_age())
-        return registry().decide(tenant(), body)
+        return services().decisions.decide(tenant(), body)
 
 
 @blp.route("/decisions/batch")
@@ -118,7 +118,7 @@ class BatchDecisions(MethodView):
         max_age = _max_age()
         for item in body["items"]:
             check_moment(item.get("at"), max_age_seconds=max_age)
-        return registry().decide_batch(tenant(), body["items"], body.get("min_position"))
+        return services().decisions.decide_batch(tenant(), body["items"], body.get("min_position"))
 
 
 @blp.route("/authorizations")
@@ -131,7 +131,7 @@ class Authorizations(MethodView):
         """Decide for now and, when allowed, record the send with a signed receipt."""
 
         def run() -> tuple[dict[str, Any], int]:
-            allowed, answer = registry().authorize(tenant(), body)
+            allowed, answer = services().decisions.authorize(tenant(), body)
             return answer, 201 if allowed else 200
 
         return idempotently(run)

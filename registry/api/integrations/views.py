@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import TENANT_PATTERN, requires
-from registry.api.common import acting, int_arg, registry, tenant
+from registry.api.common import acting, int_arg, services, tenant
 from registry.api.errors import error_response
 from registry.integrations.whatsapp import signature_is_valid
 
@@ -50,7 +50,7 @@ class WhatsAppSettings(MethodView):
     def put(self, settings: dict[str, Any]) -> Any:
         """Set the app secret (stored encrypted) and the verify token for webhooks."""
         with acting():
-            return registry().configure_whatsapp(tenant(), settings)
+            return services().webhooks.configure_whatsapp(tenant(), settings)
 
 
 @blp.route("/whatsapp/unprocessed")
@@ -60,7 +60,9 @@ class Unprocessed(MethodView):
     def get(self) -> Any:
         """Webhook payloads that were acknowledged but not understood (`after_id`, `limit`)."""
         limit = int_arg("limit", 100, low=1, high=1000)
-        return registry().unprocessed(tenant(), limit=limit, after_id=int_arg("after_id", 0))
+        return services().webhooks.unprocessed(
+            tenant(), limit=limit, after_id=int_arg("after_id", 0)
+        )
 
 
 def register(app: Flask, api: Api) -> None:
@@ -69,7 +71,9 @@ def register(app: Flask, api: Api) -> None:
     @app.get("/webhooks/whatsapp/<tenant_id>")
     def whatsapp_handshake(tenant_id: str) -> Response:
         secrets = (
-            registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
+            services().webhooks.whatsapp_secrets(tenant_id)
+            if TENANT_PATTERN.match(tenant_id)
+            else None
         )
         mode = request.args.get("hub.mode")
         offered = request.args.get("hub.verify_token", "")
@@ -85,7 +89,9 @@ def register(app: Flask, api: Api) -> None:
     def whatsapp_webhook(tenant_id: str) -> Response:
         raw = request.get_data(cache=True)
         secrets = (
-            registry().whatsapp_secrets(tenant_id) if TENANT_PATTERN.match(tenant_id) else None
+            services().webhooks.whatsapp_secrets(tenant_id)
+            if TENANT_PATTERN.match(tenant_id)
+            else None
         )
         if not secrets or not signature_is_valid(
             secrets[0], raw, request.headers.get("X-Hub-Signature-256")
@@ -97,5 +103,5 @@ def register(app: Flask, api: Api) -> None:
             payload: object = json.loads(raw.decode("utf-8"))
         except (ValueError, RecursionError):
             payload = {"unparseable_body": raw.decode("utf-8", "replace")[:100_000]}
-        counts = registry().ingest_whatsapp(tenant_id, payload)
+        counts = services().webhooks.ingest_whatsapp(tenant_id, payload)
         return Response(json.dumps({"status": "ok", **counts}), mimetype="application/json")

@@ -8,7 +8,7 @@ from marshmallow import Schema, fields
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import acting, min_position_arg, registry, tenant
+from registry.api.common import acting, min_position_arg, services, tenant
 from registry.api.errors import ApiError
 
 blp = Blueprint("policy", __name__, url_prefix="/v1/policy", description="Tenant policy (R-POLICY)")
@@ -35,7 +35,7 @@ class Policy(MethodView):
     @blp.response(200, PolicySchema)
     def get(self) -> Any:
         """The tenant's policy (defaults until first replaced)."""
-        return registry().policy(tenant(), min_position_arg())
+        return services().policies.policy(tenant(), min_position_arg())
 
     @requires("policy:write")
     @blp.doc(requestBody={"content": {"application/json": {"schema": PolicySchema}}})
@@ -53,4 +53,4 @@ class Policy(MethodView):
         # `version` and `position` are what GET adds; a read-edit-write round trip keeps them.
         document = {k: v for k, v in document.items() if k not in ("version", "position")}
         with acting():
-            return registry().replace_policy(tenant(), document)
+            return services().policies.replace_policy(tenant(), document)

@@ -13,7 +13,7 @@ from registry.api.common import (
     min_position_arg,
     paging,
     principal,
-    registry,
+    services,
     tenant,
 )
 from registry.api.customers.schemas import HistorySchema, ReasonSchema
@@ -83,13 +83,15 @@ class Templates(MethodView):
     @blp.response(201, SubmissionAnswerSchema)
     def post(self, submission: dict[str, Any]) -> Any:
         """Submit a template version; lint errors reject it at once."""
-        return idempotently(lambda: (registry().submit_template(tenant(), submission), 201))
+        return idempotently(
+            lambda: (services().templates.submit_template(tenant(), submission), 201)
+        )
 
     @blp.response(200, TemplateListSchema)
     def get(self) -> Any:
         """Every template of the tenant (needs templates:write or templates:review)."""
         _can_read()
-        return registry().templates(tenant())
+        return services().templates.templates(tenant())
 
 
 @blp.route(f"/{KEY}")
@@ -97,7 +99,7 @@ class TemplateResource(MethodView):
     @blp.response(200, TemplateStateSchema)
     def get(self, name: str, language: str) -> Any:
         _can_read()
-        return registry().template(tenant(), name, language, min_position_arg())
+        return services().templates.template(tenant(), name, language, min_position_arg())
 
 
 @blp.route(f"/{KEY}/history")
@@ -106,7 +108,7 @@ class TemplateHistory(MethodView):
     def get(self, name: str, language: str) -> Any:
         _can_read()
         limit, after = paging()
-        return registry().template_history(
+        return services().templates.template_history(
             tenant(),
             name,
             language,
@@ -124,7 +126,7 @@ class Review(MethodView):
     def post(self, review: dict[str, Any], name: str, language: str) -> Any:
         """Approve or reject a PENDING version; the reviewer is not the submitter."""
         with acting():
-            return registry().change_template(
+            return services().templates.change_template(
                 tenant(),
                 name,
                 language,
@@ -142,7 +144,7 @@ def _action(action: str):  # type: ignore[no-untyped-def]
         @blp.response(200, TemplateStateSchema)
         def post(self, body: dict[str, Any], name: str, language: str) -> Any:
             with acting():
-                return registry().change_template(
+                return services().templates.change_template(
                     tenant(), name, language, action, reason=body.get("reason")
                 )
 

@@ -1,0 +1,49 @@
+"""The services container: one service per area, built once by `registry.bootstrap`.
+
+The API reaches a service as `services().consents` (registry/api/common.py). A service
+is a plain class whose constructor names what it uses, taken from `Parts`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from registry.clock import Clock
+from registry.keys import KeyRing
+from registry.personal_data import PersonalDataKeys
+from registry.projections.reader import ViewReader
+from registry.store.database import Database
+from registry.store.writer import EventWriter
+
+if TYPE_CHECKING:
+    from registry.service import Registry
+
+
+@dataclass(frozen=True, slots=True)
+class Parts:
+    """What a service may take in its constructor (bootstrap builds each once)."""
+
+    writer: EventWriter  # every event write: write / write_stored / write_set / get / seen
+    views: ViewReader  # view documents: read(tenant, keys, min_position)
+    keys: PersonalDataKeys  # per-customer data keys: sealer / opener / data_key(s)
+    db: Database  # an area's own tables: db.transaction() / db.single_statement()
+    keyring: KeyRing
+    clock: Clock
+    public_url: str
+    origin_host: str
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """Every area's service. A new area adds one field here and builds it in
+    `registry.bootstrap.build_services`."""
+
+    parts: Parts
+    consents: Registry  # grants, opt-outs, profile, inbound, suppression, erasure, reads
+    imports: Registry  # bulk import of grants
+    decisions: Registry  # decide, decide_batch, authorize
+    templates: Registry  # submit, review/pause/resume/disable, reads
+    policies: Registry  # policy, replace_policy, policy_of
+    audit: Registry  # checkpoint, proofs, export, replay
+    webhooks: Registry  # WhatsApp settings, webhook ingestion, unprocessed items
+    idempotency: Registry  # idempotent_answer, remember_answer
