@@ -40,9 +40,9 @@ def eventsourcing_env(settings: Settings) -> dict[str, str]:
     db = settings.database
     if db.dialect == "sqlite":
         env.update(
-            PERSISTENCE_MODULE="eventsourcing.sqlite",
+            PERSISTENCE_MODULE="registry.store.sqlite:WaitingSQLiteFactory",
             SQLITE_DBNAME=db.sqlite_path,
-            SQLITE_LOCK_TIMEOUT="30",
+            SQLITE_LOCK_TIMEOUT=str(settings.sqlite_lock_timeout),
             APPLICATION_RECORDER_TOPIC="registry.store.recorders:SQLiteRegistryRecorder",
         )
     else:

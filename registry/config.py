@@ -55,6 +55,7 @@ class Settings:
     postgres_pool_size: int
     postgres_max_overflow: int
     max_request_age_seconds: int = 300
+    sqlite_lock_timeout: int = 10  # seconds a SQLite write waits for the write lock
 
     @property
     def public_host(self) -> str:
@@ -137,4 +138,5 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         postgres_pool_size=int(_number(env, "REGISTRY_POSTGRES_POOL_SIZE", 4)),
         postgres_max_overflow=int(_number(env, "REGISTRY_POSTGRES_MAX_OVERFLOW", 4)),
+        sqlite_lock_timeout=max(1, int(_number(env, "REGISTRY_SQLITE_LOCK_TIMEOUT", 10))),
     )

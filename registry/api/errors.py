@@ -129,21 +129,36 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         if _is_database_outage(error):
+            message = _outage_message(error)
             log.warning(
-                "database unavailable", extra={"fields": {"error_type": type(error).__name__}}
+                "database unavailable",
+                extra={"fields": {"error_type": type(error).__name__, "what": message}},
             )
-            return error_response(
-                503,
-                "unavailable",
-                "the database is not reachable; retry shortly",
-                headers={"Retry-After": "1"},
-            )
+            return error_response(503, "unavailable", message, headers={"Retry-After": "1"})
         log.error(
             "unhandled error",
             exc_info=error,
             extra={"fields": {"error_type": type(error).__name__}},
         )
         return error_response(500, "internal_error", "an unexpected error occurred")
+
+
+def _outage_message(error: BaseException) -> str:
+    """Name what happened: a write lock held too long, a worker's connections all busy, or
+    a database that does not answer."""
+    from eventsourcing.persistence import ConnectionUnavailableError
+
+    text = str(error).lower()
+    if "database is locked" in text or "database is busy" in text:
+        return (
+            "the database stayed locked by other writes for longer than the write-lock wait "
+            "(SQLite: one writer at a time, REGISTRY_SQLITE_LOCK_TIMEOUT); retry shortly"
+        )
+    import psycopg_pool
+
+    if isinstance(error, ConnectionUnavailableError | psycopg_pool.PoolTimeout):
+        return "every database connection of this worker stayed busy; retry shortly"
+    return "the database is not reachable; retry shortly"
 
 
 def _is_database_outage(error: BaseException) -> bool:
