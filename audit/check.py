@@ -17,12 +17,12 @@ from audit.merkle import canonical_json, leaf_hash
 PAGE = 2000
 
 
-def altered_events(registry: Any) -> Iterator[tuple[str, int | None, int]]:
-    """(tenant, leaf index, position) of each event that does not match its leaf."""
+def altered_events(registry: Any, shown: Any = None) -> Iterator[tuple[str, int | None, int]]:
+    """(tenant, leaf index, position) of each event that does not match its leaf; `shown`
+    (registry.progress) counts the events read."""
     from registry.store.unit_of_work import leaf_object
 
     after = 0
-    progress = _progress(registry)
     while True:
         notifications = registry.recorder.select_notifications(
             after, PAGE, inclusive_of_start=False
@@ -39,11 +39,11 @@ def altered_events(registry: Any) -> Iterator[tuple[str, int | None, int]]:
                 yield tenant, index, n.id
         for position, (tenant, index, _) in sorted(recorded.items()):
             yield tenant, index, position  # a recorded leaf whose event is gone
-        progress.update(len(notifications))
+        if shown is not None:
+            shown.update(len(notifications))
         if last is None:
             break
         after = last
-    progress.close()
 
 
 def _recorded_leaves(
@@ -69,16 +69,6 @@ def bad_nodes(registry: Any) -> Iterator[tuple[str, int, int]]:
                 yield tenant, level, index
 
 
-def _progress(registry: Any) -> Any:
-    """A progress bar on stderr for large stores when a person is watching."""
-    from tqdm import tqdm
-
-    with registry.db.transaction() as sql:
-        total = registry.db.max_position(sql)
-    quiet = not sys.stderr.isatty() or total < 100_000
-    return tqdm(total=total, unit="events", file=sys.stderr, desc="checking", disable=quiet)
-
-
 def main(args: argparse.Namespace | None = None) -> int:
     from registry.bootstrap import build_registry
     from registry.config import ConfigError, load_settings
@@ -88,11 +78,16 @@ def main(args: argparse.Namespace | None = None) -> int:
     except ConfigError as error:
         print(f"audit check: {error}", file=sys.stderr)
         return 2
+    from registry.progress import progress
+
     failures = 0
-    for tenant, leaf_index, position in altered_events(registry):
-        failures += 1
-        shown = "?" if leaf_index is None else leaf_index
-        print(f"altered: tenant {tenant} leaf {shown} position {position}")
+    with registry.db.transaction() as sql:
+        total = registry.db.max_position(sql)
+    with progress("audit check", total=total, unit="events") as shown:
+        for tenant, leaf_index, position in altered_events(registry, shown):
+            failures += 1
+            index = "?" if leaf_index is None else leaf_index
+            print(f"altered: tenant {tenant} leaf {index} position {position}")
     for tenant, level, index in bad_nodes(registry):
         failures += 1
         print(f"altered: tenant {tenant} tree node level {level} index {index}")

@@ -24,8 +24,6 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 from audit.checkpoint import verify_checkpoint_document
 from audit.merkle import HASH_SIZE, canonical_json, leaf_hash, verify_inclusion
 
-PROGRESS_THRESHOLD = 10 * 1024 * 1024
-
 
 class LineFailure(Exception):
     def __init__(self, line: int, reason: str) -> None:
@@ -157,27 +155,16 @@ def run(args: argparse.Namespace) -> int:
     except OSError as error:
         print(f"error: cannot read {path}: {error.strerror}", file=sys.stderr)
         return 2
-    with stream:
-        progress = _progress_bar(path)
+    from registry.progress import progress
+
+    with stream, progress("audit verify", total=os.stat(path).st_size, unit="bytes") as shown:
         try:
-            result = verify_lines(_read_lines(stream, progress), public_key)
+            result = verify_lines(_read_lines(stream, shown), public_key)
         except LineFailure as failure:
             print(failure)
             return 1
-        finally:
-            if progress is not None:
-                progress.close()
     print(
         f"OK: {result.events} events verified against the checkpoint of {result.origin} "
         f"(tree size {result.tree_size}, root {result.root_hash})"
     )
     return 0
-
-
-def _progress_bar(path: Path) -> Any:
-    size = os.stat(path).st_size
-    if size <= PROGRESS_THRESHOLD or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    return tqdm(total=size, unit="B", unit_scale=True, file=sys.stderr, desc="verifying")

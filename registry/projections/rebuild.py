@@ -24,6 +24,7 @@ every newer state itself, in the transaction of its events.
 
 from __future__ import annotations
 
+import argparse
 import sys
 import time
 from collections.abc import Sequence
@@ -36,6 +37,7 @@ from registry.application import RegistryCore
 from registry.bootstrap import build_registry
 from registry.config import ConfigError, load_settings
 from registry.domain.base import RegistryAggregate
+from registry.progress import Progress, progress
 from registry.store.sql import Sql
 from registry.store.unit_of_work import UPSERT_VIEW, view_row
 
@@ -47,8 +49,8 @@ VIEW_COLUMNS = "tenant, kind, key, version, position, doc"
 Row = tuple[Any, ...]  # (originator_id, originator_version, topic, state, position)
 
 
-def rebuild(registry: RegistryCore, page: int = PAGE) -> int:
-    """Returns the number of views written."""
+def rebuild(registry: RegistryCore, page: int = PAGE, shown: Progress | None = None) -> int:
+    """Returns the number of views written; `shown` counts the events read."""
     written = 0
     after: tuple[Any, int] | None = None
     folding: _Folding | None = None  # the aggregate the last page ended in
@@ -56,6 +58,8 @@ def rebuild(registry: RegistryCore, page: int = PAGE) -> int:
         writing: Future[None] | None = None
         while True:
             rows = _read_page(registry, after, page)
+            if shown is not None:
+                shown.update(len(rows))
             finished: list[Row] = []
             for originator_id, version, topic, state, position in rows:
                 if folding is None or folding.originator_id != originator_id:
@@ -160,14 +164,27 @@ def _upsert_from(table: str) -> str:
 UPSERT_FROM_STAGING = _upsert_from(STAGING)
 
 
-def main() -> int:
+def build_parser() -> argparse.ArgumentParser:
+    return argparse.ArgumentParser(
+        prog="python -m registry.projections.rebuild",
+        description="Rebuild every view from the event log (the server's environment: "
+        "REGISTRY_DATABASE_URL, REGISTRY_JWT_SECRET, ...). Safe while the server runs. "
+        "Progress on stderr: a bar on a terminal, plain lines otherwise.",
+    )
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    build_parser().parse_args(argv)
     try:
         registry = build_registry(load_settings())
     except ConfigError as error:
         print(f"registry: {error}", file=sys.stderr)
         return 2
     started = time.perf_counter()
-    count = rebuild(registry)
+    with registry.db.transaction() as sql:
+        total = registry.db.max_position(sql)
+    with progress("rebuild", total=total, unit="events") as shown:
+        count = rebuild(registry, shown=shown)
     print(f"rebuilt {count} views in {time.perf_counter() - started:.2f} s")
     return 0
 

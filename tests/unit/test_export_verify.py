@@ -7,6 +7,7 @@ import csv
 import io
 import json
 import sqlite3
+import re
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -163,6 +164,14 @@ def test_a_genuine_export_verifies(sql: Sql, tmp_path: Path) -> None:
     result = verify(tmp_path, build_export(sql, 11))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "11 events" in result.stdout
+
+
+def test_verify_off_a_terminal_ends_with_a_plain_line_of_bytes_and_time(
+    sql: Sql, tmp_path: Path
+) -> None:
+    result = verify(tmp_path, build_export(sql, 3))
+    assert result.returncode == 0
+    assert re.search(r"^audit verify: done, \d+ bytes in \d+\.\d s$", result.stderr, re.M)
 
 
 def test_an_empty_export_verifies(sql: Sql, tmp_path: Path) -> None:
