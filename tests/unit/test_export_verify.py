@@ -6,8 +6,8 @@ import base64
 import csv
 import io
 import json
-import sqlite3
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
