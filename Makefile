@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: run test lint typecheck unit bench token clean rebuild
+.PHONY: run test lint typecheck unit bench token clean rebuild migrate
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ unit: $(STAMP)
 
 rebuild: $(STAMP)
 	REGISTRY_JWT_SECRET=$${REGISTRY_JWT_SECRET:-$$(cat var/jwt_secret)} $(BIN)/python -m registry.projections.rebuild
+
+# The registry's tables to the newest Alembic revision (servers also do it at start-up).
+migrate: $(STAMP) var/jwt_secret
+	REGISTRY_JWT_SECRET=$${REGISTRY_JWT_SECRET:-$$(cat var/jwt_secret)} $(BIN)/python -m registry.migrate
 
 # wrk (the load generator) comes from Debian's packages; installed on first use.
 bench: $(STAMP)

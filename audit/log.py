@@ -47,7 +47,6 @@ __all__ = [
     "append",
     "append_on_server",
     "consistency_proof",
-    "create_tables",
     "find_altered",
     "find_bad_nodes",
     "inclusion_proof",
@@ -56,6 +55,7 @@ __all__ = [
     "leaf_index_of_position",
     "leaf_rows",
     "root_hash",
+    "server_functions",
     "tree_size",
 ]
 
@@ -71,42 +71,12 @@ class LeafEntry:
     template: str | None  # "name/language"
 
 
-def create_tables(sql: Sql) -> None:
-    blob = sql.blob_type
-    statements = [
-        "CREATE TABLE IF NOT EXISTS audit_trees ("
-        "tenant TEXT NOT NULL PRIMARY KEY, size BIGINT NOT NULL)",
-        "CREATE TABLE IF NOT EXISTS audit_leaves ("
-        "tenant TEXT NOT NULL, leaf_index BIGINT NOT NULL, position BIGINT NOT NULL, "
-        f"leaf_hash {blob} NOT NULL, event_type TEXT NOT NULL, occurred_at TEXT NOT NULL, "
-        "occurred_key TEXT NOT NULL, actor TEXT NOT NULL, customer_id TEXT, template TEXT, "
-        "PRIMARY KEY (tenant, leaf_index))",
-        "CREATE UNIQUE INDEX IF NOT EXISTS audit_leaves_position "
-        "ON audit_leaves (tenant, position)",
-        "CREATE INDEX IF NOT EXISTS audit_leaves_customer "
-        "ON audit_leaves (tenant, customer_id, leaf_index)",
-        "CREATE INDEX IF NOT EXISTS audit_leaves_template "
-        "ON audit_leaves (tenant, template, leaf_index)",
-        "CREATE TABLE IF NOT EXISTS audit_nodes ("
-        "tenant TEXT NOT NULL, level INTEGER NOT NULL, node_index BIGINT NOT NULL, "
-        f"hash {blob} NOT NULL, PRIMARY KEY (tenant, level, node_index))",
-    ]
-    for statement in statements:
-        sql.execute(statement)
-    _add_frontier_column(sql)
-    if sql.dialect == "postgres":
-        sql.execute(_APPEND_FUNCTION)
-
-
-def _add_frontier_column(sql: Sql) -> None:
-    """Trees created before the frontier was kept get the column (empty until the next
-    append, which then reads the frontier from the stored nodes once)."""
-    if sql.dialect == "postgres":
-        sql.execute("ALTER TABLE audit_trees ADD COLUMN IF NOT EXISTS frontier BYTEA")
-        return
-    columns = {str(row[1]) for row in sql.query("PRAGMA table_info(audit_trees)")}
-    if "frontier" not in columns:
-        sql.execute("ALTER TABLE audit_trees ADD COLUMN frontier BLOB")
+def server_functions(dialect: str) -> tuple[str, ...]:
+    """Statements that (re)define the server functions the write path calls: on
+    PostgreSQL `audit_append` (`append_on_server`). They are code rather than schema,
+    kept beside their Python twin `append`, and run at every start-up after the
+    migrations (`CREATE OR REPLACE`), so the server's copy is always this one."""
+    return (_APPEND_FUNCTION,) if dialect == "postgres" else ()
 
 
 _TREE_ROW = "SELECT size, frontier FROM audit_trees WHERE tenant = ?"

@@ -14,9 +14,8 @@ from registry.clock import SYSTEM_CLOCK, Clock
 from registry.config import ConfigError, DatabaseUnreachable, Settings
 from registry.keys import load_keyring
 from registry.service import Registry
-from registry.store import liveness
+from registry.store import liveness, migrate
 from registry.store.database import Database
-from registry.store.schema import create_tables
 from registry.usecases.container import Parts, Services
 
 INIT_LOCK_ID = 7_305_019_282
@@ -158,13 +157,7 @@ def build_registry(settings: Settings) -> Registry:
     with _database_away_is_unreachable(settings), _initialisation_lock(settings):
         registry = Registry(env=eventsourcing_env(settings))
         db = Database(registry.recorder, settings.database.dialect)  # type: ignore[arg-type]
-        with db.transaction(commit=True) as sql:
-            create_tables(sql)
-            audit_log.create_tables(sql)
-            # `python -m audit check` pages through leaves in global position order.
-            sql.execute(
-                "CREATE INDEX IF NOT EXISTS audit_leaves_global_position ON audit_leaves (position)"
-            )
+        _migrate(settings, db)
         db.refresh_statistics(unless_present=True)
     if settings.database.dialect == "postgres":
         liveness.install(registry.recorder.datastore.pool)  # type: ignore[attr-defined]
@@ -195,6 +188,27 @@ def build_services(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> Services:
         webhooks=registry,
         idempotency=registry,
     )
+
+
+def migrate_database(settings: Settings) -> None:
+    """`make migrate`: the registry's tables to the migrations' head, under the same lock
+    as a starting worker (which would otherwise do it)."""
+    with _database_away_is_unreachable(settings), _initialisation_lock(settings):
+        _migrate(settings, None)
+
+
+def _migrate(settings: Settings, db: Database | None) -> None:
+    """Alembic's upgrade (registry/store/migrations), then the server functions that the
+    write path calls. A database already at head costs one query on `db`'s connection."""
+    dialect = settings.database.dialect
+    functions = audit_log.server_functions(dialect)
+    if db is not None:
+        with db.transaction(commit=True) as sql:
+            if migrate.is_at_head(sql):
+                for statement in functions:
+                    sql.execute(statement)
+                return
+    migrate.upgrade(settings.database, then_run=functions)
 
 
 def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:

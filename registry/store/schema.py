@@ -1,45 +1,181 @@
-"""Tables the registry keeps beside the event store, all written in the same
-transaction as the events they derive from (see unit_of_work)."""
+"""The registry's own tables, defined once (SQLAlchemy Core).
+
+They live beside the event store (whose `stored_events`, snapshots and tracking tables
+stay eventsourcing's) and are all written in the same transaction as the events they
+derive from (see unit_of_work). Alembic migrations (registry/store/migrations) create
+and change them; `tests/integration/test_migrations.py` checks that the migrations'
+head is exactly this definition, on SQLite and PostgreSQL.
+
+The hot paths keep hand-written SQL text but take table and column names from here
+(`views.name`, `column_list(views)`), computed once at import.
+
+To add a table: declare it below on `metadata`, then add an Alembic revision
+(README, "Migrations").
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+)
+
 from registry.store.sql import Sql
 
+# Names PostgreSQL would have chosen for primary keys; named indexes and constraints let
+# later migrations (and SQLite's batch mode) refer to them.
+metadata = MetaData(
+    naming_convention={
+        "pk": "%(table_name)s_pkey",
+        "ix": "%(table_name)s_%(column_0_N_name)s",
+        "uq": "%(table_name)s_%(column_0_N_name)s_key",
+        "ck": "%(table_name)s_%(constraint_name)s_check",
+        "fk": "%(table_name)s_%(column_0_name)s_fkey",
+    }
+)
 
-def create_tables(sql: Sql) -> None:
-    blob = sql.blob_type
-    big = "BIGINT" if sql.dialect == "postgres" else "INTEGER"
-    statements = [
-        # Current state documents (customer, template, tenant), one row per aggregate.
-        f"""CREATE TABLE IF NOT EXISTS registry_views (
-            tenant TEXT NOT NULL, kind TEXT NOT NULL, key TEXT NOT NULL,
-            version INTEGER NOT NULL, position {big} NOT NULL, doc TEXT NOT NULL,
-            PRIMARY KEY (tenant, kind, key))""",
-        # Customers found by a keyed hash of their phone or platform user id.
-        """CREATE TABLE IF NOT EXISTS registry_customer_index (
-            tenant TEXT NOT NULL, blind TEXT NOT NULL, customer_id TEXT NOT NULL,
-            PRIMARY KEY (tenant, blind))""",
-        # Per-customer data keys, wrapped under the master key; deleted on erasure.
-        f"""CREATE TABLE IF NOT EXISTS registry_data_keys (
-            tenant TEXT NOT NULL, customer_id TEXT NOT NULL, wrapped {blob} NOT NULL,
-            PRIMARY KEY (tenant, customer_id))""",
-        # R-IDEMPOTENCY: the first answer to a key, and a keyed hash of its request.
-        f"""CREATE TABLE IF NOT EXISTS registry_idempotency (
-            tenant TEXT NOT NULL, key TEXT NOT NULL, request_hash TEXT NOT NULL,
-            status INTEGER NOT NULL, body TEXT NOT NULL, position {big},
-            PRIMARY KEY (tenant, key))""",
-        # Platform deliveries already recorded (redeliveries are recorded once).
-        """CREATE TABLE IF NOT EXISTS registry_webhook_seen (
-            tenant TEXT NOT NULL, dedupe_key TEXT NOT NULL,
-            PRIMARY KEY (tenant, dedupe_key))""",
-        # Payloads not understood, kept for inspection (sealed: may hold phone numbers).
-        f"""CREATE TABLE IF NOT EXISTS registry_webhook_unprocessed (
-            id {"BIGSERIAL" if sql.dialect == "postgres" else "INTEGER"} PRIMARY KEY
-                {"" if sql.dialect == "postgres" else "AUTOINCREMENT"},
-            tenant TEXT NOT NULL, received_at TEXT NOT NULL, reason TEXT NOT NULL,
-            field TEXT, payload TEXT NOT NULL)""",
-        "CREATE INDEX IF NOT EXISTS registry_webhook_unprocessed_tenant "
-        "ON registry_webhook_unprocessed (tenant, id)",
-    ]
-    for statement in statements:
-        sql.execute(statement)
+# A global position (notification id): BIGINT on PostgreSQL; on SQLite the integer is
+# 64-bit whatever its declared name, and these tables have always declared INTEGER.
+Position = BigInteger().with_variant(Integer(), "sqlite")
+
+
+def _text(name: str, *, nullable: bool = False, primary_key: bool = False) -> Column[Any]:
+    return Column(name, Text, nullable=nullable, primary_key=primary_key)
+
+
+# Current state documents (customer, template, tenant), one row per aggregate.
+views = Table(
+    "registry_views",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("kind", primary_key=True),
+    _text("key", primary_key=True),
+    Column("version", Integer, nullable=False),
+    Column("position", Position, nullable=False),
+    _text("doc"),
+)
+
+# Customers found by a keyed hash of their phone or platform user id.
+customer_index = Table(
+    "registry_customer_index",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("blind", primary_key=True),
+    _text("customer_id"),
+)
+
+# Per-customer data keys, wrapped under the master key; deleted on erasure.
+data_keys = Table(
+    "registry_data_keys",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("customer_id", primary_key=True),
+    Column("wrapped", LargeBinary, nullable=False),
+)
+
+# R-IDEMPOTENCY: the first answer to a key, and a keyed hash of its request.
+idempotency = Table(
+    "registry_idempotency",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("key", primary_key=True),
+    _text("request_hash"),
+    Column("status", Integer, nullable=False),
+    _text("body"),
+    Column("position", Position, nullable=True),
+)
+
+# Platform deliveries already recorded (redeliveries are recorded once).
+webhook_seen = Table(
+    "registry_webhook_seen",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("dedupe_key", primary_key=True),
+)
+
+# Payloads not understood, kept for inspection (sealed: may hold phone numbers).
+webhook_unprocessed = Table(
+    "registry_webhook_unprocessed",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    _text("tenant"),
+    _text("received_at"),
+    _text("reason"),
+    _text("field", nullable=True),
+    _text("payload"),
+    Index("registry_webhook_unprocessed_tenant", "tenant", "id"),
+    sqlite_autoincrement=True,
+)
+
+# Each tenant's Merkle tree (audit/log.py): its size and the frontier of perfect
+# subtrees a new leaf folds into.
+audit_trees = Table(
+    "audit_trees",
+    metadata,
+    _text("tenant", primary_key=True),
+    Column("size", BigInteger, nullable=False),
+    Column("frontier", LargeBinary, nullable=True),
+)
+
+# One row per event: its leaf hash and the labels filtered exports page by.
+audit_leaves = Table(
+    "audit_leaves",
+    metadata,
+    _text("tenant", primary_key=True),
+    Column("leaf_index", BigInteger, primary_key=True),
+    Column("position", BigInteger, nullable=False),
+    Column("leaf_hash", LargeBinary, nullable=False),
+    _text("event_type"),
+    _text("occurred_at"),
+    _text("occurred_key"),
+    _text("actor"),
+    _text("customer_id", nullable=True),
+    _text("template", nullable=True),
+    Index("audit_leaves_position", "tenant", "position", unique=True),
+    Index("audit_leaves_customer", "tenant", "customer_id", "leaf_index"),
+    Index("audit_leaves_template", "tenant", "template", "leaf_index"),
+    # `python -m audit check` pages through leaves in global position order.
+    Index("audit_leaves_global_position", "position"),
+)
+
+# Every complete perfect subtree of level ≥ 1 (level 0 is `audit_leaves.leaf_hash`).
+audit_nodes = Table(
+    "audit_nodes",
+    metadata,
+    _text("tenant", primary_key=True),
+    Column("level", Integer, primary_key=True),
+    Column("node_index", BigInteger, primary_key=True),
+    Column("hash", LargeBinary, nullable=False),
+)
+
+
+def column_list(table: Table) -> str:
+    """`a, b, c`: the table's columns in their declared order, for an INSERT's list."""
+    return ", ".join(column.name for column in table.columns)
+
+
+def placeholders(table: Table) -> str:
+    """`?, ?, ?`: one placeholder per column of the table."""
+    return ", ".join("?" for _ in table.columns)
+
+
+def create_all(sql: Sql) -> None:
+    """The tables as declared here, on a bare connection: for tests' in-memory SQLite.
+    A real database gets its tables from the migrations (registry.store.migrate)."""
+    from sqlalchemy import create_mock_engine
+    from sqlalchemy.schema import CreateIndex, CreateTable
+
+    url = "postgresql+psycopg://" if sql.dialect == "postgres" else "sqlite://"
+    dialect = create_mock_engine(url, executor=None).dialect
+    for table in metadata.sorted_tables:
+        sql.execute(str(CreateTable(table, if_not_exists=True).compile(dialect=dialect)))
+        for index in sorted(table.indexes, key=lambda index: str(index.name)):
+            sql.execute(str(CreateIndex(index, if_not_exists=True).compile(dialect=dialect)))

@@ -49,16 +49,20 @@ def test_postgres_going_away_while_a_worker_starts_is_waited_out_not_fatal(
     must raise DatabaseUnreachable (wsgi.py exits 1 and gunicorn starts another), not an
     error that gunicorn takes for a failed boot and stops the whole server on."""
     import psycopg
+    import sqlalchemy.exc
 
-    from audit import log as audit_log
     from registry import bootstrap
     from registry.config import DatabaseUnreachable, load_settings
+    from registry.store import migrate
     from tests.conftest import environment_for
 
-    def shutting_down(sql: object) -> None:
-        raise psycopg.OperationalError("the database system is shutting down")
+    def shutting_down(*args: object, **kwargs: object) -> None:
+        raise sqlalchemy.exc.OperationalError(
+            "SELECT 1", {}, psycopg.OperationalError("the database system is shutting down")
+        )
 
-    monkeypatch.setattr(audit_log, "create_tables", shutting_down)
+    monkeypatch.setattr(migrate, "is_at_head", lambda sql: False)
+    monkeypatch.setattr(migrate, "alembic_config", shutting_down)
     url = f"postgresql://postgres@127.0.0.1:5432/{pg_database}"
     with pytest.raises(DatabaseUnreachable, match="went away while starting"):
         bootstrap.build_registry(load_settings(environment_for(url, tmp_path)))

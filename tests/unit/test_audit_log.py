@@ -20,6 +20,7 @@ from audit.merkle import (
     verify_consistency,
     verify_inclusion,
 )
+from registry.store import schema
 from registry.store.sql import Sql
 
 
@@ -38,7 +39,7 @@ class CountingSql(Sql):
 def sql() -> Iterator[CountingSql]:
     connection = sqlite3.connect(":memory:")
     store = CountingSql(connection.cursor(), "sqlite")
-    log.create_tables(store)
+    schema.create_all(store)
     yield store
     connection.close()
 
@@ -64,7 +65,7 @@ def hashes_of(positions: Sequence[int]) -> list[bytes]:
 
 
 def test_create_tables_is_idempotent(sql: Sql) -> None:
-    log.create_tables(sql)
+    schema.create_all(sql)
     assert log.tree_size(sql, "acme") == 0
     assert log.root_hash(sql, "acme", 0) == EMPTY_ROOT
 

@@ -22,6 +22,7 @@ from audit import log
 from audit.checkpoint import checkpoint_document, sign_checkpoint
 from audit.export import ExportEvent, csv_lines, jsonl_lines
 from audit.merkle import canonical_json
+from registry.store import schema
 from registry.store.sql import Sql
 
 ROOT_DIR = Path(__file__).resolve().parents[2]
@@ -48,7 +49,7 @@ def stored_event(n: int, customer: str) -> dict[str, Any]:
 def sql() -> Iterator[Sql]:
     connection = sqlite3.connect(":memory:")
     store = Sql(connection.cursor(), "sqlite")
-    log.create_tables(store)
+    schema.create_all(store)
     yield store
     connection.close()
 

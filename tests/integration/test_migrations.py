@@ -1,0 +1,132 @@
+"""The registry's tables under Alembic: the migrations' head is the one definition
+(registry/store/schema.py), on SQLite and PostgreSQL, and applying them is idempotent
+and safe with several workers starting at once."""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect
+
+from registry.config import Database, load_settings
+from registry.store import migrate
+from registry.store.migrations import HEAD
+from registry.store.schema import metadata
+from tests.conftest import environment_for
+from tests.integration.databases import fresh_database_url
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with fresh_database_url(request.param, tmp_path) as url:
+        yield url
+
+
+def database_of(url: str, tmp_path: Path) -> Database:
+    return load_settings(environment_for(url, tmp_path)).database
+
+
+def differences(database: Database) -> list[object]:
+    """What Alembic's autogenerate would change to make the database the definition."""
+    engine = migrate.engine_for(database)
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection,
+                opts={"compare_type": True, "include_name": _ours},
+            )
+            return list(compare_metadata(context, metadata))
+    finally:
+        engine.dispose()
+
+
+def _ours(name: str | None, type_: str, parent_names: object) -> bool:
+    return name in metadata.tables if type_ == "table" else True
+
+
+def revision_of(database: Database) -> str | None:
+    engine = migrate.engine_for(database)
+    try:
+        with engine.connect() as connection:
+            return migrate.current_revision(connection)
+    finally:
+        engine.dispose()
+
+
+def test_head_constant_is_the_newest_revision() -> None:
+    assert migrate.head_revision() == HEAD
+
+
+def test_a_new_database_migrated_to_head_has_exactly_the_declared_tables(
+    database_url: str, tmp_path: Path
+) -> None:
+    database = database_of(database_url, tmp_path)
+    migrate.upgrade(database)
+    assert revision_of(database) == HEAD
+    assert differences(database) == []
+
+
+def test_migrating_a_database_already_at_head_changes_nothing(
+    database_url: str, tmp_path: Path
+) -> None:
+    database = database_of(database_url, tmp_path)
+    migrate.upgrade(database)
+    engine = migrate.engine_for(database)
+    try:
+        with engine.connect() as connection:
+            before = {t: inspect(connection).get_columns(t) for t in metadata.tables}
+    finally:
+        engine.dispose()
+    migrate.upgrade(database)
+    engine = migrate.engine_for(database)
+    try:
+        with engine.connect() as connection:
+            after = {t: inspect(connection).get_columns(t) for t in metadata.tables}
+    finally:
+        engine.dispose()
+    assert revision_of(database) == HEAD
+    assert [str(a) for a in after.values()] == [str(b) for b in before.values()]
+
+
+def _start_worker(url: str, var_dir: str) -> None:
+    from registry.bootstrap import migrate_database
+
+    migrate_database(load_settings(environment_for(url, Path(var_dir))))
+
+
+def test_workers_migrating_at_once_all_succeed_and_leave_one_head(
+    database_url: str, tmp_path: Path
+) -> None:
+    context = multiprocessing.get_context("spawn")
+    workers = [
+        context.Process(target=_start_worker, args=(database_url, str(tmp_path))) for _ in range(3)
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    database = database_of(database_url, tmp_path)
+    assert revision_of(database) == HEAD
+    assert differences(database) == []
+
+
+def test_is_at_head_reads_the_version_on_the_stores_own_connection(
+    database_url: str, tmp_path: Path
+) -> None:
+    from registry.bootstrap import build_registry
+
+    settings = load_settings(environment_for(database_url, tmp_path))
+    registry = build_registry(settings)
+    try:
+        with registry.db.transaction() as sql:
+            assert migrate.is_at_head(sql)
+            sql.execute("UPDATE alembic_version SET version_num = 'older'")
+            assert not migrate.is_at_head(sql)
+    finally:
+        registry.recorder.datastore.close()
