@@ -86,11 +86,14 @@ def consistency_proof(sql: Sql, tenant: str, first: int, second: int) -> list[by
 
 
 class LeafFilters(TypedDict, total=False):
-    """Which leaves a page holds (`leaf_filter`): a customer's, a template's, a time range
-    (`since` inclusive, `until` exclusive) and a range of leaf indexes (both exclusive)."""
+    """Which leaves a page holds (`leaf_filter`): a customer's, a template's (`name/language`,
+    or `name` for every language), of some event types (`Customer.ConsentWithdrawn`), a
+    time range (`since` inclusive, `until` exclusive) and a range of leaf indexes (both
+    exclusive)."""
 
     customer_id: str | None
     template: str | None
+    types: Sequence[str] | None
     since: str | datetime | None
     until: str | datetime | None
     after_index: int
@@ -119,6 +122,7 @@ def leaf_filter(
     *,
     customer_id: str | None = None,
     template: str | None = None,
+    types: Sequence[str] | None = None,
     since: str | datetime | None = None,
     until: str | datetime | None = None,
     after_index: int = -1,
@@ -134,9 +138,15 @@ def leaf_filter(
     if customer_id is not None:
         where.append(f"{table}.customer_id = ?")
         params.append(customer_id)
-    if template is not None:
+    if template is not None and "/" in template:
         where.append(f"{table}.template = ?")
         params.append(template)
+    elif template is not None:  # every language: the labels from "name/" up to "name0"
+        where.append(f"{table}.template >= ? AND {table}.template < ?")
+        params.extend([f"{template}/", f"{template}0"])
+    if types:
+        where.append(f"{table}.event_type IN ({', '.join('?' * len(types))})")
+        params.extend(types)
     if since is not None:
         where.append(f"{table}.occurred_key >= ?")
         params.append(time_key(since))

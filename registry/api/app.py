@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, Response, g, jsonify, request
+from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
@@ -15,6 +16,7 @@ from registry.api.docs import register_docs
 from registry.api.errors import ErrorEnvelopeSchema, error_response, register_error_handlers
 from registry.api.guards import install_guards
 from registry.api.logs import install_request_logging
+from registry.api.queries import install_query_guard
 from registry.api.ratelimit import RateLimiter
 from registry.clock import Clock
 from registry.config import Settings, load_settings
@@ -27,9 +29,19 @@ REQUESTS = Counter(
 LATENCY = Histogram("registry_http_request_seconds", "HTTP request latency", ["endpoint"])
 
 
+class RegistryJSONProvider(DefaultJSONProvider):
+    """Every JSON answer (views, errors, the OpenAPI description) writes non-ASCII text
+    as UTF-8, not as `\\u` escapes (SPEC §18), in the order the view built it."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+
 class RegistryFlask(Flask):
     """The registry has no async views: every handler is called as it is, without
     Flask's per-call coroutine check (ten `inspect` calls per request)."""
+
+    json_provider_class = RegistryJSONProvider
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         return func
@@ -61,7 +73,6 @@ def create_app(
         JSON_SORT_KEYS=False,
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]
     app.extensions["registry"] = registry
     app.extensions["services"] = build_services(registry, clock or SYSTEM_CLOCK)
     app.extensions["settings"] = settings
@@ -81,6 +92,7 @@ def create_app(
     limiter = RateLimiter(settings.rate_limits)
     app.extensions["rate_limiter"] = limiter
     install_guards(app, verifier, limiter)
+    install_query_guard(app)  # after the token guard: 401 and 403 come first
 
     from registry.api.consents.views import blp as consents
     from registry.api.customers.views import blp as customers

@@ -89,36 +89,3 @@ def idempotently(
         return answered.body, answered.status
     idempotency.remember_answer(owner, req, status, body)
     return body, status
-
-
-MAX_QUERY_INT = 2**62
-
-
-def int_arg(
-    name: str, default: int | None = None, *, low: int = 0, high: int = MAX_QUERY_INT
-) -> int:
-    """A whole-number query argument within low..high; absent, it is `default`, and a
-    required one (no default) is a 422 naming it, like any other bad value."""
-    raw = request.args.get(name)
-    if raw is None and default is not None:
-        return default
-    if raw is None or not raw.isdigit() or not low <= int(raw) <= high:
-        raise ApiError(
-            422,
-            "validation_error",
-            f"{name} must be an integer from {low} to {high}",
-            {name: [f"an integer from {low} to {high}"]},
-        )
-    return int(raw)
-
-
-def optional_int_arg(name: str) -> int | None:
-    return int_arg(name) if name in request.args else None
-
-
-def paging() -> tuple[int, int]:
-    return int_arg("limit", 100, low=1, high=1000), int_arg("after_position", 0)
-
-
-def min_position_arg() -> int | None:
-    return optional_int_arg("min_position")

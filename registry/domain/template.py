@@ -17,6 +17,7 @@ from registry.domain.exceptions import (
 from registry.domain.vocabulary import purpose_fits_category
 
 PLATFORM_BLOCKING_STATUSES = frozenset({"PAUSED", "DISABLED", "REJECTED"})
+STATUSES = ("PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")  # `Template.status`
 
 
 def template_aggregate_id(tenant: str, name: str, language: str) -> UUID:

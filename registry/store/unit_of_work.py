@@ -200,6 +200,8 @@ class WriteSet:
     def _leaf_entry(self, event: StoredEvent, position: int) -> audit_log.LeafEntry:
         state = _decode_state(event.state.decode("utf-8"))
         customer_id, template = self.leaf_labels.get(str(event.originator_id), (None, None))
+        if template is None:
+            template = template_label(state)
         timestamp = state.get("timestamp", {})
         occurred_at = timestamp.get("_data_") if isinstance(timestamp, dict) else None
         return audit_log.LeafEntry(
@@ -211,6 +213,17 @@ class WriteSet:
             customer_id=customer_id,
             template=template,
         )
+
+
+def template_label(state: dict[str, Any]) -> str | None:
+    """A customer's event about a template (an authorization names the one it allows) is
+    labelled with it, so that an export of the template includes it."""
+    template = state.get("template")
+    if isinstance(template, dict):
+        name, language = template.get("name"), template.get("language")
+        if isinstance(name, str) and isinstance(language, str):
+            return f"{name}/{language}"
+    return None
 
 
 def _refuse_float(text: str) -> Any:

@@ -235,6 +235,7 @@ def _page_filters(filters: dict[str, Any], after: int, size: int) -> LeafFilters
     return {
         "customer_id": filters.get("customer_id"),
         "template": filters.get("template"),
+        "types": filters.get("type"),
         "since": filters.get("since"),
         "until": filters.get("until"),
         "after_index": after,

@@ -10,6 +10,7 @@ from registry.domain.exceptions import NotFound
 from registry.domain.lint import lint_template
 from registry.domain.template import Template, template_aggregate_id
 from registry.domain.vocabulary import normalise_language
+from registry.projections.reader import checked_position
 
 PUBLIC_VERSION_FIELDS = ("version", "status", "lint", "submitted_by", "submitted_at", "review")
 
@@ -81,9 +82,14 @@ class TemplateUseCases(RegistryCore):
         doc, position = self.template_doc(tenant, name, language, min_position)
         return {**public_template(doc), "position": position}
 
-    def templates(self, tenant: str) -> dict[str, Any]:
+    def templates(
+        self, tenant: str, *, status: str | None = None, min_position: int | None = None
+    ) -> dict[str, Any]:
+        """Every template of the tenant, or those whose status is `status`."""
         docs, position = self.list_views(tenant, "template")
-        return {"templates": [public_template(d) for d in docs], "position": position}
+        checked_position(position, min_position)
+        chosen = [d for d in docs if status is None or d["status"] == status]
+        return {"templates": [public_template(d) for d in chosen], "position": position}
 
     def template_history(
         self,

@@ -1,7 +1,8 @@
 """The customer's opt-out pages behind the link in a message (SPEC R-OPTOUT).
 
 `GET /u/<token>` only shows what will stop (link scanners follow GETs); `POST /u/<token>`
-withdraws. The POST takes no login and no CSRF token: the unguessable token in the URL is the
+withdraws. Our links carry no query string: a GET with one is a 422 page that links to the
+address without it, while a POST withdraws whatever its URL carries. The POST takes no login and no CSRF token: the unguessable token in the URL is the
 credential, as RFC 8058 one-click unsubscribe requires (the mail provider posts
 `List-Unsubscribe=One-Click` without cookies and must not be redirected). An opt-out is
 never refused for the shape of its body: anything but `scope=channel` stops the link's
@@ -18,6 +19,7 @@ from typing import Final, Protocol
 from flask import Blueprint, Response, g, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
 
+from registry.querystrings import QueryRefused, ignores_query
 from registry.web.optout_token import InvalidLink, LinkClaims, open_token
 
 LANGUAGES: Final = ("ru", "en")
@@ -98,6 +100,7 @@ def create_optout_blueprint(
         return page, 200
 
     @blueprint.post("/u/<token>")
+    @ignores_query  # an opt-out is never refused, whatever the URL carries
     def unsubscribe(token: str) -> tuple[str, int]:
         service = service_factory()
         claims = _open(service.link_key, token, clock())
@@ -114,6 +117,22 @@ def create_optout_blueprint(
             whole_channel=whole_channel,
         )
         return page, 200
+
+    @blueprint.errorhandler(QueryRefused)
+    def unexpected_query(error: QueryRefused) -> tuple[str, int]:
+        """`GET /u/<token>?…`: our links carry no query, so something changed the link.
+        The page says what was added and links to the address without it (SPEC §18)."""
+        lang = _browser_language()
+        token = (request.view_args or {}).get("token", "")
+        page = render_template(
+            "optout_query.html",
+            lang=lang,
+            order=(lang, "en" if lang == "ru" else "ru"),
+            nonce=_style_nonce(),
+            names=error.names,
+            clean_url=url_for(".confirm", token=token),
+        )
+        return page, 422
 
     @blueprint.after_request
     def protect(response: Response) -> Response:

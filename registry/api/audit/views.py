@@ -5,18 +5,19 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from flask import Flask, Response, request, stream_with_context
+from flask import Flask, Response, stream_with_context
 from flask.views import MethodView
 from flask_smorest import Api
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields
 
 from registry.api.arguments import Blueprint
+from registry.api.audit.filters import ExportQuery
 from registry.api.auth import requires
-from registry.api.common import int_arg, services, tenant
+from registry.api.common import services, tenant
 from registry.api.decisions.views import TemplateRefSchema
 from registry.api.errors import ApiError
 from registry.api.fields import channel_field, customer_id_field, moment_field
-from registry.timefmt import parse_iso
+from registry.api.queries import position_field
 
 STREAM_CHUNK = 64 * 1024
 
@@ -38,6 +39,16 @@ class ProofSchema(Schema):
     leaf_index = fields.Integer()
     tree_size = fields.Integer()
     proof = fields.List(fields.String())
+
+
+class ConsistencyQuery(Schema):
+    first = position_field("The size of the earlier tree.", required=True)
+    second = position_field("The size of the later tree (at most the log's).", required=True)
+
+
+class InclusionQuery(Schema):
+    leaf_index = position_field("The leaf to prove (from 0).", required=True)
+    tree_size = position_field("The size of the tree it is proved in.", required=True)
 
 
 class ConsistencySchema(Schema):
@@ -96,11 +107,12 @@ class PublicKey(MethodView):
 @blp.route("/consistency")
 class Consistency(MethodView):
     @requires("audit:read")
+    @blp.arguments(ConsistencyQuery, location="query")
     @blp.response(200, ConsistencySchema)
-    def get(self) -> Any:
+    def get(self, query: dict[str, Any]) -> Any:
         """RFC 9162 consistency proof between two tree sizes (`first`, `second`)."""
         try:
-            return services().audit.consistency(tenant(), int_arg("first"), int_arg("second"))
+            return services().audit.consistency(tenant(), query["first"], query["second"])
         except ValueError as error:
             raise _proof_error(error) from None
 
@@ -108,11 +120,12 @@ class Consistency(MethodView):
 @blp.route("/proof")
 class Inclusion(MethodView):
     @requires("audit:read")
+    @blp.arguments(InclusionQuery, location="query")
     @blp.response(200, ProofSchema)
-    def get(self) -> Any:
+    def get(self, query: dict[str, Any]) -> Any:
         """RFC 9162 inclusion proof of a leaf (`leaf_index`) in a tree (`tree_size`)."""
         try:
-            return services().audit.inclusion(tenant(), int_arg("leaf_index"), int_arg("tree_size"))
+            return services().audit.inclusion(tenant(), query["leaf_index"], query["tree_size"])
         except ValueError as error:
             raise _proof_error(error) from None
 
@@ -127,26 +140,11 @@ class Events(MethodView):
             )
         }
     )
-    def get(self) -> Any:
+    @blp.arguments(ExportQuery, location="query")
+    def get(self, query: dict[str, Any]) -> Any:
         """Stream the trail as JSON lines with proofs, or CSV (`format`, filters)."""
-        fmt = request.args.get("format", "jsonl")
-        if fmt not in ("jsonl", "csv"):
-            raise ApiError(
-                422, "validation_error", "format is jsonl or csv", {"format": ["jsonl or csv"]}
-            )
-        filters: dict[str, Any] = {}
-        for name in ("since", "until"):
-            if request.args.get(name):
-                try:
-                    filters[name] = parse_iso(request.args[name])
-                except ValueError:
-                    raise ApiError(
-                        422, "validation_error", f"{name} must be RFC 3339", {name: ["RFC 3339"]}
-                    ) from None
-        for name in ("customer_id", "template"):
-            if request.args.get(name):
-                filters[name] = request.args[name]
-        lines = services().audit.export(tenant(), filters, fmt)
+        fmt = query.pop("format")
+        lines = services().audit.export(tenant(), query, fmt)
         mimetype = (
             "text/csv; charset=utf-8" if fmt == "csv" else "application/x-ndjson; charset=utf-8"
         )
@@ -181,6 +179,3 @@ class Replay(MethodView):
 
 def register(app: Flask, api: Api) -> None:
     api.register_blueprint(blp)
-
-
-_ = validate

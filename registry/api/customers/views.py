@@ -7,7 +7,7 @@ from flask.views import MethodView
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import acting, idempotently, min_position_arg, paging, services, tenant
+from registry.api.common import acting, idempotently, services, tenant
 from registry.api.customers.schemas import (
     CustomerSchema,
     ErasureAnswerSchema,
@@ -20,6 +20,7 @@ from registry.api.customers.schemas import (
     ReasonSchema,
     SuppressionAnswerSchema,
 )
+from registry.api.queries import MinPositionQuery, PageQuery
 from registry.timefmt import iso, utcnow
 from registry.web.optout_token import LinkClaims, issue_token
 
@@ -32,10 +33,11 @@ ID = "<path:customer_id>"
 @blp.route(f"/{ID}")
 class Customer(MethodView):
     @requires("consents:read")
+    @blp.arguments(MinPositionQuery, location="query")
     @blp.response(200, CustomerSchema)
-    def get(self, customer_id: str) -> Any:
+    def get(self, query: dict[str, Any], customer_id: str) -> Any:
         """The customer's profile and consents; 404 for a customer never seen."""
-        return services().consents.customer(tenant(), customer_id, min_position_arg())
+        return services().consents.customer(tenant(), customer_id, query.get("min_position"))
 
     @requires("consents:write")
     @blp.arguments(ProfileSchema)
@@ -49,17 +51,11 @@ class Customer(MethodView):
 @blp.route(f"/{ID}/history")
 class CustomerHistory(MethodView):
     @requires("consents:read")
+    @blp.arguments(PageQuery, location="query")
     @blp.response(200, HistorySchema)
-    def get(self, customer_id: str) -> Any:
+    def get(self, query: dict[str, Any], customer_id: str) -> Any:
         """Every event of this customer, oldest first (`limit`, `after_position`)."""
-        limit, after = paging()
-        return services().consents.customer_history(
-            tenant(),
-            customer_id,
-            limit=limit,
-            after_position=after,
-            min_position=min_position_arg(),
-        )
+        return services().consents.customer_history(tenant(), customer_id, **query)
 
 
 @blp.route(f"/{ID}/inbound")

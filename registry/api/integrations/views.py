@@ -6,16 +6,18 @@ import hmac
 import json
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, jsonify, request
 from flask.views import MethodView
 from flask_smorest import Api
 from marshmallow import Schema, fields, validate
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import TENANT_PATTERN, requires
-from registry.api.common import acting, int_arg, services, tenant
+from registry.api.common import acting, services, tenant
 from registry.api.errors import error_response
+from registry.api.queries import MAX_QUERY_INT
 from registry.integrations.whatsapp import signature_is_valid
+from registry.querystrings import takes_query
 
 blp = Blueprint(
     "integrations",
@@ -37,6 +39,19 @@ class WhatsAppSettingsAnswerSchema(Schema):
     position = fields.Integer()
 
 
+class UnprocessedQuery(Schema):
+    limit = fields.Integer(
+        load_default=100,
+        validate=validate.Range(min=1, max=1000),
+        metadata={"description": "Payloads per page (1-1000)."},
+    )
+    after_id = fields.Integer(
+        load_default=0,
+        validate=validate.Range(min=0, max=MAX_QUERY_INT),
+        metadata={"description": "Payloads after this id (the last `id` of the previous page)."},
+    )
+
+
 class UnprocessedSchema(Schema):
     items = fields.List(fields.Dict())
     position = fields.Integer()
@@ -56,19 +71,18 @@ class WhatsAppSettings(MethodView):
 @blp.route("/whatsapp/unprocessed")
 class Unprocessed(MethodView):
     @requires("policy:write")
+    @blp.arguments(UnprocessedQuery, location="query")
     @blp.response(200, UnprocessedSchema)
-    def get(self) -> Any:
+    def get(self, query: dict[str, Any]) -> Any:
         """Webhook payloads that were acknowledged but not understood (`after_id`, `limit`)."""
-        limit = int_arg("limit", 100, low=1, high=1000)
-        return services().webhooks.unprocessed(
-            tenant(), limit=limit, after_id=int_arg("after_id", 0)
-        )
+        return services().webhooks.unprocessed(tenant(), **query)
 
 
 def register(app: Flask, api: Api) -> None:
     api.register_blueprint(blp)
 
     @app.get("/webhooks/whatsapp/<tenant_id>")
+    @takes_query("hub.mode", "hub.verify_token", "hub.challenge")
     def whatsapp_handshake(tenant_id: str) -> Response:
         secrets = (
             services().webhooks.whatsapp_secrets(tenant_id)
@@ -104,4 +118,4 @@ def register(app: Flask, api: Api) -> None:
         except (ValueError, RecursionError):
             payload = {"unparseable_body": raw.decode("utf-8", "replace")[:100_000]}
         counts = services().webhooks.ingest_whatsapp(tenant_id, payload)
-        return Response(json.dumps({"status": "ok", **counts}), mimetype="application/json")
+        return jsonify({"status": "ok", **counts})

@@ -8,8 +8,9 @@ from marshmallow import Schema, fields
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import acting, min_position_arg, services, tenant
+from registry.api.common import acting, services, tenant
 from registry.api.errors import ApiError
+from registry.api.queries import MinPositionQuery
 
 blp = Blueprint("policy", __name__, url_prefix="/v1/policy", description="Tenant policy (R-POLICY)")
 
@@ -32,10 +33,11 @@ class PolicySchema(Schema):
 @blp.route("")
 class Policy(MethodView):
     @requires("policy:read")
+    @blp.arguments(MinPositionQuery, location="query")
     @blp.response(200, PolicySchema)
-    def get(self) -> Any:
+    def get(self, query: dict[str, Any]) -> Any:
         """The tenant's policy (defaults until first replaced)."""
-        return services().policies.policy(tenant(), min_position_arg())
+        return services().policies.policy(tenant(), query.get("min_position"))
 
     @requires("policy:write")
     @blp.doc(requestBody={"content": {"application/json": {"schema": PolicySchema}}})

@@ -7,18 +7,12 @@ from marshmallow import Schema, fields, validate
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import (
-    acting,
-    idempotently,
-    min_position_arg,
-    paging,
-    principal,
-    services,
-    tenant,
-)
+from registry.api.common import acting, idempotently, principal, services, tenant
 from registry.api.customers.schemas import HistorySchema, ReasonSchema
 from registry.api.errors import ApiError
+from registry.api.queries import MinPositionQuery, PageQuery
 from registry.api.templates.schemas import TemplateSubmissionSchema
+from registry.domain.template import STATUSES as TEMPLATE_STATUSES
 
 blp = Blueprint(
     "templates", __name__, url_prefix="/v1/templates", description="Templates (R-TEMPLATE)"
@@ -65,6 +59,13 @@ class ReviewSchema(Schema):
     reason = fields.String(validate=validate.Length(max=1024), allow_none=True)
 
 
+class TemplateListQuery(MinPositionQuery):
+    status = fields.String(
+        validate=validate.OneOf(TEMPLATE_STATUSES),
+        metadata={"description": "Only the templates with this status."},
+    )
+
+
 def _can_read() -> None:
     scopes = principal().scopes
     if not scopes & {"templates:write", "templates:review"}:
@@ -87,35 +88,33 @@ class Templates(MethodView):
             lambda: (services().templates.submit_template(tenant(), submission), 201)
         )
 
+    @blp.arguments(TemplateListQuery, location="query")
     @blp.response(200, TemplateListSchema)
-    def get(self) -> Any:
-        """Every template of the tenant (needs templates:write or templates:review)."""
+    def get(self, query: dict[str, Any]) -> Any:
+        """Every template of the tenant, or those of one `status` (needs templates:write or
+        templates:review)."""
         _can_read()
-        return services().templates.templates(tenant())
+        return services().templates.templates(tenant(), **query)
 
 
 @blp.route(f"/{KEY}")
 class TemplateResource(MethodView):
+    @blp.arguments(MinPositionQuery, location="query")
     @blp.response(200, TemplateStateSchema)
-    def get(self, name: str, language: str) -> Any:
+    def get(self, query: dict[str, Any], name: str, language: str) -> Any:
+        """One template: its status and every version."""
         _can_read()
-        return services().templates.template(tenant(), name, language, min_position_arg())
+        return services().templates.template(tenant(), name, language, query.get("min_position"))
 
 
 @blp.route(f"/{KEY}/history")
 class TemplateHistory(MethodView):
+    @blp.arguments(PageQuery, location="query")
     @blp.response(200, HistorySchema)
-    def get(self, name: str, language: str) -> Any:
+    def get(self, query: dict[str, Any], name: str, language: str) -> Any:
+        """Every event of this template, oldest first (`limit`, `after_position`)."""
         _can_read()
-        limit, after = paging()
-        return services().templates.template_history(
-            tenant(),
-            name,
-            language,
-            limit=limit,
-            after_position=after,
-            min_position=min_position_arg(),
-        )
+        return services().templates.template_history(tenant(), name, language, **query)
 
 
 @blp.route(f"/{KEY}/review")
