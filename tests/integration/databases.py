@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from registry.config import Database
+from registry.store import migrate
 from tests.conftest import PG_ADMIN, postgres_available
 
 
@@ -33,3 +35,16 @@ def fresh_database_url(dialect: str, tmp_path: Path) -> Iterator[str]:
     finally:
         with psycopg.connect(**PG_ADMIN, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def differences(database: Database) -> list[object]:
+    return migrate.differences(database)
+
+
+def revision_of(database: Database) -> str | None:
+    engine = migrate.engine_for(database)
+    try:
+        with engine.connect() as connection:
+            return migrate.current_revision(connection)
+    finally:
+        engine.dispose()

@@ -9,8 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from registry.config import Database, load_settings
@@ -18,7 +16,7 @@ from registry.store import migrate
 from registry.store.migrations import HEAD
 from registry.store.schema import metadata
 from tests.conftest import environment_for
-from tests.integration.databases import fresh_database_url
+from tests.integration.databases import differences, fresh_database_url, revision_of
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
@@ -29,33 +27,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
 
 def database_of(url: str, tmp_path: Path) -> Database:
     return load_settings(environment_for(url, tmp_path)).database
-
-
-def differences(database: Database) -> list[object]:
-    """What Alembic's autogenerate would change to make the database the definition."""
-    engine = migrate.engine_for(database)
-    try:
-        with engine.connect() as connection:
-            context = MigrationContext.configure(
-                connection,
-                opts={"compare_type": True, "include_name": _ours},
-            )
-            return list(compare_metadata(context, metadata))
-    finally:
-        engine.dispose()
-
-
-def _ours(name: str | None, type_: str, parent_names: object) -> bool:
-    return name in metadata.tables if type_ == "table" else True
-
-
-def revision_of(database: Database) -> str | None:
-    engine = migrate.engine_for(database)
-    try:
-        with engine.connect() as connection:
-            return migrate.current_revision(connection)
-    finally:
-        engine.dispose()
 
 
 def test_head_constant_is_the_newest_revision() -> None:
