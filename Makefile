@@ -6,6 +6,8 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 WORKERS ?= 3
+# gunicorn's default 30 s worker timeout kills a worker whose first import is slow
+TIMEOUT ?= 120
 
 .PHONY: run test lint typecheck unit bench token clean rebuild migrate
 
@@ -22,7 +24,7 @@ var/jwt_secret:
 
 run: $(STAMP) var/jwt_secret
 	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken
-	REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/gunicorn wsgi:app -w $(WORKERS) -b $(HOST):$(PORT)
+	REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/gunicorn wsgi:app -w $(WORKERS) -b $(HOST):$(PORT) --timeout $(TIMEOUT)
 
 token: $(STAMP) var/jwt_secret
 	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken --bare

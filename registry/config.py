@@ -38,6 +38,7 @@ class RateLimits:
     per_token_burst: int
     public_rate: float
     public_burst: int
+    storage: str = ""  # "" = in-process buckets; redis://host:port = shared by every worker
 
 
 @dataclass(frozen=True)
@@ -101,6 +102,17 @@ def _number(env: Mapping[str, str], name: str, default: float) -> float:
     return value
 
 
+def _rate_limit_storage(uri: str) -> str:
+    if uri in ("", "memory://"):
+        return ""
+    if not uri.startswith(("redis://", "rediss://", "redis+unix://")):
+        raise ConfigError(
+            "REGISTRY_RATE_LIMIT_STORAGE must be empty (in-process limits) or a redis:// URI, "
+            f"got {uri!r}"
+        )
+    return uri
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
     var_dir = Path(env.get("REGISTRY_VAR_DIR", "var"))
@@ -135,6 +147,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             per_token_burst=int(_number(env, "REGISTRY_RATE_LIMIT_BURST", 40000)),
             public_rate=_number(env, "REGISTRY_RATE_LIMIT_PUBLIC", 200),
             public_burst=int(_number(env, "REGISTRY_RATE_LIMIT_PUBLIC_BURST", 2000)),
+            storage=_rate_limit_storage(env.get("REGISTRY_RATE_LIMIT_STORAGE", "").strip()),
         ),
         postgres_pool_size=int(_number(env, "REGISTRY_POSTGRES_POOL_SIZE", 4)),
         postgres_max_overflow=int(_number(env, "REGISTRY_POSTGRES_MAX_OVERFLOW", 4)),

@@ -17,7 +17,7 @@ from registry.api.errors import ErrorEnvelopeSchema, error_response, register_er
 from registry.api.guards import install_guards
 from registry.api.logs import install_request_logging
 from registry.api.queries import install_query_guard
-from registry.api.ratelimit import RateLimiter
+from registry.api.ratelimit import build_limiter
 from registry.clock import Clock
 from registry.config import Settings, load_settings
 from registry.memory import TRIM_AFTER_BODY_BYTES, release_freed_memory
@@ -89,7 +89,7 @@ def create_app(
     )
     register_error_handlers(app)
     verifier = TokenVerifier(settings.jwt_secret, load_public_keys(settings.jwt_public_keys_file))
-    limiter = RateLimiter(settings.rate_limits)
+    limiter = build_limiter(settings.rate_limits)
     app.extensions["rate_limiter"] = limiter
     install_guards(app, verifier, limiter)
     install_query_guard(app)  # after the token guard: 401 and 403 come first

@@ -12,7 +12,7 @@ from flask import Flask, Request, current_app, g, request
 
 from registry.api.auth import Principal, TokenVerifier
 from registry.api.errors import ApiError
-from registry.api.ratelimit import RateLimiter
+from registry.api.ratelimit import Limiter
 from registry.jsontext import loads
 
 MiB = 1024 * 1024
@@ -75,7 +75,7 @@ def has_lone_surrogate(value: Any) -> bool:
     return False
 
 
-def install_guards(app: Flask, verifier: TokenVerifier, limiter: RateLimiter) -> None:
+def install_guards(app: Flask, verifier: TokenVerifier, limiter: Limiter) -> None:
     @app.before_request
     def guard() -> None:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
