@@ -17,6 +17,8 @@ from registry.service import Registry
 from registry.store import liveness, migrate
 from registry.store.database import Database
 from registry.usecases.container import Parts, Services
+from registry.usecases.feed import ChangeFeed
+from registry.usecases.position_watch import PositionWatch
 
 INIT_LOCK_ID = 7_305_019_282
 # Connection failures that a wrong REGISTRY_DATABASE_URL causes; any other (refused,
@@ -165,8 +167,11 @@ def build_registry(settings: Settings) -> Registry:
     return registry
 
 
-def build_services(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> Services:
-    """Every area's service, each built once on the shared parts."""
+def build_services(
+    registry: Registry, clock: Clock = SYSTEM_CLOCK, settings: Settings | None = None
+) -> Services:
+    """Every area's service, each built once on the shared parts (`settings` tune the
+    feed's long poll; absent, its defaults)."""
     parts = Parts(
         writer=registry,
         views=registry.views,
@@ -187,6 +192,7 @@ def build_services(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> Services:
         audit=registry,
         webhooks=registry,
         idempotency=registry,
+        feed=build_feed(parts.db, settings),
     )
 
 
@@ -209,6 +215,19 @@ def _migrate(settings: Settings, db: Database | None) -> None:
                     sql.execute(statement)
                 return
     migrate.upgrade(settings.database, then_run=functions)
+
+
+def build_feed(db: Database, settings: Settings | None) -> ChangeFeed:
+    """The change feed (R-FEED), with this process's watch of the log position."""
+
+    def log_position() -> int:
+        with db.single_statement() as sql:
+            return db.max_position(sql)
+
+    if settings is None:
+        return ChangeFeed(db, PositionWatch(log_position))
+    watch = PositionWatch(log_position, interval=settings.feed_poll_seconds)
+    return ChangeFeed(db, watch, max_waits=settings.feed_max_waits)
 
 
 def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:

@@ -57,6 +57,8 @@ class Settings:
     postgres_max_overflow: int
     max_request_age_seconds: int = 300
     sqlite_lock_timeout: int = 10  # seconds a SQLite write waits for the write lock
+    feed_max_waits: int = 8  # long polls of GET /v1/changes one worker process holds at once
+    feed_poll_seconds: float = 0.02  # how often a waiting process reads the log's position
 
     @property
     def public_host(self) -> str:
@@ -152,4 +154,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         postgres_pool_size=int(_number(env, "REGISTRY_POSTGRES_POOL_SIZE", 4)),
         postgres_max_overflow=int(_number(env, "REGISTRY_POSTGRES_MAX_OVERFLOW", 4)),
         sqlite_lock_timeout=max(1, int(_number(env, "REGISTRY_SQLITE_LOCK_TIMEOUT", 10))),
+        feed_max_waits=int(_number(env, "REGISTRY_FEED_MAX_WAITS", 8)),
+        feed_poll_seconds=_number(env, "REGISTRY_FEED_POLL_MS", 20) / 1000,
     )

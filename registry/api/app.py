@@ -74,7 +74,7 @@ def create_app(
         MAX_CONTENT_LENGTH=64 * 1024 * 1024,
     )
     app.extensions["registry"] = registry
-    app.extensions["services"] = build_services(registry, clock or SYSTEM_CLOCK)
+    app.extensions["services"] = build_services(registry, clock or SYSTEM_CLOCK, settings)
     app.extensions["settings"] = settings
     api = RegistryApi(
         app,
@@ -94,13 +94,14 @@ def create_app(
     install_guards(app, verifier, limiter)
     install_query_guard(app)  # after the token guard: 401 and 403 come first
 
+    from registry.api.changes.views import blp as changes
     from registry.api.consents.views import blp as consents
     from registry.api.customers.views import blp as customers
     from registry.api.decisions.views import blp as decisions
     from registry.api.policy.views import blp as policy
     from registry.api.templates.views import blp as templates
 
-    for blueprint in (consents, customers, templates, policy, decisions):
+    for blueprint in (consents, customers, templates, policy, decisions, changes):
         api.register_blueprint(blueprint)
     _register_operational_routes(app, registry, settings, readiness)
     install_request_logging(app)

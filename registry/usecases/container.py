@@ -14,6 +14,7 @@ from registry.personal_data import PersonalDataKeys
 from registry.projections.reader import ViewReader
 from registry.store.database import Database
 from registry.store.writer import EventWriter
+from registry.usecases.feed import ChangeFeed
 
 if TYPE_CHECKING:
     from registry.service import Registry
@@ -47,3 +48,4 @@ class Services:
     audit: Registry  # checkpoint, proofs, export, replay
     webhooks: Registry  # WhatsApp settings, webhook ingestion, unprocessed items
     idempotency: Registry  # idempotent_answer, remember_answer
+    feed: ChangeFeed  # GET /v1/changes: pages of changes and the long poll (R-FEED)

@@ -67,19 +67,21 @@ def _wait_ready(base_url: str, process: subprocess.Popen[bytes], log: Path) -> N
 
 
 @contextmanager
-def gunicorn_server(env: dict[str, str], workers: int = 3) -> Iterator[str]:
+def gunicorn_server(
+    env: dict[str, str], workers: int = 3, extra_args: tuple[str, ...] = ()
+) -> Iterator[str]:
     """Serve the registry with `workers` gunicorn workers; yields the base URL.
 
     `env` is the registry's configuration (see tests/conftest.py `environment_for`);
     the process runs in a new temporary working directory and its whole process
     group is stopped on exit."""
-    with gunicorn_process(env, workers) as (base_url, _master):
+    with gunicorn_process(env, workers, extra_args) as (base_url, _master):
         yield base_url
 
 
 @contextmanager
 def gunicorn_process(
-    env: dict[str, str], workers: int = 3
+    env: dict[str, str], workers: int = 3, extra_args: tuple[str, ...] = ()
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """As gunicorn_server, and yields the master process too (its workers are its children)."""
     port = free_port()
@@ -100,6 +102,7 @@ def gunicorn_process(
                     f"127.0.0.1:{port}",
                     "--graceful-timeout",
                     "5",
+                    *extra_args,
                 ],
                 cwd=cwd,
                 env={**inherited, **env},
@@ -146,12 +149,19 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def registry_server(backend: str, workers: int = 3) -> Iterator[tuple[str, Path]]:
+def registry_server(
+    backend: str,
+    workers: int = 3,
+    extra_args: tuple[str, ...] = (),
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[tuple[str, Path]]:
     """A gunicorn server on a fresh database; yields (base URL, var dir)."""
     with tempfile.TemporaryDirectory(prefix=f"registry-var-{backend}-") as var:
         var_dir = Path(var)
         with (
             fresh_database(backend, var_dir) as url,
-            gunicorn_server(environment_for(url, var_dir), workers) as base_url,
+            gunicorn_server(
+                {**environment_for(url, var_dir), **(extra_env or {})}, workers, extra_args
+            ) as base_url,
         ):
             yield base_url, var_dir
