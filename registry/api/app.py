@@ -16,6 +16,7 @@ from registry.api.docs import register_docs
 from registry.api.errors import ErrorEnvelopeSchema, error_response, register_error_handlers
 from registry.api.guards import install_guards
 from registry.api.logs import install_request_logging
+from registry.api.openapi import RegistryMarshmallowPlugin
 from registry.api.queries import install_query_guard
 from registry.api.ratelimit import build_limiter
 from registry.clock import Clock
@@ -48,9 +49,11 @@ class RegistryFlask(Flask):
 
 
 class RegistryApi(Api):  # type: ignore[misc]
-    """Documents error responses in the R-ERRORS shape the handlers actually send."""
+    """Documents error responses in the R-ERRORS shape the handlers actually send, each
+    status an operation can answer (`registry.api.openapi`), and no catch-all default."""
 
     ERROR_SCHEMA = ErrorEnvelopeSchema
+    DEFAULT_ERROR_RESPONSE_NAME = None
 
 
 def create_app(
@@ -79,9 +82,18 @@ def create_app(
     api = RegistryApi(
         app,
         spec_kwargs={
+            "marshmallow_plugin": RegistryMarshmallowPlugin(app),
             "components": {
                 "securitySchemes": {
-                    "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+                    "bearer": {
+                        "type": "http",
+                        "scheme": "bearer",
+                        "bearerFormat": "JWT",
+                        "description": "A JWT (HS256 with the registry's secret, or RS256/"
+                        "EdDSA with a configured public key) with `sub`, `tenant`, `scope` "
+                        "(space-separated) and `exp` (R-AUTH). Each operation lists the "
+                        "scopes that open it under `x-required-scopes`: any one of them.",
+                    }
                 }
             },
             "security": [{"bearer": []}],

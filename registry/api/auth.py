@@ -29,11 +29,12 @@ class Principal:
     token_id: str
 
 
-def requires(scope: str) -> Callable[[F], F]:
-    """Marks a view with the scope it needs; checked before the body is parsed."""
+def requires(scope: str, *alternatives: str) -> Callable[[F], F]:
+    """Marks a view with the scope it needs (or any one of several); checked before the
+    body is parsed, and documented in the OpenAPI description (`registry.api.openapi`)."""
 
     def mark(view: F) -> F:
-        view._required_scope = scope  # type: ignore[attr-defined]
+        view._required_scope = (scope, *alternatives) if alternatives else scope  # type: ignore[attr-defined]
         return view
 
     return mark

@@ -29,7 +29,8 @@ def body_limit(path: str) -> int:
     return 1 * MiB
 
 
-def required_scope(app: Flask, req: Request) -> str | None:
+def required_scope(app: Flask, req: Request) -> str | tuple[str, ...] | None:
+    """The scope the view is marked with (`requires`), or the scopes any one of which opens it."""
     view = app.view_functions.get(req.endpoint or "")
     if view is None:
         return None
@@ -92,7 +93,14 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: Limiter) -> Non
         principal: Principal = verifier.verify(req.headers.get("Authorization"))
         context.principal = principal
         scope = required_scope(current_app, req)
-        if scope is not None and scope not in principal.scopes:
+        if isinstance(scope, tuple) and principal.scopes.isdisjoint(scope):
+            raise ApiError(
+                403,
+                "insufficient_scope",
+                f"this operation needs one of the scopes {', '.join(scope)}",
+                {"required_scope": scope[0], "any_of": list(scope)},
+            )
+        if isinstance(scope, str) and scope not in principal.scopes:
             raise ApiError(
                 403,
                 "insufficient_scope",

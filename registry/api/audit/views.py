@@ -14,7 +14,7 @@ from registry.api.arguments import Blueprint
 from registry.api.audit.filters import ExportQuery
 from registry.api.auth import requires
 from registry.api.common import services, tenant
-from registry.api.decisions.views import TemplateRefSchema
+from registry.api.decisions.views import TemplateRefSchema, reasons_field
 from registry.api.errors import ApiError
 from registry.api.fields import channel_field, customer_id_field, moment_field
 from registry.api.queries import position_field
@@ -66,7 +66,7 @@ class ReplayRequestSchema(Schema):
 
 class ReplaySchema(Schema):
     allowed = fields.Boolean()
-    reasons = fields.List(fields.String())
+    reasons = reasons_field()
     template_version = fields.Integer(allow_none=True)
     next_allowed_at = fields.String(allow_none=True)
     at = fields.String()

@@ -16,6 +16,7 @@ from registry.api.consents.schemas import (
     OptOutAnswerSchema,
     OptOutSchema,
 )
+from registry.api.openapi import idempotent
 
 blp = Blueprint(
     "consents", __name__, url_prefix="/v1", description="Consents and opt-outs (R-CONSENT)"
@@ -25,6 +26,7 @@ blp = Blueprint(
 @blp.route("/consents")
 class Consents(MethodView):
     @requires("consents:write")
+    @idempotent
     @blp.arguments(GrantSchema)
     @blp.response(201, GrantAnswerSchema)
     def post(self, grant: dict[str, Any]) -> Any:
@@ -35,6 +37,7 @@ class Consents(MethodView):
 @blp.route("/opt-outs")
 class OptOuts(MethodView):
     @requires("consents:write")
+    @idempotent
     @blp.arguments(OptOutSchema)
     @blp.response(201, OptOutAnswerSchema)
     def post(self, opt_out: dict[str, Any]) -> Any:
@@ -56,6 +59,7 @@ class OptOuts(MethodView):
 @blp.route("/consents/import")
 class ConsentImport(MethodView):
     @requires("consents:write")
+    @idempotent
     @blp.response(201, ImportAnswerSchema)
     @blp.doc(
         requestBody={

@@ -20,6 +20,7 @@ from registry.api.customers.schemas import (
     ReasonSchema,
     SuppressionAnswerSchema,
 )
+from registry.api.openapi import idempotent
 from registry.api.queries import MinPositionQuery, PageQuery
 from registry.timefmt import iso, utcnow
 from registry.web.optout_token import LinkClaims, issue_token
@@ -61,6 +62,7 @@ class CustomerHistory(MethodView):
 @blp.route(f"/{ID}/inbound")
 class Inbound(MethodView):
     @requires("consents:write")
+    @idempotent
     @blp.arguments(InboundSchema)
     @blp.response(201, InboundAnswerSchema)
     def post(self, inbound: dict[str, Any], customer_id: str) -> Any:
@@ -92,6 +94,7 @@ def _suppression(customer_id: str, body: dict[str, Any], on: bool) -> Any:
 @blp.route(f"/{ID}/suppress")
 class Suppress(MethodView):
     @requires("consents:write")
+    @idempotent
     @blp.arguments(ReasonSchema)
     @blp.response(200, SuppressionAnswerSchema)
     def post(self, body: dict[str, Any], customer_id: str) -> Any:
@@ -102,6 +105,7 @@ class Suppress(MethodView):
 @blp.route(f"/{ID}/unsuppress")
 class Unsuppress(MethodView):
     @requires("consents:write")
+    @idempotent
     @blp.arguments(ReasonSchema)
     @blp.response(200, SuppressionAnswerSchema)
     def post(self, body: dict[str, Any], customer_id: str) -> Any:
@@ -111,6 +115,7 @@ class Unsuppress(MethodView):
 @blp.route(f"/{ID}/erase")
 class Erase(MethodView):
     @requires("customers:erase")
+    @idempotent
     @blp.arguments(ReasonSchema)
     @blp.response(200, ErasureAnswerSchema)
     def post(self, body: dict[str, Any], customer_id: str) -> Any:

@@ -22,11 +22,21 @@ from registry.api.decisions.plain import (
     load_decision_request,
 )
 from registry.api.fields import channel_field, customer_id_field, moment_field
+from registry.api.openapi import idempotent
+from registry.domain.reasons import REASON_ORDER
 from registry.usecases.decisions import check_moment
 
 blp = Blueprint(
     "decisions", __name__, url_prefix="/v1", description="Decisions and authorizations (R-DECIDE)"
 )
+
+
+def reasons_field() -> fields.List[str]:
+    """The reasons of a refusal, in SPEC §18's order; the enumeration is every code."""
+    return fields.List(
+        fields.String(validate=validate.OneOf(REASON_ORDER)),
+        metadata={"description": "Every failing rule's code, in the order of SPEC §18."},
+    )
 
 
 class TemplateRefSchema(Schema):
@@ -48,7 +58,7 @@ class DecisionSchema(PlainPathSchema):
     plain_dump = staticmethod(dump_decision)
 
     allowed = fields.Boolean()
-    reasons = fields.List(fields.String())
+    reasons = reasons_field()
     template_version = fields.Integer(allow_none=True)
     next_allowed_at = fields.String(allow_none=True)
     position = fields.Integer()
@@ -65,10 +75,17 @@ class BatchRequestSchema(PlainPathSchema):
     min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
 
 
+class BatchDecisionSchema(DecisionSchema):
+    """A decision of a batch: the batch's answer carries the one position."""
+
+    class Meta:
+        exclude = ("position",)
+
+
 class BatchSchema(PlainPathSchema):
     plain_dump = staticmethod(dump_batch)
 
-    results = fields.List(fields.Nested(DecisionSchema(exclude=("position",))))
+    results = fields.List(fields.Nested(BatchDecisionSchema))
     position = fields.Integer()
 
 
@@ -88,7 +105,7 @@ class AuthorizationSchema(PlainPathSchema):
     allowed = fields.Boolean()
     template_version = fields.Integer(allow_none=True)
     receipt = fields.String()
-    reasons = fields.List(fields.String())
+    reasons = reasons_field()
     next_allowed_at = fields.String(allow_none=True)
     position = fields.Integer()
 
@@ -124,6 +141,7 @@ class BatchDecisions(MethodView):
 @blp.route("/authorizations")
 class Authorizations(MethodView):
     @requires("decisions")
+    @idempotent
     @blp.arguments(AuthorizationRequestSchema())
     @blp.response(201, AuthorizationSchema())
     @blp.alt_response(200, schema=DecisionSchema(), description="Not allowed; nothing recorded")

@@ -7,9 +7,9 @@ from marshmallow import Schema, fields, validate
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
-from registry.api.common import acting, idempotently, principal, services, tenant
+from registry.api.common import acting, idempotently, services, tenant
 from registry.api.customers.schemas import HistorySchema, ReasonSchema
-from registry.api.errors import ApiError
+from registry.api.openapi import CONFLICT, idempotent
 from registry.api.queries import MinPositionQuery, PageQuery
 from registry.api.templates.schemas import TemplateSubmissionSchema
 from registry.domain.template import STATUSES as TEMPLATE_STATUSES
@@ -18,6 +18,7 @@ blp = Blueprint(
     "templates", __name__, url_prefix="/v1/templates", description="Templates (R-TEMPLATE)"
 )
 KEY = "<string:name>/<string:language>"
+READERS = ("templates:write", "templates:review")  # either one reads templates (R-AUTH)
 
 
 class LintFindingSchema(Schema):
@@ -40,7 +41,7 @@ class TemplateStateSchema(Schema):
     language = fields.String()
     category = fields.String(allow_none=True)
     purpose = fields.String(allow_none=True)
-    status = fields.String()
+    status = fields.String(validate=validate.OneOf(TEMPLATE_STATUSES))
     approved_version = fields.Integer(allow_none=True)
     platform_status = fields.String(allow_none=True)
     quality = fields.String()
@@ -48,8 +49,15 @@ class TemplateStateSchema(Schema):
     position = fields.Integer()
 
 
+class TemplateSummarySchema(TemplateStateSchema):
+    """A template of the list: the list's answer carries the one position."""
+
+    class Meta:
+        exclude = ("position",)
+
+
 class TemplateListSchema(Schema):
-    templates = fields.List(fields.Nested(TemplateStateSchema(exclude=("position",))))
+    templates = fields.List(fields.Nested(TemplateSummarySchema))
     position = fields.Integer()
 
 
@@ -66,20 +74,10 @@ class TemplateListQuery(MinPositionQuery):
     )
 
 
-def _can_read() -> None:
-    scopes = principal().scopes
-    if not scopes & {"templates:write", "templates:review"}:
-        raise ApiError(
-            403,
-            "insufficient_scope",
-            "reading templates needs templates:write or templates:review",
-            {"required_scope": "templates:write"},
-        )
-
-
 @blp.route("")
 class Templates(MethodView):
     @requires("templates:write")
+    @idempotent
     @blp.arguments(TemplateSubmissionSchema)
     @blp.response(201, SubmissionAnswerSchema)
     def post(self, submission: dict[str, Any]) -> Any:
@@ -88,32 +86,31 @@ class Templates(MethodView):
             lambda: (services().templates.submit_template(tenant(), submission), 201)
         )
 
+    @requires(*READERS)
     @blp.arguments(TemplateListQuery, location="query")
     @blp.response(200, TemplateListSchema)
     def get(self, query: dict[str, Any]) -> Any:
-        """Every template of the tenant, or those of one `status` (needs templates:write or
-        templates:review)."""
-        _can_read()
+        """Every template of the tenant, or those of one `status`."""
         return services().templates.templates(tenant(), **query)
 
 
 @blp.route(f"/{KEY}")
 class TemplateResource(MethodView):
+    @requires(*READERS)
     @blp.arguments(MinPositionQuery, location="query")
     @blp.response(200, TemplateStateSchema)
     def get(self, query: dict[str, Any], name: str, language: str) -> Any:
         """One template: its status and every version."""
-        _can_read()
         return services().templates.template(tenant(), name, language, query.get("min_position"))
 
 
 @blp.route(f"/{KEY}/history")
 class TemplateHistory(MethodView):
+    @requires(*READERS)
     @blp.arguments(PageQuery, location="query")
     @blp.response(200, HistorySchema)
     def get(self, query: dict[str, Any], name: str, language: str) -> Any:
         """Every event of this template, oldest first (`limit`, `after_position`)."""
-        _can_read()
         return services().templates.template_history(tenant(), name, language, **query)
 
 
@@ -122,6 +119,7 @@ class Review(MethodView):
     @requires("templates:review")
     @blp.arguments(ReviewSchema)
     @blp.response(200, TemplateStateSchema)
+    @blp.alt_response(409, response=CONFLICT)
     def post(self, review: dict[str, Any], name: str, language: str) -> Any:
         """Approve or reject a PENDING version; the reviewer is not the submitter."""
         with acting():
@@ -141,6 +139,7 @@ def _action(action: str):  # type: ignore[no-untyped-def]
         @requires("templates:review")
         @blp.arguments(ReasonSchema)
         @blp.response(200, TemplateStateSchema)
+        @blp.alt_response(409, response=CONFLICT)
         def post(self, body: dict[str, Any], name: str, language: str) -> Any:
             with acting():
                 return services().templates.change_template(
