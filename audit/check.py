@@ -13,6 +13,10 @@ from typing import Any
 
 from audit import log as audit_log
 from audit.merkle import canonical_json, leaf_hash
+from registry.store.schema import audit_leaves, audit_trees
+
+_LEAVES = audit_leaves.name
+_TREES = audit_trees.name
 
 PAGE = 2000
 
@@ -53,7 +57,7 @@ def _recorded_leaves(
     params = [after] if last is None else [after, last]
     with registry.db.transaction() as sql:
         rows = sql.query(
-            "SELECT position, tenant, leaf_index, leaf_hash FROM audit_leaves "
+            f"SELECT position, tenant, leaf_index, leaf_hash FROM {_LEAVES} "
             f"WHERE position > ?{bound} ORDER BY position",
             params,
         )
@@ -62,7 +66,7 @@ def _recorded_leaves(
 
 def bad_nodes(registry: Any) -> Iterator[tuple[str, int, int]]:
     with registry.db.transaction() as sql:
-        tenants = [str(t) for (t,) in sql.query("SELECT tenant FROM audit_trees ORDER BY tenant")]
+        tenants = [str(t) for (t,) in sql.query(f"SELECT tenant FROM {_TREES} ORDER BY tenant")]
     for tenant in tenants:
         with registry.db.transaction() as sql:
             for level, index in audit_log.find_bad_nodes(sql, tenant):

@@ -37,6 +37,14 @@ from audit.reads import (
     time_key,
     tree_size,
 )
+from registry.store.schema import (
+    audit_leaves,
+    audit_nodes,
+    audit_trees,
+    column_list,
+    key_list,
+    placeholders,
+)
 from registry.store.sql import Sql
 
 __all__ = [
@@ -79,7 +87,7 @@ def server_functions(dialect: str) -> tuple[str, ...]:
     return (_APPEND_FUNCTION,) if dialect == "postgres" else ()
 
 
-_TREE_ROW = "SELECT size, frontier FROM audit_trees WHERE tenant = ?"
+_TREE_ROW = f"SELECT size, frontier FROM {audit_trees.name} WHERE tenant = ?"
 
 
 class TreeRead:
@@ -145,14 +153,12 @@ def append(
     return indexes
 
 
-_INSERT_LEAVES = (
-    "INSERT INTO audit_leaves (tenant, leaf_index, position, leaf_hash, event_type, "
-    "occurred_at, occurred_key, actor, customer_id, template) "
-)
-_INSERT_NODES = "INSERT INTO audit_nodes (tenant, level, node_index, hash) "
+_INSERT_LEAVES = f"INSERT INTO {audit_leaves.name} ({column_list(audit_leaves)}) "
+_INSERT_NODES = f"INSERT INTO {audit_nodes.name} ({column_list(audit_nodes)}) "
 _UPSERT_TREE = (
-    "INSERT INTO audit_trees (tenant, size, frontier) VALUES (?, ?, ?) "
-    "ON CONFLICT (tenant) DO UPDATE SET size = excluded.size, frontier = excluded.frontier"
+    f"INSERT INTO {audit_trees.name} ({column_list(audit_trees)}) "
+    f"VALUES ({placeholders(audit_trees)}) ON CONFLICT ({key_list(audit_trees)}) "
+    "DO UPDATE SET size = excluded.size, frontier = excluded.frontier"
 )
 ONE_STATEMENT_BELOW = 16  # leaves; larger batches (imports) keep the row inserts (COPY)
 

@@ -27,7 +27,12 @@ from uuid import UUID
 
 from audit.reads import LeafFilters, leaf_filter
 from registry.store.database import Database
+from registry.store.schema import audit_leaves, data_keys, views
 from registry.store.sql import Sql
+
+_DATA_KEYS = data_keys.name
+_LEAVES = audit_leaves.name
+_VIEWS = views.name
 
 _T = TypeVar("_T")
 _HEX32 = re.compile("[0-9a-f]{32}")
@@ -57,12 +62,12 @@ def leaf_events(
     originator = "e.originator_id::text" if postgres else "e.originator_id"
     state = "convert_from(e.state, 'UTF8')" if postgres else "CAST(e.state AS TEXT)"
     rows = sql.query(
-        "SELECT audit_leaves.leaf_index, audit_leaves.position, audit_leaves.event_type, "
-        "audit_leaves.occurred_at, audit_leaves.actor, audit_leaves.customer_id, "
-        f"audit_leaves.template, audit_leaves.leaf_hash, {originator}, e.originator_version, "
-        f"e.topic, {state} FROM audit_leaves JOIN {db.events_table} e "
-        f"ON e.{db.position_column} = audit_leaves.position "
-        f"WHERE {where} ORDER BY audit_leaves.leaf_index LIMIT ?",
+        f"SELECT {_LEAVES}.leaf_index, {_LEAVES}.position, {_LEAVES}.event_type, "
+        f"{_LEAVES}.occurred_at, {_LEAVES}.actor, {_LEAVES}.customer_id, "
+        f"{_LEAVES}.template, {_LEAVES}.leaf_hash, {originator}, e.originator_version, "
+        f"e.topic, {state} FROM {_LEAVES} JOIN {db.events_table} e "
+        f"ON e.{db.position_column} = {_LEAVES}.position "
+        f"WHERE {where} ORDER BY {_LEAVES}.leaf_index LIMIT ?",
         [*params, limit],
     )
     uuid_text = str if postgres else _uuid_text  # PostgreSQL's uuid text is canonical
@@ -121,7 +126,7 @@ def event_heads(
     rows = sql.query(
         f"SELECT l.leaf_index, l.customer_id, l.leaf_hash, {head}, "
         "substring(e.state FROM 1 FOR 1) = '\\x7b'::bytea "
-        f"FROM audit_leaves l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
+        f"FROM {_LEAVES} l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
         f"WHERE {where} ORDER BY l.leaf_index LIMIT ?",
         [*params, limit],
     )
@@ -139,7 +144,7 @@ def _python_heads(db: Database, sql: Sql, where: str, params: list[Any]) -> list
     rows = sql.query(
         "SELECT l.leaf_index, l.position, l.customer_id, l.leaf_hash, e.originator_id, "
         "e.originator_version, e.topic, CAST(e.state AS TEXT) "
-        f"FROM audit_leaves l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
+        f"FROM {_LEAVES} l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
         f"WHERE {where} ORDER BY l.leaf_index LIMIT ?",
         params,
     )
@@ -190,8 +195,8 @@ def living_wrapped_keys(sql: Sql, tenant: str, customers: Sequence[str]) -> dict
             "SELECT k.customer_id, k.wrapped, CASE WHEN strpos(v.doc, 'true') = 0 "
             "AND strpos(v.doc, '\\') = 0 THEN NULL ELSE v.doc::json ->> 'erased' END "
             "FROM unnest(?::text[]) AS page(customer_id) "
-            "JOIN registry_data_keys k ON k.tenant = ? AND k.customer_id = page.customer_id "
-            "JOIN registry_views v ON v.tenant = ? AND v.kind = 'customer' "
+            f"JOIN {_DATA_KEYS} k ON k.tenant = ? AND k.customer_id = page.customer_id "
+            f"JOIN {_VIEWS} v ON v.tenant = ? AND v.kind = 'customer' "
             "AND v.key = page.customer_id",
             [list(customers), tenant, tenant],
         )
@@ -201,7 +206,7 @@ def living_wrapped_keys(sql: Sql, tenant: str, customers: Sequence[str]) -> dict
         chunk = list(customers[start : start + _SQLITE_KEYS_PER_QUERY])
         rows = sql.query(
             "SELECT k.customer_id, k.wrapped, json_extract(v.doc, '$.erased') "
-            "FROM registry_data_keys k JOIN registry_views v ON v.tenant = k.tenant "
+            f"FROM {_DATA_KEYS} k JOIN {_VIEWS} v ON v.tenant = k.tenant "
             "AND v.kind = 'customer' AND v.key = k.customer_id "
             f"WHERE k.tenant = ? AND k.customer_id IN ({','.join('?' * len(chunk))})",
             [tenant, *chunk],

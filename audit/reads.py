@@ -15,7 +15,12 @@ from typing import Any, TypedDict, TypeVar, Unpack
 
 from audit import merkle, multiproof
 from audit.merkle import NodeKey, ProofRangeError
+from registry.store.schema import audit_leaves, audit_nodes, audit_trees
 from registry.store.sql import Sql
+
+_LEAVES = audit_leaves.name
+_NODES = audit_nodes.name
+_TREES = audit_trees.name
 
 _T = TypeVar("_T")
 _PAGE = 1000
@@ -39,7 +44,7 @@ class LeafRow:
 
 
 def tree_size(sql: Sql, tenant: str) -> int:
-    size = sql.scalar("SELECT size FROM audit_trees WHERE tenant = ?", [tenant])
+    size = sql.scalar(f"SELECT size FROM {_TREES} WHERE tenant = ?", [tenant])
     return 0 if size is None else int(size)
 
 
@@ -108,7 +113,7 @@ def leaf_rows(
     where, params = leaf_filter(tenant, **filters)
     rows = sql.query(
         "SELECT leaf_index, position, event_type, occurred_at, actor, customer_id, template, "
-        f"leaf_hash FROM audit_leaves WHERE {where} ORDER BY leaf_index LIMIT ?",
+        f"leaf_hash FROM {_LEAVES} WHERE {where} ORDER BY leaf_index LIMIT ?",
         [*params, limit],
     )
     return [
@@ -127,7 +132,7 @@ def leaf_filter(
     until: str | datetime | None = None,
     after_index: int = -1,
     before_index: int | None = None,
-    table: str = "audit_leaves",
+    table: str = _LEAVES,
 ) -> tuple[str, list[Any]]:
     """The WHERE condition of `leaf_rows` on `table`'s columns, and its parameters."""
     where = [f"{table}.tenant = ?", f"{table}.leaf_index > ?"]
@@ -158,7 +163,7 @@ def leaf_filter(
 
 def leaf_index_of_position(sql: Sql, tenant: str, position: int) -> int | None:
     index = sql.scalar(
-        "SELECT leaf_index FROM audit_leaves WHERE tenant = ? AND position = ?",
+        f"SELECT leaf_index FROM {_LEAVES} WHERE tenant = ? AND position = ?",
         [tenant, position],
     )
     return None if index is None else int(index)
@@ -236,13 +241,13 @@ def stored_nodes(sql: Sql, tenant: str, keys: Sequence[NodeKey]) -> dict[NodeKey
     for indexes in _chunks(leaves):
         marks = ", ".join("?" * len(indexes))
         for index, digest in sql.query(
-            "SELECT leaf_index, leaf_hash FROM audit_leaves "
+            f"SELECT leaf_index, leaf_hash FROM {_LEAVES} "
             f"WHERE tenant = ? AND leaf_index IN ({marks})",
             [tenant, *indexes],
         ):
             found[(0, int(index))] = bytes(digest)
     point = (
-        "SELECT level, node_index, hash FROM audit_nodes "
+        f"SELECT level, node_index, hash FROM {_NODES} "
         "WHERE tenant = ? AND level = ? AND node_index = ?"
     )
     for chunk in _chunks(inner):
@@ -267,7 +272,7 @@ def _all_leaves(sql: Sql, tenant: str) -> Iterator[tuple[int, int, bytes]]:
     after = -1
     while True:
         rows = sql.query(
-            "SELECT leaf_index, position, leaf_hash FROM audit_leaves "
+            f"SELECT leaf_index, position, leaf_hash FROM {_LEAVES} "
             "WHERE tenant = ? AND leaf_index > ? ORDER BY leaf_index LIMIT ?",
             [tenant, after, _PAGE],
         )
@@ -281,13 +286,13 @@ def _all_leaves(sql: Sql, tenant: str) -> Iterator[tuple[int, int, bytes]]:
 def _level_range(sql: Sql, tenant: str, level: int, first: int, last: int) -> dict[int, bytes]:
     if level == 0:
         rows = sql.query(
-            "SELECT leaf_index, leaf_hash FROM audit_leaves "
+            f"SELECT leaf_index, leaf_hash FROM {_LEAVES} "
             "WHERE tenant = ? AND leaf_index BETWEEN ? AND ?",
             [tenant, first, last],
         )
     else:
         rows = sql.query(
-            "SELECT node_index, hash FROM audit_nodes "
+            f"SELECT node_index, hash FROM {_NODES} "
             "WHERE tenant = ? AND level = ? AND node_index BETWEEN ? AND ?",
             [tenant, level, first, last],
         )

@@ -11,6 +11,7 @@ import orjson
 
 from registry.domain.exceptions import InvalidRequest
 from registry.store.database import Database
+from registry.store.schema import views
 
 Docs = dict[tuple[str, str], dict[str, Any]]
 
@@ -53,7 +54,7 @@ class ViewReader:
                 asked_kept[(kind, kind_keys[0])] = kept[1]
             match, match_params = self._key_match(kind_keys)
             parts.append(
-                f"SELECT kind, key, version, {doc}, NULL FROM registry_views "
+                f"SELECT kind, key, version, {doc}, NULL FROM {views.name} "
                 f"WHERE tenant = ? AND kind = ? AND {match}"
             )
             params += [tenant, kind, *match_params]

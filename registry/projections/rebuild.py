@@ -38,13 +38,14 @@ from registry.bootstrap import build_registry
 from registry.config import ConfigError, load_settings
 from registry.domain.base import RegistryAggregate
 from registry.progress import Progress, progress
+from registry.store.schema import column_list, placeholders, views
 from registry.store.sql import Sql
 from registry.store.unit_of_work import UPSERT_VIEW, view_row
 
 PAGE = 5000
 WRITE_ATTEMPTS = 5
 STAGING = "registry_rebuild_views"  # PostgreSQL: a temporary table, one per page written
-VIEW_COLUMNS = "tenant, kind, key, version, position, doc"
+VIEW_COLUMNS = column_list(views)
 
 Row = tuple[Any, ...]  # (originator_id, originator_version, topic, state, position)
 
@@ -146,7 +147,7 @@ def _upsert(sql: Sql, rows: Sequence[Row]) -> None:
     if sql.dialect != "postgres":
         sql.executemany(UPSERT_VIEW, rows)
         return
-    sql.execute(f"CREATE TEMP TABLE {STAGING} (LIKE registry_views) ON COMMIT DROP")
+    sql.execute(f"CREATE TEMP TABLE {STAGING} (LIKE {views.name}) ON COMMIT DROP")
     with sql.cursor.copy(f"COPY {STAGING} ({VIEW_COLUMNS}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
@@ -155,7 +156,7 @@ def _upsert(sql: Sql, rows: Sequence[Row]) -> None:
 
 def _upsert_from(table: str) -> str:
     """UPSERT_VIEW (and so its version guard) with the rows taken from `table`."""
-    head, values, tail = UPSERT_VIEW.partition(f"VALUES ({', '.join('?' * 6)})")
+    head, values, tail = UPSERT_VIEW.partition(f"VALUES ({placeholders(views)})")
     if not values:
         raise RuntimeError("UPSERT_VIEW no longer has the VALUES clause rebuild expects")
     return f"{head}SELECT {VIEW_COLUMNS} FROM {table}{tail}"

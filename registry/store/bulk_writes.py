@@ -11,16 +11,14 @@ from eventsourcing.persistence import StoredEvent
 
 from audit.log import LeafEntry
 from registry.store.new_customers import PreparedEvent
+from registry.store.schema import column_list, placeholders, views
 from registry.store.sql import Sql
 from registry.store.unit_of_work import WriteSet
 
 # New customers' views: their events' INSERT has just proved that no other writer has
 # recorded these customers, so their rows are inserted, not upserted (COPY on
 # PostgreSQL when the recorder gives a `BulkSql`); a row there all the same fails the whole transaction.
-INSERT_VIEW = (
-    "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
-    "VALUES (?, ?, ?, ?, ?, ?)"
-)
+INSERT_VIEW = f"INSERT INTO {views.name} ({column_list(views)}) VALUES ({placeholders(views)})"
 
 
 @dataclass

@@ -10,6 +10,7 @@ from typing import Any
 
 from psycopg.rows import tuple_row
 
+from registry.store.schema import audit_leaves, data_keys, views
 from registry.store.sql import Dialect, Sql
 
 _PLAIN_INSERT = re.compile(
@@ -77,10 +78,10 @@ class Database:
             return
         with self.single_statement() as sql:
             if unless_present and sql.scalar(
-                "SELECT 1 FROM pg_stats WHERE tablename = 'registry_views' LIMIT 1"
+                "SELECT 1 FROM pg_stats WHERE tablename = ? LIMIT 1", [views.name]
             ):
                 return
-            sql.execute("ANALYZE registry_views, registry_data_keys, audit_leaves")
+            sql.execute(f"ANALYZE {views.name}, {data_keys.name}, {audit_leaves.name}")
 
     def max_position(self, sql: Sql) -> int:
         value = sql.scalar(f"SELECT MAX({self.position_column}) FROM {self.events_table}")

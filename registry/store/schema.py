@@ -162,6 +162,11 @@ def column_list(table: Table) -> str:
     return ", ".join(column.name for column in table.columns)
 
 
+def key_list(table: Table) -> str:
+    """`a, b`: the table's primary key columns, for an `ON CONFLICT (…)`."""
+    return ", ".join(column.name for column in table.primary_key.columns)
+
+
 def placeholders(table: Table) -> str:
     """`?, ?, ?`: one placeholder per column of the table."""
     return ", ".join("?" for _ in table.columns)

@@ -14,6 +14,16 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from audit import log as audit_log
+from registry.store.schema import (
+    column_list,
+    customer_index,
+    data_keys,
+    idempotency,
+    key_list,
+    placeholders,
+    views,
+    webhook_seen,
+)
 from registry.store.sql import Sql
 
 
@@ -21,25 +31,34 @@ from registry.store.sql import Sql
 # rebuild running beside the server never puts an older state back; a row that would not
 # change is left alone (on PostgreSQL every update writes a new row version).
 def _upsert_view(position: str) -> str:
+    v = views.name
     return (
-        "INSERT INTO registry_views (tenant, kind, key, version, position, doc) "
-        f"VALUES (?, ?, ?, ?, {position}, ?) ON CONFLICT (tenant, kind, key) DO UPDATE SET "
+        f"INSERT INTO {v} ({column_list(views)}) "
+        f"VALUES (?, ?, ?, ?, {position}, ?) ON CONFLICT ({key_list(views)}) DO UPDATE SET "
         "version = excluded.version, position = excluded.position, doc = excluded.doc "
-        "WHERE registry_views.version < excluded.version OR (registry_views.version = "
-        "excluded.version AND (registry_views.position <> excluded.position "
-        "OR registry_views.doc <> excluded.doc))"
+        f"WHERE {v}.version < excluded.version OR ({v}.version = "
+        f"excluded.version AND ({v}.position <> excluded.position "
+        f"OR {v}.doc <> excluded.doc))"
     )
 
 
 UPSERT_VIEW = _upsert_view("?")
 _UPSERT_INDEX = (
-    "INSERT INTO registry_customer_index (tenant, blind, customer_id) VALUES (?, ?, ?) "
-    "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id"
+    f"INSERT INTO {customer_index.name} ({column_list(customer_index)}) "
+    f"VALUES ({placeholders(customer_index)}) "
+    f"ON CONFLICT ({key_list(customer_index)}) DO UPDATE SET customer_id = excluded.customer_id"
 )
-_MARK_SEEN = "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?)"
+_MARK_SEEN = (
+    f"INSERT INTO {webhook_seen.name} ({column_list(webhook_seen)}) "
+    f"VALUES ({placeholders(webhook_seen)})"
+)
 _ERASE = (
-    "DELETE FROM registry_data_keys WHERE tenant = ? AND customer_id = ?",
-    "DELETE FROM registry_customer_index WHERE tenant = ? AND customer_id = ?",
+    f"DELETE FROM {data_keys.name} WHERE tenant = ? AND customer_id = ?",
+    f"DELETE FROM {customer_index.name} WHERE tenant = ? AND customer_id = ?",
+)
+_INSERT_IDEMPOTENCY = (
+    f"INSERT INTO {idempotency.name} ({column_list(idempotency)}) "
+    f"VALUES ({placeholders(idempotency)})"
 )
 
 
@@ -181,8 +200,7 @@ class WriteSet:
         if self.idempotency is not None:
             body = self.idempotency.body_for(last_position)
             sql.execute(
-                "INSERT INTO registry_idempotency "
-                "(tenant, key, request_hash, status, body, position) VALUES (?, ?, ?, ?, ?, ?)",
+                _INSERT_IDEMPOTENCY,
                 [
                     self.tenant,
                     self.idempotency.key,
