@@ -16,6 +16,7 @@ from registry.keys import load_keyring
 from registry.service import Registry
 from registry.store import liveness, migrate
 from registry.store.database import Database
+from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.container import Parts, Services
 from registry.usecases.feed import ChangeFeed
 from registry.usecases.position_watch import PositionWatch
@@ -193,6 +194,9 @@ def build_services(
         webhooks=registry,
         idempotency=registry,
         feed=build_feed(parts.db, settings),
+        confirmations=ConfirmationService(
+            parts.writer, parts.views, parts.keys, parts.keyring, parts.clock
+        ),
     )
 
 

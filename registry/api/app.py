@@ -128,6 +128,7 @@ def _register_optional(app: Flask, api: Api) -> None:
 
     for module_name, attribute in (
         ("registry.web.pages", "register"),
+        ("registry.web.confirm_pages", "register"),
         ("registry.api.integrations.views", "register"),
         ("registry.api.audit.views", "register"),
     ):

@@ -7,11 +7,13 @@ already encrypted under the customer's data key; the domain never sees it in cle
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
 from registry.domain.base import RegistryAggregate, natural_id
+from registry.domain.confirmation import Reply
 from registry.domain.exceptions import CustomerErased
 from registry.domain.vocabulary import NON_TRANSACTIONAL
 
@@ -78,6 +80,8 @@ class Customer(RegistryAggregate):
         withdrawn_at: datetime
 
         def apply(self, customer: Customer) -> None:
+            if self.source.get("kind") == "keyword":
+                customer._remember_keyword_opt_out(self.channel, self.purposes, self.withdrawn_at)
             for purpose in self.purposes:
                 key = consent_key(self.channel, purpose)
                 current = customer.consents.get(key) or {
@@ -94,6 +98,68 @@ class Customer(RegistryAggregate):
                     "source": self.source,
                     "event_version": self.originator_version,
                 }
+
+    class ConsentRequested(RegistryAggregate.Event):
+        """A grant that asked `confirmation: required` (R-CONFIRM): its purposes are pending
+        until confirmed, and expire unconfirmed at `confirm_by`. A purpose already granted
+        stays granted; an opt-out later than `granted_at` is not undone."""
+
+        receipt_id: str
+        channel: str
+        purposes: list[str]
+        source: dict[str, Any]
+        granted_at: datetime
+        expires_at: datetime | None
+        confirm_by: datetime
+
+        def apply(self, customer: Customer) -> None:
+            for purpose in self.purposes:
+                key = consent_key(self.channel, purpose)
+                current = customer.consents.get(key)
+                if current is not None:
+                    withdrawn_at = current.get("withdrawn_at")
+                    if withdrawn_at is not None and self.granted_at < withdrawn_at:
+                        continue
+                    expires_at = current.get("expires_at")
+                    if current["status"] == "granted" and (
+                        expires_at is None or expires_at > self.granted_at
+                    ):
+                        continue
+                customer.consents[key] = {
+                    "channel": self.channel,
+                    "purpose": purpose,
+                    "status": "pending",
+                    "granted_at": self.granted_at,
+                    "withdrawn_at": None,
+                    "expires_at": self.expires_at,
+                    "receipt_id": self.receipt_id,
+                    "source": self.source,
+                    "event_version": self.originator_version,
+                    "confirm_by": self.confirm_by,
+                }
+
+    class ConsentConfirmed(RegistryAggregate.Event):
+        """The customer confirmed a pending grant: `source` says how (`link` or `keyword`)
+        with its evidence, sealed."""
+
+        receipt_id: str
+        channel: str
+        purposes: list[str]
+        source: dict[str, Any]
+        confirmed_at: datetime
+
+        def apply(self, customer: Customer) -> None:
+            for purpose in self.purposes:
+                key = consent_key(self.channel, purpose)
+                current = customer.consents.get(key)
+                if current and current["status"] == "pending":
+                    customer.consents[key] = {
+                        **current,
+                        "status": "granted",
+                        "confirmed_at": self.confirmed_at,
+                        "confirmed_by": self.source.get("kind"),
+                        "event_version": self.originator_version,
+                    }
 
     class ProfileChanged(RegistryAggregate.Event):
         changes: dict[str, Any]
@@ -211,6 +277,114 @@ class Customer(RegistryAggregate):
             source=source,
             withdrawn_at=withdrawn_at,
         )
+
+    def request_consent(
+        self,
+        *,
+        receipt_id: str,
+        channel: str,
+        purposes: list[str],
+        source: dict[str, Any],
+        granted_at: datetime,
+        expires_at: datetime | None,
+        confirm_by: datetime,
+    ) -> None:
+        self._refuse_if_erased()
+        self.trigger_event(
+            self.ConsentRequested,
+            receipt_id=receipt_id,
+            channel=channel,
+            purposes=purposes,
+            source=source,
+            granted_at=granted_at,
+            expires_at=expires_at,
+            confirm_by=confirm_by,
+        )
+
+    def pending(self, at: datetime, channel: str | None = None) -> dict[str, list[str]]:
+        """Receipt id -> purposes still pending (unexpired at `at`), on `channel` or any."""
+        found: dict[str, list[str]] = {}
+        for consent in self.consents.values():
+            if consent["status"] != "pending" or consent["confirm_by"] <= at:
+                continue
+            if channel is None or consent["channel"] == channel:
+                found.setdefault(consent["receipt_id"], []).append(consent["purpose"])
+        return found
+
+    def confirm(self, receipt_id: str, source: dict[str, Any], at: datetime) -> bool:
+        """Confirm the grant `receipt_id` if it is still pending at `at`; False (and no
+        event) when it is not: confirmed already, expired, withdrawn or unknown."""
+        purposes = self.pending(at).get(receipt_id)
+        if not purposes or self.erased:
+            return False
+        channel = next(
+            c["channel"] for c in self.consents.values() if c.get("receipt_id") == receipt_id
+        )
+        self.trigger_event(
+            self.ConsentConfirmed,
+            receipt_id=receipt_id,
+            channel=channel,
+            purposes=purposes,
+            source=source,
+            confirmed_at=at,
+        )
+        return True
+
+    def answer_reply(self, channel: str, reply: Reply) -> None:
+        """YES, ДА, START or СТАРТ confirm every grant pending on the channel; with nothing
+        pending, START, UNSTOP or СТАРТ re-grant what the last keyword opt-out there
+        withdrew (source kind `keyword`, the message as evidence), and nothing else."""
+        if self.erased:
+            return
+        source = {"kind": "keyword", "evidence": reply.evidence}
+        pending = self.pending(reply.at, channel) if reply.confirms else {}
+        for receipt_id in sorted(pending):
+            self.confirm(receipt_id, source, reply.at)
+        if pending or not reply.opts_in:
+            return
+        purposes = self.opt_back_in_purposes(channel, reply.at)
+        if purposes:
+            self.grant(
+                receipt_id=reply.receipt_id,
+                channel=channel,
+                purposes=purposes,
+                source=source,
+                granted_at=reply.at,
+                expires_at=None,
+            )
+
+    @property
+    def keyword_opt_outs(self) -> Mapping[str, list[str]]:
+        """Channel -> the purposes in force that the last keyword opt-out there withdrew
+        (R-CONFIRM). Read from `__dict__`, so a customer restored from a snapshot taken
+        before it was kept has none."""
+        kept: Mapping[str, list[str]] = self.__dict__.get("_keyword_opt_outs", {})
+        return kept
+
+    def _remember_keyword_opt_out(
+        self, channel: str, purposes: list[str], withdrawn_at: datetime
+    ) -> None:
+        in_force = []
+        for purpose in purposes:
+            consent = self.consents.get(consent_key(channel, purpose))
+            if consent is None or consent["status"] != "granted":
+                continue
+            expires_at = consent.get("expires_at")
+            if expires_at is None or expires_at > withdrawn_at:
+                in_force.append(purpose)
+        self._keyword_opt_outs = {**self.keyword_opt_outs, channel: in_force}
+
+    def opt_back_in_purposes(self, channel: str, at: datetime) -> list[str]:
+        """What an opt-in keyword re-grants: the purposes the last keyword opt-out on the
+        channel withdrew that are not granted now."""
+        granted_now = set()
+        for purpose in self.keyword_opt_outs.get(channel, []):
+            consent = self.consents.get(consent_key(channel, purpose))
+            if consent is not None and consent["status"] == "granted":
+                expires_at = consent.get("expires_at")
+                if expires_at is None or expires_at > at:
+                    granted_now.add(purpose)
+        return [p for p in self.keyword_opt_outs.get(channel, []) if p not in granted_now]
 
     def purposes_on(self, channel: str) -> list[str]:
         return sorted(c["purpose"] for c in self.consents.values() if c["channel"] == channel)

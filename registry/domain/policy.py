@@ -21,6 +21,8 @@ Choices where the contract is silent:
 - `lint` holds only `max_emoji`, an integer 0..1000; `{"lint": {}}` keeps its default.
 - `display_name` is 1-200 characters, not only white space, without control characters.
 - Booleans are never accepted as integers, and neither are floats such as 2.0.
+- `confirmation_days` (R-CONFIRM) is the exception: a number that may be fractional,
+  stored as a decimal string (registry.domain.confirmation).
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal
 from functools import cache
 from typing import Any, Final
 from zoneinfo import ZoneInfo, available_timezones
 
 import holidays as holiday_calendars
+
+from registry.domain.confirmation import DEFAULT_CONFIRMATION_DAYS, read_confirmation_days
 
 DAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -55,6 +60,7 @@ MAX_EMOJI_LIMIT: Final = 1000
 FIELDS: Final = frozenset(
     {
         "display_name",
+        "confirmation_days",
         "timezone",
         "send_window",
         "send_days",
@@ -101,6 +107,7 @@ class Policy:
     marketing_daily_limit: int | None
     service_window_hours: int
     max_emoji: int
+    confirmation_days: Decimal = DEFAULT_CONFIRMATION_DAYS  # R-CONFIRM, stored as text
 
     @classmethod
     def default(cls, tenant: str) -> Policy:
@@ -129,6 +136,7 @@ class Policy:
             "marketing_daily_limit": self.marketing_daily_limit,
             "service_window_hours": self.service_window_hours,
             "lint": {"max_emoji": self.max_emoji},
+            "confirmation_days": str(self.confirmation_days),
         }
 
     @property
@@ -185,6 +193,9 @@ class _PolicyReader:
                 MAX_SERVICE_WINDOW_HOURS,
             ),
             max_emoji=self.lint(doc.get("lint", {})),
+            confirmation_days=read_confirmation_days(
+                doc.get("confirmation_days", d.confirmation_days), self.fail
+            ),
         )
         if self.errors:
             raise PolicyInvalid(self.errors)

@@ -8,6 +8,11 @@ An item carries only what the contract lists (position, kind, type, moment, cust
 channel, purposes, status, template) and a few plain facts of the event (receipt id,
 expiry, platform status, quality, pause cause). Personal data is never in an item: no
 phone, evidence, IP, message text or free-text reason, opened or sealed.
+
+A consent's expiry is a moment, not an event: a grant's item carries its `expires_at`, and
+a grant awaiting confirmation its `confirmation_expires_at`, which a consumer applies; the
+registry records nothing when they pass (decisions and `GET /v1/customers/{id}` judge
+them at the time asked).
 """
 
 from __future__ import annotations
@@ -22,7 +27,6 @@ EVENT_KINDS: Final[Mapping[str, str]] = {
     "Customer.ConsentWithdrawn": "consent",
     "Customer.ConsentRequested": "consent",
     "Customer.ConsentConfirmed": "consent",
-    "Customer.ConsentExpired": "consent",
     "Customer.Suppressed": "suppression",
     "Customer.Unsuppressed": "suppression",
     "Customer.Erased": "erasure",
@@ -65,11 +69,14 @@ def _consent(status: str | None) -> Callable[[dict[str, Any]], dict[str, Any]]:
             item["expires_at"] = _moment(state["expires_at"])
         if state.get("confirm_by") is not None:
             item["confirmation_expires_at"] = _moment(state["confirm_by"])
-        if state.get("method") is not None:
-            item["confirmed_by"] = state["method"]
         return item
 
     return fields
+
+
+def _confirmed(state: dict[str, Any]) -> dict[str, Any]:
+    source = state.get("source") or {}
+    return {**_consent("granted")(state), "confirmed_by": source.get("kind")}
 
 
 def _status(status: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
@@ -92,8 +99,7 @@ _FIELDS: Final[Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "Customer.ConsentGranted": _consent("granted"),
     "Customer.ConsentWithdrawn": _consent("withdrawn"),
     "Customer.ConsentRequested": _consent("pending"),
-    "Customer.ConsentConfirmed": _consent("granted"),
-    "Customer.ConsentExpired": _consent("expired"),
+    "Customer.ConsentConfirmed": _confirmed,
     "Customer.Suppressed": _status("suppressed"),
     "Customer.Unsuppressed": _status("unsuppressed"),
     "Customer.Erased": _status("erased"),

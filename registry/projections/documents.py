@@ -125,6 +125,7 @@ def consent_fact(consent: dict[str, Any]) -> ConsentFact:
         expires_at=parse_iso(consent.get("expires_at")),
         receipt_id=consent.get("receipt_id"),
         event_version=int(consent["event_version"]),
+        confirm_by=parse_iso(consent.get("confirm_by")),
     )
 
 

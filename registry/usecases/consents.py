@@ -10,12 +10,14 @@ from typing import Any
 from registry.application import RegistryCore
 from registry.crypto import blind_index, is_sealed
 from registry.domain.base import acting_as
+from registry.domain.confirmation import Reply
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.exceptions import NotFound
 from registry.domain.keywords import is_opt_out_keyword
 from registry.domain.vocabulary import ACTOR_KEYWORD, NON_TRANSACTIONAL, PURPOSES
 from registry.store.unit_of_work import WriteSet
 from registry.timefmt import iso, parse_iso, utcnow
+from registry.usecases.confirmations import pending_confirmation
 
 SEALED_SOURCE_FIELDS = ("evidence", "ip", "user_agent")
 
@@ -61,9 +63,33 @@ class ConsentUseCases(RegistryCore):
         changes, index_rows = self._profile_changes(tenant, customer_id, request)
         granted_at = request.get("granted_at") or utcnow()
         purposes = sorted(set(request["purposes"]), key=PURPOSES.index)
+        pending = None
+        if request.get("confirmation") == "required":  # R-CONFIRM: pending until confirmed
+            docs, _ = self.read_views(tenant, [("tenant", "")])
+            pending = pending_confirmation(
+                policy=self.policy_of(tenant, docs.get(("tenant", "")))[0],
+                link_key=self.keyring.link_key,
+                public_url=self.public_url,
+                tenant=tenant,
+                customer_id=customer_id,
+                receipt_id=receipt_id,
+                granted_at=granted_at,
+                locale=request.get("locale"),
+            )
 
         def command(customer: Customer) -> None:
             customer.change_profile(changes)
+            if pending is not None:
+                customer.request_consent(
+                    receipt_id=receipt_id,
+                    channel=request["channel"],
+                    purposes=purposes,
+                    source=source,
+                    granted_at=granted_at,
+                    expires_at=request.get("expires_at"),
+                    confirm_by=pending.confirm_by,
+                )
+                return
             customer.grant(
                 receipt_id=receipt_id,
                 channel=request["channel"],
@@ -84,6 +110,7 @@ class ConsentUseCases(RegistryCore):
                 "customer_id": customer_id,
                 "channel": request["channel"],
                 "purposes": purposes,
+                **({} if pending is None else pending.answer()),
             },
             extras=lambda _, ws: ws.index_rows.extend(index_rows),
         )
@@ -141,6 +168,7 @@ class ConsentUseCases(RegistryCore):
         keyword = is_opt_out_keyword(text)
         sealed_text = self.sealer(tenant, customer_id)(text)
         moment = received_at or utcnow()
+        reply = Reply.of(text, sealed_text, moment)  # R-CONFIRM: YES/START confirm, opt back in
 
         def command(customer: Customer) -> None:
             customer.receive_inbound(
@@ -154,6 +182,9 @@ class ConsentUseCases(RegistryCore):
                         source={"kind": "keyword"},
                         withdrawn_at=moment,
                     )
+            elif reply is not None:
+                with acting_as(ACTOR_KEYWORD):
+                    customer.answer_reply(channel, reply)
 
         aggregate_id, create = self._customer(tenant, customer_id)
         return self.write(
@@ -224,6 +255,9 @@ class ConsentUseCases(RegistryCore):
             expires_at = parse_iso(record.get("expires_at"))
             if status == "granted" and expires_at is not None and expires_at <= now:
                 status = "expired"
+            confirm_by = parse_iso(record.get("confirm_by"))
+            if status == "pending" and confirm_by is not None and confirm_by <= now:
+                status = "expired"  # unconfirmed in time (R-CONFIRM)
             source = record.get("source") or {}
             consents.append(
                 {
@@ -234,6 +268,8 @@ class ConsentUseCases(RegistryCore):
                     "withdrawn_at": record.get("withdrawn_at"),
                     "expires_at": record.get("expires_at"),
                     "receipt_id": record.get("receipt_id"),
+                    "confirmation_expires_at": record.get("confirm_by"),
+                    "confirmed_at": record.get("confirmed_at"),
                     "source": {
                         k: (open_value(v) if is_sealed(v) else v) for k, v in source.items()
                     },

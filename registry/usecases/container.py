@@ -14,6 +14,7 @@ from registry.personal_data import PersonalDataKeys
 from registry.projections.reader import ViewReader
 from registry.store.database import Database
 from registry.store.writer import EventWriter
+from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.feed import ChangeFeed
 
 if TYPE_CHECKING:
@@ -49,3 +50,4 @@ class Services:
     webhooks: Registry  # WhatsApp settings, webhook ingestion, unprocessed items
     idempotency: Registry  # idempotent_answer, remember_answer
     feed: ChangeFeed  # GET /v1/changes: pages of changes and the long poll (R-FEED)
+    confirmations: ConfirmationService  # double opt-in: the link page's reads and confirm

@@ -18,6 +18,7 @@ SPEC_DEFAULTS: dict[str, Any] = {
     "marketing_daily_limit": 2,
     "service_window_hours": 24,
     "lint": {"max_emoji": 3},
+    "confirmation_days": "30",  # §17; the stored form is decimal text (no floats in events)
 }
 
 

@@ -52,11 +52,24 @@ class GrantSchema(Schema):
             raise ValidationError("is too far in the past", "granted_at")
 
 
+class ConsentGrantSchema(GrantSchema):
+    """`POST /v1/consents`: a grant, which may ask for double opt-in (R-CONFIRM)."""
+
+    confirmation = fields.String(
+        load_default=None,
+        validate=validate.OneOf(["required", "none"]),
+        metadata={"description": '"required": pending until the customer confirms'},
+    )
+
+
 class GrantAnswerSchema(Schema):
     receipt_id = fields.String()
     customer_id = fields.String()
     channel = fields.String()
     purposes = fields.List(fields.String())
+    status = fields.String(metadata={"description": "pending when confirmation is required"})
+    confirmation_url = fields.String()
+    confirmation_expires_at = fields.String()
     position = fields.Integer()
 
 

@@ -10,8 +10,8 @@ from registry.api.auth import requires
 from registry.api.common import acting, idempotently, services, tenant
 from registry.api.consents.imports import parse_import
 from registry.api.consents.schemas import (
+    ConsentGrantSchema,
     GrantAnswerSchema,
-    GrantSchema,
     ImportAnswerSchema,
     OptOutAnswerSchema,
     OptOutSchema,
@@ -27,7 +27,7 @@ blp = Blueprint(
 class Consents(MethodView):
     @requires("consents:write")
     @idempotent
-    @blp.arguments(GrantSchema)
+    @blp.arguments(ConsentGrantSchema)
     @blp.response(201, GrantAnswerSchema)
     def post(self, grant: dict[str, Any]) -> Any:
         """Record a consent grant; every grant gets its own receipt."""

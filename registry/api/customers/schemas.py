@@ -9,12 +9,14 @@ from registry.domain.vocabulary import NON_TRANSACTIONAL, PURPOSES
 class ConsentStateSchema(Schema):
     channel = fields.String()
     purpose = fields.String()
-    status = fields.String(metadata={"enum": ["granted", "withdrawn", "expired"]})
+    status = fields.String(metadata={"enum": ["granted", "pending", "withdrawn", "expired"]})
     granted_at = fields.String(allow_none=True)
     withdrawn_at = fields.String(allow_none=True)
     expires_at = fields.String(allow_none=True)
     receipt_id = fields.String(allow_none=True)
     source = fields.Dict()
+    confirmation_expires_at = fields.String(allow_none=True)  # a grant awaiting confirmation
+    confirmed_at = fields.String(allow_none=True)
 
 
 class CustomerSchema(Schema):

@@ -26,6 +26,13 @@ class PolicySchema(Schema):
     marketing_daily_limit = fields.Integer(allow_none=True)
     service_window_hours = fields.Integer()
     lint = fields.Dict(metadata={"example": {"max_emoji": 3}})
+    confirmation_days = fields.Raw(
+        metadata={
+            "type": "number",
+            "example": 30,
+            "description": "double opt-in expiry (R-CONFIRM)",
+        }
+    )
     version = fields.Integer(dump_only=True)
     position = fields.Integer(dump_only=True)
 
