@@ -91,6 +91,7 @@ def test_full_document_round_trips() -> None:
         "marketing_daily_limit": None,
         "service_window_hours": 720,
         "lint": {"max_emoji": 0},
+        "confirmation_days": "0.75",
     }
 
     assert Policy.from_document(doc, tenant="acme").to_document() == doc
