@@ -1,4 +1,5 @@
-"""`python -m audit verify EXPORT --public-key KEY.pem` and `python -m audit check`."""
+"""`python -m audit verify EXPORT --public-key KEY.pem`, `python -m audit verify-report
+REPORT.json --public-key KEY.pem` and `python -m audit check`."""
 
 from __future__ import annotations
 
@@ -19,6 +20,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify.add_argument(
         "--public-key", required=True, metavar="KEY", help="the registry's Ed25519 public key (PEM)"
     )
+    report = commands.add_parser(
+        "verify-report",
+        help="check a signed monthly report (JSON) offline: its signature and its checkpoint",
+    )
+    report.add_argument("report", metavar="REPORT", help="the report's .json file")
+    report.add_argument(
+        "--public-key", required=True, metavar="KEY", help="the registry's Ed25519 public key (PEM)"
+    )
     commands.add_parser(
         "check",
         help="re-read the whole store and name any event altered after it was written "
@@ -33,6 +42,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from audit.verify import run
 
         return run(args)
+    if args.command == "verify-report":
+        from audit.verify_report import run as run_report
+
+        return run_report(args)
     check = importlib.import_module("audit.check")
     return int(check.main(args) or 0)
 

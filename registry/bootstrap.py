@@ -20,6 +20,7 @@ from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.container import Parts, Services
 from registry.usecases.feed import ChangeFeed
 from registry.usecases.position_watch import PositionWatch
+from registry.usecases.reports import ReportService
 
 INIT_LOCK_ID = 7_305_019_282
 # Connection failures that a wrong REGISTRY_DATABASE_URL causes; any other (refused,
@@ -197,6 +198,7 @@ def build_services(
         confirmations=ConfirmationService(
             parts.writer, parts.views, parts.keys, parts.keyring, parts.clock
         ),
+        reports=ReportService(parts.db, parts.keyring, parts.origin_host, parts.clock),
     )
 
 

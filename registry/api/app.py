@@ -131,6 +131,7 @@ def _register_optional(app: Flask, api: Api) -> None:
         ("registry.web.confirm_pages", "register"),
         ("registry.api.integrations.views", "register"),
         ("registry.api.audit.views", "register"),
+        ("registry.api.reports.views", "register"),
     ):
         try:
             module = importlib.import_module(module_name)

@@ -19,6 +19,7 @@ from registry.usecases.feed import ChangeFeed
 
 if TYPE_CHECKING:
     from registry.service import Registry
+    from registry.usecases.reports import ReportService
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,3 +52,4 @@ class Services:
     idempotency: Registry  # idempotent_answer, remember_answer
     feed: ChangeFeed  # GET /v1/changes: pages of changes and the long poll (R-FEED)
     confirmations: ConfirmationService  # double opt-in: the link page's reads and confirm
+    reports: ReportService  # the signed monthly review (R-REPORT)

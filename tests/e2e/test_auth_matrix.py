@@ -21,7 +21,12 @@ from registry.devtoken import ALL_SCOPES
 from tests.conftest import JWT_SECRET, MARKETING_TEMPLATE
 
 METHODS = ("get", "post", "put", "patch", "delete")
-DUMMY = {"customer_id": "matrix-nobody", "name": "matrix_nothing", "language": "en"}
+DUMMY = {
+    "customer_id": "matrix-nobody",
+    "name": "matrix_nothing",
+    "language": "en",
+    "month": "2026-11",
+}
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 

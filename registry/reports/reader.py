@@ -1,0 +1,176 @@
+"""Reading a tenant's log for a report, in constant memory.
+
+A report is computed from the tree of one checkpoint (`tree_size` leaves): every read
+here stops below that size, so the same size gives the same figures whenever it is read.
+
+The month's customer events are read in one statement ordered by customer and log order,
+fetched a page at a time (a server-side cursor on PostgreSQL; SQLite's cursor steps
+through its result): the database sorts, this process holds one page and one customer.
+The month's first and last leaves are found by bisecting leaf indexes on the recorded
+time (log order is time order to within a write's duration, `SLACK` covers more), and
+the statement then selects by the recorded time itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from audit.reads import time_key
+from registry.store.database import Database
+from registry.store.sql import Sql
+from registry.timefmt import parse_iso
+
+PAGE = 5000
+SLACK = timedelta(minutes=10)
+_CURSOR_NAME = "registry_report_month"
+
+
+@dataclass(frozen=True, slots=True)
+class LogEvent:
+    """One event of the log as a report reads it."""
+
+    leaf_index: int
+    event_type: str  # e.g. "Customer.SendAuthorized"
+    occurred_at: datetime
+    customer_id: str | None
+    data: dict[str, Any]  # the stored state (personal data in it is sealed)
+
+
+def tree_size(sql: Sql, tenant: str) -> int:
+    size = sql.scalar("SELECT size FROM audit_trees WHERE tenant = ?", [tenant])
+    return 0 if size is None else int(size)
+
+
+def last_position(sql: Sql, tenant: str, size: int) -> int:
+    """The log position of the tree's last leaf (0 for an empty tree)."""
+    if size == 0:
+        return 0
+    position = sql.scalar(
+        "SELECT position FROM audit_leaves WHERE tenant = ? AND leaf_index = ?",
+        [tenant, size - 1],
+    )
+    return int(position)
+
+
+def first_leaf_at(sql: Sql, tenant: str, moment: datetime, size: int) -> int:
+    """The first leaf index below `size` recorded at or after `moment` (`size` if none),
+    by bisection: O(log size) point reads."""
+    key = time_key(moment)
+    low, high = 0, size
+    while low < high:
+        middle = (low + high) // 2
+        found = sql.scalar(
+            "SELECT occurred_key FROM audit_leaves WHERE tenant = ? AND leaf_index = ?",
+            [tenant, middle],
+        )
+        if str(found) < key:
+            low = middle + 1
+        else:
+            high = middle
+    return low
+
+
+def customer_events(
+    db: Database,
+    tenant: str,
+    *,
+    since: datetime,
+    until: datetime,
+    size: int,
+    event_types: Sequence[str],
+) -> Iterator[LogEvent]:
+    """The tenant's customer events of these types recorded in [since, until), leaves
+    below `size`, ordered by customer and then log order."""
+    with db.transaction() as sql:
+        low = max(0, first_leaf_at(sql, tenant, since - SLACK, size))
+        high = min(size, first_leaf_at(sql, tenant, until + SLACK, size))
+        if low >= high:
+            return
+        postgres = db.dialect == "postgres"
+        state = "convert_from(e.state, 'UTF8')" if postgres else "CAST(e.state AS TEXT)"
+        marks = ", ".join("?" * len(event_types))
+        statement = (
+            "SELECT l.customer_id, l.leaf_index, l.event_type, l.occurred_at, "
+            f"{state} FROM audit_leaves l JOIN {db.events_table} e "
+            f"ON e.{db.position_column} = l.position "
+            "WHERE l.tenant = ? AND l.leaf_index >= ? AND l.leaf_index < ? "
+            "AND l.occurred_key >= ? AND l.occurred_key < ? AND l.customer_id IS NOT NULL "
+            f"AND l.event_type IN ({marks}) ORDER BY l.customer_id, l.leaf_index"
+        )
+        params = [tenant, low, high, time_key(since), time_key(until), *event_types]
+        cursor = _streaming_cursor(sql)
+        try:
+            cursor.execute(statement.replace("?", "%s") if postgres else statement, params)
+            while rows := cursor.fetchmany(PAGE):
+                for customer, index, event_type, occurred_at, text in rows:
+                    yield LogEvent(
+                        int(index), event_type, _moment(occurred_at), customer, orjson.loads(text)
+                    )
+        finally:
+            cursor.close()
+
+
+def aggregate_events(
+    db: Database, aggregate_id: UUID, *, up_to_position: int
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """(version, topic, state) of one aggregate's events up to a log position: a template's
+    or the tenant's few events, for the state they were in as of the checkpoint."""
+    with db.transaction() as sql:
+        rows = sql.query(
+            f"SELECT originator_version, topic, {_state_text(db)} FROM {db.events_table} "
+            f"WHERE originator_id = ? AND {db.position_column} <= ? ORDER BY originator_version",
+            [db.originator_param(str(aggregate_id)), up_to_position],
+        )
+    return [(int(version), str(topic), orjson.loads(text)) for version, topic, text in rows]
+
+
+def template_keys(db: Database, tenant: str) -> list[tuple[str, str]]:
+    """(name, language) of every template the tenant has (its views)."""
+    with db.transaction() as sql:
+        rows = sql.query(
+            "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'template' ORDER BY key",
+            [tenant],
+        )
+    keys: list[tuple[str, str]] = []
+    for (key,) in rows:
+        name, _, language = str(key).partition("/")
+        keys.append((name, language))
+    return keys
+
+
+def event_time(data: dict[str, Any]) -> datetime | None:
+    """The `timestamp` of a stored state (eventsourcing's transcoded datetime)."""
+    stamp = data.get("timestamp")
+    if isinstance(stamp, dict):
+        return parse_iso(stamp.get("_data_"))
+    return None
+
+
+def _state_text(db: Database) -> str:
+    return "convert_from(state, 'UTF8')" if db.dialect == "postgres" else "CAST(state AS TEXT)"
+
+
+def _streaming_cursor(sql: Sql) -> Any:
+    """A cursor that fetches its result a page at a time: PostgreSQL's named (server-side)
+    cursor in the open transaction, or SQLite's own cursor (which steps lazily)."""
+    if sql.dialect == "postgres":
+        from psycopg.rows import tuple_row
+
+        cursor = sql.cursor.connection.cursor(name=_CURSOR_NAME, row_factory=tuple_row)
+        cursor.itersize = PAGE
+        return cursor
+    raw = getattr(sql.cursor, "sqlite_cursor", sql.cursor)  # eventsourcing's wrapper
+    return raw.connection.cursor()
+
+
+def _moment(text: str) -> datetime:
+    moment = parse_iso(text)
+    if moment is None:  # pragma: no cover - every leaf records its time
+        raise ValueError("a leaf without its time")
+    return moment
