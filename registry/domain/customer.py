@@ -8,16 +8,16 @@ already encrypted under the customer's data key; the domain never sees it in cle
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from registry.domain.base import RegistryAggregate, natural_id
 from registry.domain.confirmation import Reply
 from registry.domain.exceptions import CustomerErased
+from registry.domain.rules.consent import consent_status
+from registry.domain.rules.daily_limit import kept_authorizations
 from registry.domain.vocabulary import NON_TRANSACTIONAL
-
-RECENT_AUTHORIZATIONS_KEPT = timedelta(days=3)
 
 
 def customer_aggregate_id(tenant: str, customer_id: str) -> UUID:
@@ -200,10 +200,9 @@ class Customer(RegistryAggregate):
 
         def apply(self, customer: Customer) -> None:
             if self.purpose in NON_TRANSACTIONAL:
-                horizon = self.authorized_at - RECENT_AUTHORIZATIONS_KEPT
-                customer.recent_authorizations = [
-                    a for a in customer.recent_authorizations if a >= horizon
-                ] + [self.authorized_at]
+                customer.recent_authorizations = kept_authorizations(
+                    customer.recent_authorizations, self.authorized_at
+                )
 
     class PlatformPreferenceRecorded(RegistryAggregate.Event):
         category: str
@@ -380,14 +379,11 @@ class Customer(RegistryAggregate):
         granted_now = set()
         for purpose in self.keyword_opt_outs.get(channel, []):
             consent = self.consents.get(consent_key(channel, purpose))
-            if consent is not None and consent["status"] == "granted":
-                expires_at = consent.get("expires_at")
-                if expires_at is None or expires_at > at:
+            if consent is not None:
+                status = consent_status(consent["status"], consent.get("expires_at"), at)
+                if status == "granted":
                     granted_now.add(purpose)
         return [p for p in self.keyword_opt_outs.get(channel, []) if p not in granted_now]
-
-    def purposes_on(self, channel: str) -> list[str]:
-        return sorted(c["purpose"] for c in self.consents.values() if c["channel"] == channel)
 
     def change_profile(self, changes: dict[str, Any]) -> None:
         self._refuse_if_erased()

@@ -7,19 +7,20 @@ auditor replays is exactly what was decided.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from types import MappingProxyType
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from registry.domain.policy import Policy
 from registry.domain.reasons import TIME_REASONS, in_order
-from registry.domain.schedule import failing_time_rules, local_day, next_allowed_at
+from registry.domain.rules.consent import consent_reasons
+from registry.domain.rules.customer import customer_reasons
+from registry.domain.rules.daily_limit import day_is_full_for
+from registry.domain.rules.schedule import failing_time_rules, next_allowed_at
+from registry.domain.rules.service_window import service_window_reasons
+from registry.domain.rules.template import template_reasons
 from registry.domain.vocabulary import NON_TRANSACTIONAL
-
-PLATFORM_BLOCKING = frozenset({"PAUSED", "DISABLED", "REJECTED"})
-# SMS carries text only: a media header or interactive buttons cannot be delivered.
-SMS_UNSUPPORTED_HEADERS = frozenset({"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
 
 
 # The facts and the decision are immutable values. They are NamedTuples rather than frozen
@@ -77,46 +78,6 @@ def _customer_zone(customer: CustomerFacts | None, policy: Policy) -> ZoneInfo:
     return policy.zone
 
 
-def _template_reasons(template: TemplateFacts | None, channel: str) -> list[str]:
-    if template is None:
-        return ["template_not_found"]
-    reasons: list[str] = []
-    if template.approved_version is None:
-        reasons.append("template_not_approved")
-    if template.paused:
-        reasons.append("template_paused")
-    if template.disabled:
-        reasons.append("template_disabled")
-    if template.platform_status in PLATFORM_BLOCKING or template.category_blocked:
-        reasons.append("platform_blocked")
-    if channel == "sms" and not template.sms_deliverable:
-        reasons.append("channel_not_supported")
-    return reasons
-
-
-def _consent_reasons(
-    customer: CustomerFacts | None, channel: str, purpose: str, at: datetime
-) -> tuple[list[str], ConsentFact | None]:
-    fact = None if customer is None else customer.consents.get(f"{channel}:{purpose}")
-    if fact is None or fact.granted_at is None:
-        return ["no_consent"], fact
-    if fact.status == "pending":
-        if fact.confirm_by is not None and fact.confirm_by <= at:
-            return ["consent_expired"], fact
-        return ["consent_pending"], fact
-    if fact.status == "withdrawn":
-        return ["consent_withdrawn"], fact
-    if fact.expires_at is not None and fact.expires_at <= at:
-        return ["consent_expired"], fact
-    return [], fact
-
-
-def authorizations_on(customer: CustomerFacts | None, zone: ZoneInfo, day: date) -> int:
-    if customer is None:
-        return 0
-    return sum(1 for a in customer.recent_authorizations if local_day(a, zone) == day)
-
-
 def decide(
     *,
     customer: CustomerFacts | None,
@@ -127,33 +88,24 @@ def decide(
     at: datetime,
 ) -> Decision:
     zone = _customer_zone(customer, policy)
-    limit = policy.marketing_daily_limit
-
-    def day_is_full(day: date) -> bool:
-        return limit is not None and authorizations_on(customer, zone, day) >= limit
-
-    reasons: list[str] = []
-    if customer is not None and customer.erased:
-        reasons.append("customer_erased")
+    day_is_full = day_is_full_for(
+        () if customer is None else customer.recent_authorizations,
+        zone,
+        policy.marketing_daily_limit,
+    )
     purpose = template.purpose if template is not None else None
-    if customer is not None and customer.suppressed and purpose != "authentication":
-        reasons.append("customer_suppressed")
+    reasons = customer_reasons(customer, purpose)
 
     consent: ConsentFact | None = None
     if template_requested:
-        reasons += _template_reasons(template, channel)
+        reasons += template_reasons(template, channel)
         if purpose is not None:
-            consent_reasons, consent = _consent_reasons(customer, channel, purpose, at)
-            reasons += consent_reasons
+            consent_failing, consent = consent_reasons(customer, channel, purpose, at)
+            reasons += consent_failing
         if purpose in NON_TRANSACTIONAL:
             reasons += failing_time_rules(at, zone, policy, day_is_full=day_is_full)
     else:
-        if customer is None:
-            reasons.append("no_consent")
-        last = None if customer is None else customer.last_inbound_at.get(channel)
-        window = timedelta(hours=policy.service_window_hours)
-        if last is None or not (last <= at < last + window):
-            reasons.append("outside_service_window")
+        reasons += service_window_reasons(customer, channel, policy.service_window_hours, at)
 
     ordered = in_order(reasons)
     next_at = None

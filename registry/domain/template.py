@@ -16,7 +16,6 @@ from registry.domain.exceptions import (
 )
 from registry.domain.vocabulary import purpose_fits_category
 
-PLATFORM_BLOCKING_STATUSES = frozenset({"PAUSED", "DISABLED", "REJECTED"})
 STATUSES = ("PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")  # `Template.status`
 
 

@@ -14,6 +14,7 @@ from registry.domain.confirmation import Reply
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.exceptions import NotFound
 from registry.domain.keywords import is_opt_out_keyword
+from registry.domain.rules.consent import consent_status
 from registry.domain.vocabulary import ACTOR_KEYWORD, NON_TRANSACTIONAL, PURPOSES
 from registry.store.unit_of_work import WriteSet
 from registry.timefmt import iso, parse_iso, utcnow
@@ -251,13 +252,12 @@ class ConsentUseCases(RegistryCore):
         for record in sorted(
             doc["consents"].values(), key=lambda c: (c["channel"], PURPOSES.index(c["purpose"]))
         ):
-            status = record["status"]
-            expires_at = parse_iso(record.get("expires_at"))
-            if status == "granted" and expires_at is not None and expires_at <= now:
-                status = "expired"
-            confirm_by = parse_iso(record.get("confirm_by"))
-            if status == "pending" and confirm_by is not None and confirm_by <= now:
-                status = "expired"  # unconfirmed in time (R-CONFIRM)
+            status = consent_status(
+                record["status"],
+                parse_iso(record.get("expires_at")),
+                now,
+                confirm_by=parse_iso(record.get("confirm_by")),
+            )
             source = record.get("source") or {}
             consents.append(
                 {

@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from registry.domain.policy import DAY_NAMES, Policy, SendWindow
-from registry.domain.schedule import (
+from registry.domain.rules.schedule import (
     failing_time_rules,
     instant_of,
     is_public_holiday,

@@ -1,4 +1,5 @@
-"""The time rules of R-DECIDE: send window, send days, public holidays, daily limit.
+"""The time rules of R-DECIDE: send window, send days, public holidays, and the daily
+limit (its counting: `registry.domain.rules.daily_limit`), and `next_allowed_at`.
 
 Every rule judges one instant by the local calendar day and wall clock of `zone` (the
 customer's time zone, else the policy's).  The send window of a local day is a stretch of
@@ -27,7 +28,6 @@ is.  `day_is_full` is asked only about days that pass the day and holiday rules.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Final
@@ -36,18 +36,18 @@ from zoneinfo import ZoneInfo
 import holidays as holiday_calendars
 
 from registry.domain.policy import DAY_NAMES, Policy, SendWindow
-
-TIME_RULE_CODES: Final = (
-    "outside_send_window",
-    "outside_send_days",
-    "holiday",
-    "daily_limit_reached",
+from registry.domain.reasons import (
+    DAILY_LIMIT_REACHED,
+    HOLIDAY,
+    OUTSIDE_SEND_DAYS,
+    OUTSIDE_SEND_WINDOW,
 )
+from registry.domain.rules.daily_limit import DayIsFull, limit_reached, never_allowed
+
+TIME_RULE_CODES: Final = (OUTSIDE_SEND_WINDOW, OUTSIDE_SEND_DAYS, HOLIDAY, DAILY_LIMIT_REACHED)
 DEFAULT_HORIZON_DAYS: Final = 400
 _MIDNIGHT: Final = time(0, 0)
 _ONE_DAY: Final = timedelta(days=1)
-
-DayIsFull = Callable[[date], bool]
 
 
 def local_day(at: datetime, zone: ZoneInfo) -> date:
@@ -71,13 +71,13 @@ def failing_time_rules(
     day = local_day(at, zone)
     failing: list[str] = []
     if policy.send_window is not None and not _in_window(at, day, zone, policy.send_window):
-        failing.append("outside_send_window")
+        failing.append(OUTSIDE_SEND_WINDOW)
     if DAY_NAMES[day.weekday()] not in policy.send_days:
-        failing.append("outside_send_days")
+        failing.append(OUTSIDE_SEND_DAYS)
     if is_public_holiday(day, policy.holidays):
-        failing.append("holiday")
-    if _limit_reached(day, policy, day_is_full):
-        failing.append("daily_limit_reached")
+        failing.append(HOLIDAY)
+    if limit_reached(day, policy.marketing_daily_limit, day_is_full):
+        failing.append(DAILY_LIMIT_REACHED)
     return failing
 
 
@@ -96,7 +96,7 @@ def next_allowed_at(
     allowed instant is one of two candidates, `at`'s moment or the window start.
     """
     _require_aware(at)
-    if policy.marketing_daily_limit == 0:
+    if never_allowed(policy.marketing_daily_limit):
         return None
     first_day = local_day(at, zone)
     for offset in range(horizon_days + 1):
@@ -114,16 +114,11 @@ def _require_aware(at: datetime) -> None:
         raise ValueError("the moment must be an aware datetime")
 
 
-def _limit_reached(day: date, policy: Policy, day_is_full: DayIsFull) -> bool:
-    limit = policy.marketing_daily_limit
-    return limit is not None and (limit == 0 or day_is_full(day))
-
-
 def _day_allowed(day: date, policy: Policy, day_is_full: DayIsFull) -> bool:
     return (
         DAY_NAMES[day.weekday()] in policy.send_days
         and not is_public_holiday(day, policy.holidays)
-        and not _limit_reached(day, policy, day_is_full)
+        and not limit_reached(day, policy.marketing_daily_limit, day_is_full)
     )
 
 
