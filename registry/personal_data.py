@@ -19,7 +19,12 @@ from registry.crypto import (
 )
 from registry.keys import KeyRing
 from registry.store.database import BulkSql, Database
+from registry.store.schema import column_list, data_keys, key_list, placeholders
 from registry.store.sql import Sql
+
+_INSERT_KEY = (
+    f"INSERT INTO {data_keys.name} ({column_list(data_keys)}) VALUES ({placeholders(data_keys)})"
+)
 
 
 class PersonalDataKeys:
@@ -49,8 +54,7 @@ class PersonalDataKeys:
                 created = {c: new_data_key() for c in missing}
                 wrapped_new = wrap_data_keys(master, tenant, created)
                 sql.executemany(
-                    "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?) "
-                    "ON CONFLICT (tenant, customer_id) DO NOTHING",
+                    f"{_INSERT_KEY} ON CONFLICT ({key_list(data_keys)}) DO NOTHING",
                     [(tenant, c, wrapped_new[c]) for c in missing],
                 )
                 found.update(_stored_keys(sql, tenant, missing))
@@ -71,7 +75,7 @@ class PersonalDataKeys:
                 created = {c: new_data_key() for c in wanted if c not in found}
                 wrapped = wrap_data_keys(master, tenant, created)
                 BulkSql(sql.cursor, sql.dialect).executemany(
-                    "INSERT INTO registry_data_keys (tenant, customer_id, wrapped) VALUES (?, ?, ?)",
+                    _INSERT_KEY,
                     [(tenant, c, wrapped[c]) for c in created],
                 )
         except IntegrityError:
@@ -133,7 +137,7 @@ def _owner(tenant: str, customer_id: str) -> str:
 
 def _stored_keys(sql: Sql, tenant: str, customer_ids: Sequence[str]) -> dict[str, bytes]:
     rows = sql.query_in(
-        "SELECT customer_id, wrapped FROM registry_data_keys WHERE tenant = ?",
+        f"SELECT customer_id, wrapped FROM {data_keys.name} WHERE tenant = ?",
         [tenant],
         "customer_id",
         customer_ids,

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import URL, Connection, Engine, create_engine, event, exc
 from sqlalchemy.pool import NullPool
 
-from registry.config import Database
+from registry.config import ConfigError, Database
 from registry.store.migrations import HEAD, SCRIPT_LOCATION
 from registry.store.sql import Sql
 
@@ -135,11 +135,19 @@ def upgrade(database: Database, revision: str = "head", *, then_run: Sequence[st
     migrations existed (the tables, no `alembic_version`) is upgraded in place: the
     baseline creates only what is missing and keeps every row."""
     from alembic import command
+    from alembic.util.exc import CommandError
 
-    with _connection_errors_as_driver_errors(), _in_transaction(database) as connection:
-        command.upgrade(alembic_config(connection), revision)
-        for statement in then_run:
-            connection.exec_driver_sql(statement)
+    try:
+        with _connection_errors_as_driver_errors(), _in_transaction(database) as connection:
+            command.upgrade(alembic_config(connection), revision)
+            for statement in then_run:
+                connection.exec_driver_sql(statement)
+    except CommandError as error:
+        # Typically a database migrated by newer code than this one (a rollback).
+        raise ConfigError(
+            f"REGISTRY_DATABASE_URL: cannot migrate the registry's tables to {revision} "
+            f"(this code's head is {HEAD}): {error}"
+        ) from None
 
 
 @contextmanager

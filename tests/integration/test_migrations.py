@@ -101,3 +101,21 @@ def test_is_at_head_reads_the_version_on_the_stores_own_connection(
             assert not migrate.is_at_head(sql)
     finally:
         registry.recorder.datastore.close()
+
+
+def test_a_database_at_a_revision_this_code_does_not_know_is_refused_naming_it(
+    database_url: str, tmp_path: Path
+) -> None:
+    from registry.bootstrap import migrate_database
+    from registry.config import ConfigError
+
+    settings = load_settings(environment_for(database_url, tmp_path))
+    migrate.upgrade(settings.database)
+    engine = migrate.engine_for(settings.database)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE alembic_version SET version_num = '9999'")
+    finally:
+        engine.dispose()
+    with pytest.raises(ConfigError, match=r"cannot migrate the registry's tables.*'9999'"):
+        migrate_database(settings)
