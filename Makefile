@@ -27,7 +27,7 @@ run: $(STAMP) var/jwt_secret
 	REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/gunicorn wsgi:app -w $(WORKERS) -b $(HOST):$(PORT) --timeout $(TIMEOUT)
 
 token: $(STAMP) var/jwt_secret
-	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken --bare
+	@REGISTRY_JWT_SECRET=$$(cat var/jwt_secret) $(BIN)/python -m registry.devtoken --bare $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check registry audit tests bench wsgi.py

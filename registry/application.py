@@ -19,6 +19,7 @@ from registry.domain.exceptions import NotFound
 from registry.domain.policy import Policy
 from registry.domain.template import Template
 from registry.domain.tenant import Tenant
+from registry.domain.token import TokenRevocation
 from registry.idempotency import AlreadyAnswered, IdempotentRequest, current_idempotent_request
 from registry.keys import KeyRing
 from registry.personal_data import PersonalDataKeys
@@ -198,6 +199,9 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
             kind, key = "template", f"{aggregate.name}/{aggregate.language}"
         elif isinstance(aggregate, Tenant):
             doc, kind, key = tenant_document(aggregate), "tenant", ""
+        elif isinstance(aggregate, TokenRevocation):
+            doc = {"jti": aggregate.jti, "reason": aggregate.reason}
+            kind, key = "revoked_token", aggregate.jti
         else:  # pragma: no cover - every aggregate kind is listed above
             raise TypeError(type(aggregate))
         return ViewWrite(kind, key, str(aggregate.id), aggregate.version, doc)

@@ -21,6 +21,7 @@ from registry.usecases.container import Parts, Services
 from registry.usecases.feed import ChangeFeed
 from registry.usecases.position_watch import PositionWatch
 from registry.usecases.reports import ReportService
+from registry.usecases.tokens import TokenService
 
 INIT_LOCK_ID = 7_305_019_282
 # Connection failures that a wrong REGISTRY_DATABASE_URL causes; any other (refused,
@@ -199,6 +200,7 @@ def build_services(
             parts.writer, parts.views, parts.keys, parts.keyring, parts.clock
         ),
         reports=ReportService(parts.db, parts.keyring, parts.origin_host, parts.clock),
+        tokens=TokenService(parts.writer, parts.db),
     )
 
 

@@ -59,6 +59,8 @@ class Settings:
     sqlite_lock_timeout: int = 10  # seconds a SQLite write waits for the write lock
     feed_max_waits: int = 8  # long polls of GET /v1/changes one worker process holds at once
     feed_poll_seconds: float = 0.02  # how often a waiting process reads the log's position
+    jwt_audience: str | None = None  # when set, a token's aud must name it
+    jwt_issuer: str | None = None  # when set, a token's iss must equal it
 
     @property
     def public_host(self) -> str:
@@ -156,4 +158,6 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         sqlite_lock_timeout=max(1, int(_number(env, "REGISTRY_SQLITE_LOCK_TIMEOUT", 10))),
         feed_max_waits=int(_number(env, "REGISTRY_FEED_MAX_WAITS", 8)),
         feed_poll_seconds=_number(env, "REGISTRY_FEED_POLL_MS", 20) / 1000,
+        jwt_audience=env.get("REGISTRY_JWT_AUDIENCE", "").strip() or None,
+        jwt_issuer=env.get("REGISTRY_JWT_ISSUER", "").strip() or None,
     )

@@ -100,7 +100,12 @@ def create_app(
         },
     )
     register_error_handlers(app)
-    verifier = TokenVerifier(settings.jwt_secret, load_public_keys(settings.jwt_public_keys_file))
+    verifier = TokenVerifier(
+        settings.jwt_secret,
+        load_public_keys(settings.jwt_public_keys_file),
+        audience=settings.jwt_audience,
+        issuer=settings.jwt_issuer,
+    )
     limiter = build_limiter(settings.rate_limits)
     app.extensions["rate_limiter"] = limiter
     install_guards(app, verifier, limiter)
@@ -112,8 +117,9 @@ def create_app(
     from registry.api.decisions.views import blp as decisions
     from registry.api.policy.views import blp as policy
     from registry.api.templates.views import blp as templates
+    from registry.api.tokens.views import blp as tokens
 
-    for blueprint in (consents, customers, templates, policy, decisions, changes):
+    for blueprint in (consents, customers, templates, policy, decisions, changes, tokens):
         api.register_blueprint(blueprint)
     _register_operational_routes(app, registry, settings, readiness)
     install_request_logging(app)

@@ -27,6 +27,7 @@ class Principal:
     tenant: str
     scopes: frozenset[str]
     token_id: str
+    jti: str | None = None  # only a token with a jti can be revoked
 
 
 def requires(scope: str, *alternatives: str) -> Callable[[F], F]:
@@ -57,9 +58,17 @@ class TokenVerifier:
 
     CACHE_SIZE = 10_000
 
-    def __init__(self, secret: str, public_keys: list[Any]) -> None:
+    def __init__(
+        self,
+        secret: str,
+        public_keys: list[Any],
+        *,
+        audience: str | None = None,
+        issuer: str | None = None,
+    ) -> None:
         self.secret = secret
         self.public_keys = public_keys
+        self.audience, self.issuer = audience, issuer
         self._verified: dict[str, tuple[Principal, float]] = {}
 
     def verify(self, authorization: str | None) -> Principal:
@@ -89,9 +98,10 @@ class TokenVerifier:
             raise self._invalid("the token has no valid tenant claim")
         if not isinstance(scope, str):
             raise self._invalid("the scope claim must be a space-separated string")
-        principal = Principal(
-            sub, tenant, frozenset(scope.split()), str(claims.get("jti") or token[-16:])
-        )
+        jti = claims.get("jti")
+        if jti is not None and (not isinstance(jti, str) or not jti or len(jti) > 256):
+            raise self._invalid("the jti claim must be a non-empty string")
+        principal = Principal(sub, tenant, frozenset(scope.split()), jti or token[-16:], jti)
         return principal, float(claims["exp"])
 
     def _claims(self, token: str) -> dict[str, Any]:
@@ -100,17 +110,24 @@ class TokenVerifier:
         except jwt.PyJWTError:
             raise self._invalid("the token is malformed") from None
         algorithm = header.get("alg")
-        options: Any = {"require": ["exp"]}
+        required = ["exp"] + (["aud"] if self.audience else []) + (["iss"] if self.issuer else [])
+        # aud and iss are checked when configured (REGISTRY_JWT_AUDIENCE / _ISSUER)
+        options: Any = {"require": required, "verify_aud": self.audience is not None}
+        checks: Any = {"audience": self.audience, "issuer": self.issuer}
         try:
             if algorithm == "HS256":
-                return dict(jwt.decode(token, self.secret, algorithms=["HS256"], options=options))
+                return dict(
+                    jwt.decode(token, self.secret, algorithms=["HS256"], options=options, **checks)
+                )
             if algorithm in ("RS256", "EdDSA"):
                 for key in self.public_keys:
                     expected = "RS256" if isinstance(key, RSAPublicKey) else "EdDSA"
                     if expected != algorithm:
                         continue
                     try:
-                        return dict(jwt.decode(token, key, algorithms=[expected], options=options))
+                        return dict(
+                            jwt.decode(token, key, algorithms=[expected], options=options, **checks)
+                        )
                     except jwt.InvalidSignatureError:
                         continue
                 raise self._invalid("the token's signature does not match any configured key")

@@ -8,12 +8,13 @@ import re
 import uuid
 from typing import Any
 
-from flask import Flask, Request, current_app, g, request
+from flask import Flask, Request, Response, current_app, g, request
 
 from registry.api.auth import Principal, TokenVerifier
-from registry.api.errors import ApiError
+from registry.api.errors import ApiError, error_response
 from registry.api.ratelimit import Limiter
 from registry.jsontext import loads
+from registry.projections.reader import RevocationProbe, TokenRevokedError, revocation_probe
 
 MiB = 1024 * 1024
 SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
@@ -76,21 +77,41 @@ def has_lone_surrogate(value: Any) -> bool:
     return False
 
 
+READ_ONLY_POSTS = frozenset({"/v1/decisions", "/v1/decisions/batch"})
+
+
+def _reads_only(req: Request) -> bool:
+    return req.method in ("GET", "HEAD") or (req.method == "POST" and req.path in READ_ONLY_POSTS)
+
+
+def token_revoked() -> ApiError:
+    return ApiError(
+        401,
+        "token_revoked",
+        "the token has been revoked",
+        headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+    )
+
+
 def install_guards(app: Flask, verifier: TokenVerifier, limiter: Limiter) -> None:
     @app.before_request
     def guard() -> None:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         context = g._get_current_object()
         path = req.path
+        revocation_probe.set(None)
         context.request_id = req.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
         req.max_content_length = body_limit(path)
         if not path.startswith("/v1/"):
             return
-        if req.endpoint is None:
-            # Unknown /v1 routes still need a token first, then 404.
-            verifier.verify(req.headers.get("Authorization"))
-            return
         principal: Principal = verifier.verify(req.headers.get("Authorization"))
+        if principal.jti is not None and req.endpoint is not None and _reads_only(req):
+            # asked in the request's first view read (one statement), else after the view
+            revocation_probe.set(RevocationProbe(principal.tenant, principal.jti))
+        else:
+            _refuse_revoked(principal)
+        if req.endpoint is None:
+            return  # unknown /v1 routes still need a valid token first, then 404
         context.principal = principal
         scope = required_scope(current_app, req)
         if isinstance(scope, tuple) and principal.scopes.isdisjoint(scope):
@@ -111,6 +132,32 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: Limiter) -> Non
             limiter.check(f"token:{principal.tenant}:{principal.actor}", public=False)
         if req.method in ("POST", "PUT", "PATCH"):
             _check_body(req)
+
+    def _refuse_revoked(principal: Principal) -> None:
+        """A request that writes reads the revocation first, by primary key: a revocation
+        written by any worker is seen by the next request anywhere."""
+        if principal.jti is None:
+            return
+        if current_app.extensions["services"].tokens.is_revoked(principal.tenant, principal.jti):
+            raise token_revoked()
+
+    @app.after_request
+    def revoked_after_all(response: Response) -> Response:
+        """A reading request whose view read did not answer the probe asks now, before
+        anything is sent."""
+        probe = revocation_probe.get()
+        if probe is None or probe.answered:
+            return response
+        probe.answered = True
+        if current_app.extensions["services"].tokens.is_revoked(probe.tenant, probe.jti):
+            return error_response(401, "token_revoked", "the token has been revoked", {},
+                                  token_revoked().headers)  # fmt: skip
+        return response
+
+    @app.errorhandler(TokenRevokedError)
+    def revoked_in_read(_error: TokenRevokedError) -> Response:
+        return error_response(401, "token_revoked", "the token has been revoked", {},
+                              token_revoked().headers)  # fmt: skip
 
     def _check_body(req: Request) -> None:
         length = req.content_length

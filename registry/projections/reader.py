@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from contextvars import ContextVar
 from typing import Any
 
 import orjson
@@ -14,6 +15,28 @@ from registry.store.database import Database
 from registry.store.schema import views
 
 Docs = dict[tuple[str, str], dict[str, Any]]
+REVOKED_TOKEN = "revoked_token"
+
+
+class RevocationProbe:
+    """Whether the request's token is revoked, asked in the statement of the request's
+    first view read instead of a statement of its own (decisions stay one round trip).
+    The API sets it per request (registry/api/guards.py) and checks it afterwards."""
+
+    __slots__ = ("answered", "jti", "revoked", "tenant")
+
+    def __init__(self, tenant: str, jti: str) -> None:
+        self.tenant, self.jti = tenant, jti
+        self.answered = self.revoked = False
+
+
+class TokenRevokedError(Exception):
+    """The probe found the request's token revoked: the request stops here."""
+
+
+revocation_probe: ContextVar[RevocationProbe | None] = ContextVar(
+    "registry_revocation_probe", default=None
+)
 
 
 class ViewReader:
@@ -58,10 +81,24 @@ class ViewReader:
                 f"WHERE tenant = ? AND kind = ? AND {match}"
             )
             params += [tenant, kind, *match_params]
+        probe = revocation_probe.get()
+        if probe is not None and (probe.answered or probe.tenant != tenant):
+            probe = None
+        if probe is not None:
+            parts.append(
+                "SELECT kind, key, 0, NULL, NULL FROM registry_views "
+                "WHERE tenant = ? AND kind = ? AND key = ?"
+            )
+            params += [tenant, REVOKED_TOKEN, probe.jti]
         with self.db.single_statement() as sql:
             rows = sql.query(" UNION ALL ".join(parts), params)
         docs: Docs = {}
         position = 0
+        if probe is not None:
+            probe.answered = True
+            if any(row[0] == REVOKED_TOKEN for row in rows):
+                probe.revoked = True
+                raise TokenRevokedError(probe.jti)
         for kind, key, version, text, row_position in rows:
             if kind == "":
                 position = int(row_position or 0)

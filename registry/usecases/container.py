@@ -20,6 +20,7 @@ from registry.usecases.feed import ChangeFeed
 if TYPE_CHECKING:
     from registry.service import Registry
     from registry.usecases.reports import ReportService
+    from registry.usecases.tokens import TokenService
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,3 +54,4 @@ class Services:
     feed: ChangeFeed  # GET /v1/changes: pages of changes and the long poll (R-FEED)
     confirmations: ConfirmationService  # double opt-in: the link page's reads and confirm
     reports: ReportService  # the signed monthly review (R-REPORT)
+    tokens: TokenService  # token revocation: revoke, is_revoked (read on every request)
