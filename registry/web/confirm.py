@@ -85,9 +85,19 @@ def create_confirm_blueprint(service_factory: Callable[[], ConfirmService]) -> B
         return page, 200
 
     @blueprint.errorhandler(QueryRefused)
-    def unexpected_query(_error: QueryRefused) -> tuple[str, int]:
-        """Our links carry no query: something changed this one. Nothing changes."""
-        return _invalid_page()
+    def unexpected_query(error: QueryRefused) -> tuple[str, int]:
+        """Our links carry no query: something changed this one. Nothing changes; the page
+        names what was added and links to the address without it (a 422, SPEC §18)."""
+        lang = _browser_language()
+        page = render_template(
+            "changed_link.html",
+            lang=lang,
+            order=(lang, "en" if lang == "ru" else "ru"),
+            nonce=_style_nonce(),
+            names=error.names,
+            clean_url=url_for(".show", token=(request.view_args or {}).get("token", "")),
+        )
+        return page, 422
 
     @blueprint.after_request
     def protect(response: Response) -> Response:

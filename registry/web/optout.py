@@ -125,7 +125,7 @@ def create_optout_blueprint(
         lang = _browser_language()
         token = (request.view_args or {}).get("token", "")
         page = render_template(
-            "optout_query.html",
+            "changed_link.html",
             lang=lang,
             order=(lang, "en" if lang == "ru" else "ru"),
             nonce=_style_nonce(),

@@ -8,9 +8,11 @@ from typing import Any
 
 import pytest
 
+from registry.querystrings import taken_by
 from tests.conftest import promotions_grant
 
 PUBLIC_URL = "http://registry.test"
+NEVER_REFUSED = frozenset({"optout.unsubscribe", "confirm.confirm"})  # POSTs of a customer
 SAMPLE_PATH_VALUES = {"tenant_id": "demo", "token": "x" * 40, "filename": "x.css"}
 
 
@@ -81,10 +83,12 @@ def _urls(app: Any) -> list[tuple[str, str, str]]:
 
 def test_every_route_refuses_an_unknown_query_parameter(app: Any, api: Any) -> None:
     """Every route the app serves, including the webhooks, the operator routes and the
-    opt-out page; the one exception is the opt-out POST (never refused)."""
+    customer pages; the exceptions are the customer's own clicks (an opt-out is never
+    refused, nor a confirmation), each marked `@ignores_query` in its view."""
     answers = {}
     for method, url, endpoint in _urls(app):
-        if endpoint == "optout.unsubscribe":
+        if endpoint in NEVER_REFUSED:
+            assert taken_by(app.view_functions[endpoint]).anything, endpoint
             continue
         answer = api.client.open(
             f"{url}?zz_typo=1",
@@ -95,6 +99,10 @@ def test_every_route_refuses_an_unknown_query_parameter(app: Any, api: Any) -> N
         assert answer.status_code == 422, (method, url, answer.get_data(as_text=True)[:300])
         assert "zz_typo" in answer.get_data(as_text=True), (method, url)
     assert len(answers) >= 35
+    ignoring = {
+        endpoint for _, _, endpoint in _urls(app) if taken_by(app.view_functions[endpoint]).anything
+    }
+    assert ignoring == NEVER_REFUSED
 
 
 def test_the_opt_out_page_with_a_query_is_a_422_page_linking_to_the_clean_address(
