@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 
 from registry.config import Database, load_settings
 from registry.store import migrate
-from registry.store.migrations import HEAD
+from registry.store.migrations import HEAD, SCRIPT_LOCATION
 from registry.store.schema import metadata
 from tests.conftest import environment_for
 from tests.integration.databases import differences, fresh_database_url, revision_of
@@ -31,6 +31,31 @@ def database_of(url: str, tmp_path: Path) -> Database:
 
 def test_head_constant_is_the_newest_revision() -> None:
     assert migrate.head_revision() == HEAD
+
+
+def test_revisions_form_one_chain_with_distinct_ids() -> None:
+    """Two helpers who each added revision N in parallel: git merges both files without
+    a conflict, and Alembic would only warn and keep one. The second to merge renumbers
+    its revision and revises the first's (NOTES.md, README "Migrations")."""
+    versions = SCRIPT_LOCATION / "versions"
+    declared: dict[str, tuple[str, str | None]] = {}
+    for path in sorted(versions.glob("*.py")):
+        namespace: dict[str, object] = {}
+        exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+        revision, parent = namespace["revision"], namespace["down_revision"]
+        assert isinstance(revision, str)
+        assert revision not in declared, (
+            f"revision {revision} in {path.name} and {declared[revision][0]}"
+        )
+        declared[revision] = (path.name, parent if isinstance(parent, str) else None)
+    parents = [parent for _, parent in declared.values()]
+    twice = {parent for parent in parents if parents.count(parent) > 1}
+    assert not twice, f"several revisions revise {twice}: renumber the later one"
+    chain, revision = [], HEAD
+    while revision is not None:
+        chain.append(revision)
+        revision = declared[revision][1]
+    assert sorted(chain) == sorted(declared), "a revision is not on the chain from HEAD"
 
 
 def test_a_new_database_migrated_to_head_has_exactly_the_declared_tables(
