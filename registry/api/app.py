@@ -108,6 +108,7 @@ def create_app(
     )
     limiter = build_limiter(settings.rate_limits)
     app.extensions["rate_limiter"] = limiter
+    app.extensions["token_verifier"] = verifier  # the console verifies with the same one
     install_guards(app, verifier, limiter)
     install_query_guard(app)  # after the token guard: 401 and 403 come first
 
@@ -135,6 +136,7 @@ def _register_optional(app: Flask, api: Api) -> None:
     for module_name, attribute in (
         ("registry.web.pages", "register"),
         ("registry.web.confirm_pages", "register"),
+        ("registry.web.console", "register"),
         ("registry.api.integrations.views", "register"),
         ("registry.api.audit.views", "register"),
         ("registry.api.reports.views", "register"),

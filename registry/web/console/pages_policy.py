@@ -1,0 +1,89 @@
+"""Policy (SPEC §15): the form, and every past version with who changed it and when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, flash, g, redirect, request, url_for
+
+from registry.domain.exceptions import InvalidRequest
+from registry.domain.policy import Policy
+from registry.web.console.access import acting, has, need, person
+from registry.web.console.policy_form import (
+    DAYS,
+    EXTRA_PREFIX,
+    FORM_FIELDS,
+    ExtraNotJson,
+    changes,
+    form_values,
+    policy_document,
+    submitted_values,
+)
+from registry.web.console.render import UnknownParameters, allow_args, page
+
+
+def policy_versions(tenant: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first: version number, moment, actor, request id and what changed."""
+    previous: dict[str, Any] = Policy.default(tenant).to_document()
+    versions = []
+    for number, event in enumerate(events, start=1):
+        current = event["data"]["policy"]
+        versions.append(
+            {
+                "version": number,
+                "occurred_at": event["occurred_at"],
+                "actor": event["actor"],
+                "request_id": event.get("request_id"),
+                "position": event["position"],
+                "changes": changes(previous, current),
+            }
+        )
+        previous = current
+    return list(reversed(versions))
+
+
+def register_policy_pages(bp: Blueprint) -> None:
+    def show(values: dict[str, Any], *, errors: dict[str, Any] | None, status: int) -> Any:
+        backend, tenant = g.console_backend, person().tenant
+        current = backend.policy(tenant)
+        return page(
+            "policy.html",
+            policy=current,
+            values=values,
+            days=DAYS,
+            errors=errors or {},
+            may_edit=has("policy:write"),
+            versions=policy_versions(tenant, backend.policy_history(tenant)),
+            status=status,
+        )
+
+    @bp.get("/policy")
+    def policy() -> Any:
+        need("policy:read")
+        allow_args()
+        current = g.console_backend.policy(person().tenant)
+        return show(form_values(current), errors=None, status=200)
+
+    @bp.post("/policy")
+    def replace_policy() -> Any:
+        need("policy:read")  # the form shows the current policy
+        need("policy:write")
+        allow_args()
+        unknown = sorted(
+            k for k in request.form if k not in FORM_FIELDS and not k.startswith(EXTRA_PREFIX)
+        )
+        if unknown:
+            raise UnknownParameters(unknown)
+        days = request.form.getlist("send_days")
+        values = submitted_values(request.form, days)
+        try:
+            document = policy_document(request.form, days)
+        except ExtraNotJson as error:
+            return show(values, errors={error.field: ["not JSON"]}, status=422)
+        try:
+            with acting():
+                g.console_backend.replace_policy(person().tenant, document)
+        except InvalidRequest as error:
+            return show(values, errors=error.details, status=422)
+        flash("policy.saved")
+        return redirect(url_for("console.policy"), 303)
