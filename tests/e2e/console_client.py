@@ -25,11 +25,7 @@ class Console:
 
     def sign_in(self, token: str) -> Any:
         form = self.get("/console/sign-in")
-        return self.client.post(
-            "/console/sign-in",
-            data={"csrf_token": csrf_of(form.text), "token": token},
-            base_url=self.base_url,
-        )
+        return self.post_raw("/console/sign-in", {"csrf_token": csrf_of(form.text), "token": token})
 
     def get(self, path: str, **kw: Any) -> Any:
         return self.client.get(path, base_url=self.base_url, **kw)
@@ -38,9 +34,14 @@ class Console:
         """Post to `action` with the CSRF token of the form shown on `page`."""
         shown = self.get(page)
         assert shown.status_code == 200, shown.text
-        return self.client.post(
-            action, data={"csrf_token": csrf_of(shown.text), **data}, base_url=self.base_url
-        )
+        return self.post_raw(action, {"csrf_token": csrf_of(shown.text), **data})
 
     def post_raw(self, action: str, data: dict[str, Any]) -> Any:
-        return self.client.post(action, data=data, base_url=self.base_url)
+        """A form post as a browser sends it from a console page (over https, Flask-WTF
+        also checks that the Referer is this server)."""
+        return self.client.post(
+            action,
+            data=data,
+            base_url=self.base_url,
+            headers={"Referer": self.base_url + "/console"},
+        )
