@@ -157,6 +157,18 @@ audit_nodes = Table(
 )
 
 
+# Console sessions that were signed out (registry/usecases/console.py), insert only: a kept
+# copy of a signed-out session cookie then opens nothing.
+console_signed_out = Table(
+    "registry_console_signed_out",
+    metadata,
+    _text("session_id", primary_key=True),
+    _text("tenant"),
+    _text("actor"),
+    _text("signed_out_at"),
+)
+
+
 def column_list(table: Table) -> str:
     """`a, b, c`: the table's columns in their declared order, for an INSERT's list."""
     return ", ".join(column.name for column in table.columns)

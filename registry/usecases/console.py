@@ -2,6 +2,9 @@
 customer by phone through the blind index, and remembering console sessions that were
 signed out, so that a copy of a signed-out session cookie opens nothing.
 
+It also reads a tenant's policy history (every `Tenant.PolicyReplaced`, with who and when)
+straight from the log, as the history endpoints do.
+
 A phone number is never stored in the clear: the index holds a keyed hash of its E.164
 digits per tenant (the same hash the grant and the webhooks write), so the lookup
 hashes the number it is asked about and reads the index of the asking tenant only.
@@ -9,15 +12,20 @@ hashes the number it is asked about and reads the index of the asking tenant onl
 
 from __future__ import annotations
 
+from typing import Any
+
 import phonenumbers
 
+from registry.clock import Clock
 from registry.crypto import blind_index
+from registry.domain.tenant import tenant_aggregate_id
+from registry.projections.history import history_entry
+from registry.store import schema
 from registry.store.database import Database
-from registry.timefmt import iso, utcnow
+from registry.timefmt import iso
 
-SIGNED_OUT_TABLE = """CREATE TABLE IF NOT EXISTS registry_console_signed_out (
-    session_id TEXT NOT NULL PRIMARY KEY, tenant TEXT NOT NULL, actor TEXT NOT NULL,
-    signed_out_at TEXT NOT NULL)"""
+POLICY_REPLACED = "Tenant.PolicyReplaced"
+PAGE = 1000
 
 
 class PhoneNotValid(ValueError):
@@ -35,7 +43,9 @@ def e164(text: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-class CustomerLookup:
+class ConsoleQueries:
+    """Reads the console needs that no API endpoint answers as such."""
+
     def __init__(self, db: Database, blind_index_key: bytes) -> None:
         self.db = db
         self.blind_index_key = blind_index_key
@@ -52,35 +62,44 @@ class CustomerLookup:
             )
         return None if found is None else str(found)
 
+    def policy_history(self, tenant: str) -> list[dict[str, Any]]:
+        """Every policy the tenant has had, oldest first. The tenant's other events (its
+        platform integration, with sealed secrets) are not the policy and are left out."""
+        aggregate_id = str(tenant_aggregate_id(tenant))
+        found: list[dict[str, Any]] = []
+        after = 0
+        while True:
+            with self.db.transaction() as sql:
+                rows = self.db.events_of(sql, aggregate_id, after_position=after, limit=PAGE)
+            for position, _, topic, state in rows:
+                entry = history_entry(position, topic, state, None)
+                if entry["type"] == POLICY_REPLACED:
+                    found.append(entry)
+            if len(rows) < PAGE:
+                return found
+            after = int(rows[-1][0])
+
+
+SIGNED_OUT = schema.console_signed_out.name
+
 
 class ConsoleSessions:
     """Signed-out session ids (insert only). A session is otherwise carried whole by its
     encrypted cookie; this is the one thing a cookie cannot forget by itself."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
-
-    def create_table(self) -> None:
-        """Idempotent; several workers may start at once (a lost race is harmless)."""
-        try:
-            with self.db.transaction(commit=True) as sql:
-                sql.execute(SIGNED_OUT_TABLE)
-        except Exception:
-            with self.db.transaction() as sql:  # raises if the table is really missing
-                sql.query("SELECT 1 FROM registry_console_signed_out WHERE session_id = ?", [""])
+        self.clock = clock
 
     def sign_out(self, tenant: str, session_id: str, actor: str) -> None:
         with self.db.transaction(commit=True) as sql:
             sql.execute(
-                "INSERT INTO registry_console_signed_out "
-                "(session_id, tenant, actor, signed_out_at) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (session_id) DO NOTHING",
-                [session_id, tenant, actor, iso(utcnow())],
+                f"INSERT INTO {SIGNED_OUT} (session_id, tenant, actor, signed_out_at) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (session_id) DO NOTHING",
+                [session_id, tenant, actor, iso(self.clock.now())],
             )
 
     def is_signed_out(self, session_id: str) -> bool:
-        with self.db.transaction() as sql:
-            found = sql.scalar(
-                "SELECT 1 FROM registry_console_signed_out WHERE session_id = ?", [session_id]
-            )
+        with self.db.single_statement() as sql:
+            found = sql.scalar(f"SELECT 1 FROM {SIGNED_OUT} WHERE session_id = ?", [session_id])
         return found is not None

@@ -22,9 +22,8 @@ def register(app: Flask, api: Any) -> None:
     from registry.web.console.backend import Backend
 
     settings = app.extensions["settings"]
-    backend = Backend(app.extensions["registry"])
-    backend.sessions.create_table()
-    master = backend.master_key
+    services = app.extensions["services"]
+    master = services.parts.keyring.master_data_key
     app.session_interface = ConsoleSessionInterface(
         derive(master, "registry console session cookie"),
         secure_always=str(settings.public_url).startswith("https://"),
@@ -40,7 +39,7 @@ def register(app: Flask, api: Any) -> None:
     )
     app.register_blueprint(
         create_console_blueprint(
-            lambda: Backend(app.extensions["registry"]),
+            lambda: Backend(app.extensions["services"]),
             verifier,
             app.extensions.get("rate_limiter"),
         )

@@ -34,6 +34,7 @@ from registry.domain.exceptions import (
     InvalidRequest,
     NotFound,
 )
+from registry.querystrings import QueryRefused, takes_query
 from registry.web.console.access import ScopeMissing
 from registry.web.console.backend import Backend
 from registry.web.console.pages import register_pages
@@ -41,7 +42,6 @@ from registry.web.console.render import (
     LANGUAGES,
     BadValues,
     UnknownParameters,
-    allow_args,
     allow_fields,
     page,
     safe_back,
@@ -104,15 +104,15 @@ def create_console_blueprint(
         return response
 
     @bp.get("/sign-in")
+    @takes_query()
     def sign_in_form() -> Any:
-        allow_args()
         if _signed_in(verifier, clock) is not None:
             return redirect(url_for("console.home"), 303)
         return page("sign_in.html", expired=bool(g.get("console_session_dropped")))
 
     @bp.post("/sign-in")
+    @takes_query()
     def sign_in() -> Any:
-        allow_args()
         allow_fields("csrf_token", "token")
         token = request.form.get("token", "").strip()
         try:
@@ -131,8 +131,8 @@ def create_console_blueprint(
         return redirect(url_for("console.home"), 303)
 
     @bp.post("/sign-out")
+    @takes_query()
     def sign_out() -> Any:
-        allow_args()
         allow_fields("csrf_token")
         principal = g.console_principal
         g.console_backend.sessions.sign_out(principal.tenant, session["sid"], principal.actor)
@@ -140,8 +140,8 @@ def create_console_blueprint(
         return page("signed_out.html")
 
     @bp.get("/language/<lang>")
+    @takes_query("back")
     def language(lang: str) -> Any:
-        allow_args("back")
         chosen = lang if lang in LANGUAGES else "ru"
         response = redirect(safe_back(request.args.get("back")), 303)
         response.set_cookie(
@@ -157,8 +157,8 @@ def create_console_blueprint(
 
     @bp.get("")
     @bp.get("/")
+    @takes_query()
     def home() -> Any:
-        allow_args()
         return page("home.html")
 
     bp.add_app_template_filter(when, "when")
@@ -208,6 +208,10 @@ def _register_error_pages(bp: Blueprint) -> None:
     @bp.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError) -> Any:
         return page("error.html", kind="csrf", status=400)
+
+    @bp.errorhandler(QueryRefused)
+    def query_refused(error: QueryRefused) -> Any:
+        return page("error.html", kind="unknown_parameters", names=error.names, status=422)
 
     @bp.errorhandler(UnknownParameters)
     def unknown_parameters(error: UnknownParameters) -> Any:

@@ -9,8 +9,9 @@ from typing import Any, Final
 
 from flask import Blueprint, Response, g, request, stream_with_context
 
+from registry.querystrings import takes_query
 from registry.web.console.access import READ_TEMPLATES, need, person
-from registry.web.console.render import BadValues, allow_args, page
+from registry.web.console.render import BadValues, page
 
 FORMATS: Final = {
     "jsonl": ("application/x-ndjson; charset=utf-8", "jsonl"),
@@ -34,15 +35,15 @@ def _chunks(lines: Iterator[str]) -> Iterator[bytes]:
 
 def register_audit_pages(bp: Blueprint) -> None:
     @bp.get("/audit")
+    @takes_query()
     def audit() -> Any:
         need("audit:read")
-        allow_args()
         return page("audit.html", checkpoint=g.console_backend.checkpoint(person().tenant))
 
     @bp.get("/audit/export")
+    @takes_query("format", "customer_id", "template")
     def audit_export() -> Any:
         need("audit:read")
-        allow_args("format", "customer_id", "template")
         fmt = request.args.get("format", "jsonl")
         if fmt not in FORMATS:
             raise BadValues(["format"])
@@ -61,27 +62,27 @@ def register_audit_pages(bp: Blueprint) -> None:
         return response
 
     @bp.get("/audit/public-key.pem")
+    @takes_query()
     def public_key() -> Any:
         need("audit:read")
-        allow_args()
         response = Response(g.console_backend.public_key_pem, mimetype="application/x-pem-file")
         response.headers["Content-Disposition"] = 'attachment; filename="audit-public-key.pem"'
         return response
 
     @bp.get("/limits")
+    @takes_query()
     def limits() -> Any:
         need("policy:read")
-        allow_args()
         return page("limits.html", limits=g.console_backend.limits(person().tenant))
 
     @bp.get("/experiments")
+    @takes_query()
     def experiments() -> Any:
         need(*READ_TEMPLATES)
-        allow_args()
         return page("not_built.html", feature="experiments", requirement="R-EXPERIMENT")
 
     @bp.get("/reports")
+    @takes_query()
     def reports() -> Any:
         need("audit:read")
-        allow_args()
         return page("not_built.html", feature="reports", requirement="R-REPORT")

@@ -12,9 +12,10 @@ from typing import Any, Final
 from flask import Blueprint, flash, g, redirect, request, url_for
 
 from registry.crypto import is_sealed
+from registry.querystrings import takes_query
 from registry.usecases.console import PhoneNotValid
 from registry.web.console.access import acting, has, need, person
-from registry.web.console.render import BadValues, allow_args, allow_fields, page
+from registry.web.console.render import BadValues, allow_fields, page
 
 MAX_CUSTOMER_ID: Final = 128
 MAX_REASON: Final = 1024
@@ -52,19 +53,19 @@ def _customer_id(raw: str | None, field: str) -> str:
 
 def register_customer_pages(bp: Blueprint) -> None:
     @bp.get("/customers")
+    @takes_query("customer_id")
     def customers() -> Any:
         need("consents:read")
-        allow_args("customer_id")
         if "customer_id" in request.args:
             customer_id = _customer_id(request.args.get("customer_id"), "customer_id")
             return redirect(url_for("console.customer", id=customer_id), 303)
         return page("customers.html")
 
     @bp.post("/customers/by-phone")
+    @takes_query()
     def customer_by_phone() -> Any:
         """A POST, so that the number stays out of URLs, logs and browser history."""
         need("consents:read")
-        allow_args()
         allow_fields("csrf_token", "phone")
         phone = request.form.get("phone", "")
         try:
@@ -76,9 +77,9 @@ def register_customer_pages(bp: Blueprint) -> None:
         return redirect(url_for("console.customer", id=found), 303)
 
     @bp.get("/customers/view")
+    @takes_query("id", "after")
     def customer() -> Any:
         need("consents:read")
-        allow_args("id", "after")
         customer_id = _customer_id(request.args.get("id"), "id")
         after = request.args.get("after", "0")
         if not after.isdigit() or len(after) > 18:
@@ -97,9 +98,9 @@ def register_customer_pages(bp: Blueprint) -> None:
         )
 
     @bp.post("/customers/erase")
+    @takes_query()
     def erase() -> Any:
         need("customers:erase")
-        allow_args()
         allow_fields("csrf_token", "customer_id", "confirmation", "reason")
         customer_id = _customer_id(request.form.get("customer_id"), "customer_id")
         reason = request.form.get("reason", "").strip()

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 
 from registry.domain.exceptions import InvalidRequest
 from registry.domain.policy import Policy
+from registry.querystrings import takes_query
 from registry.web.console.access import acting, has, need, person
 from registry.web.console.policy_form import (
     DAYS,
@@ -19,7 +20,7 @@ from registry.web.console.policy_form import (
     policy_document,
     submitted_values,
 )
-from registry.web.console.render import UnknownParameters, allow_args, page
+from registry.web.console.render import UnknownParameters, page
 
 
 def policy_versions(tenant: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -58,17 +59,17 @@ def register_policy_pages(bp: Blueprint) -> None:
         )
 
     @bp.get("/policy")
+    @takes_query()
     def policy() -> Any:
         need("policy:read")
-        allow_args()
         current = g.console_backend.policy(person().tenant)
         return show(form_values(current), errors=None, status=200)
 
     @bp.post("/policy")
+    @takes_query()
     def replace_policy() -> Any:
         need("policy:read")  # the form shows the current policy
         need("policy:write")
-        allow_args()
         unknown = sorted(
             k for k in request.form if k not in FORM_FIELDS and not k.startswith(EXTRA_PREFIX)
         )

@@ -8,10 +8,11 @@ from typing import Any, Final
 
 from flask import Blueprint, flash, g, redirect, request, url_for
 
+from registry.querystrings import takes_query
 from registry.web.console.access import READ_TEMPLATES, acting, has, need, person
 from registry.web.console.diff import side_by_side
 from registry.web.console.pages_customers import event_fields
-from registry.web.console.render import BadValues, allow_args, allow_fields, page
+from registry.web.console.render import BadValues, allow_fields, page
 
 ACTIONS: Final = ("pause", "resume", "disable")
 MAX_REASON: Final = 1024
@@ -59,22 +60,22 @@ def _reason() -> str | None:
 
 def register_template_pages(bp: Blueprint) -> None:
     @bp.get("/queue")
+    @takes_query()
     def queue() -> Any:
         need(*READ_TEMPLATES)
-        allow_args()
         templates = g.console_backend.templates(person().tenant)
         return page("queue.html", items=pending_reviews(templates))
 
     @bp.get("/templates")
+    @takes_query()
     def templates() -> Any:
         need(*READ_TEMPLATES)
-        allow_args()
         return page("templates.html", templates=g.console_backend.templates(person().tenant))
 
     @bp.get("/templates/<name>/<language>")
+    @takes_query("after")
     def template(name: str, language: str) -> Any:
         need(*READ_TEMPLATES)
-        allow_args("after")
         backend, tenant = g.console_backend, person().tenant
         state = backend.template(tenant, name, language)
         after = _after()
@@ -96,9 +97,9 @@ def register_template_pages(bp: Blueprint) -> None:
         )
 
     @bp.post("/templates/<name>/<language>/review")
+    @takes_query()
     def review(name: str, language: str) -> Any:
         need("templates:review")
-        allow_args()
         allow_fields("csrf_token", "version", "decision", "reason")
         version, decision = request.form.get("version", ""), request.form.get("decision", "")
         if not version.isdigit() or decision not in ("approve", "reject"):
@@ -117,9 +118,9 @@ def register_template_pages(bp: Blueprint) -> None:
         return redirect(url_for("console.queue"), 303)
 
     @bp.post("/templates/<name>/<language>/<action>")
+    @takes_query()
     def template_action(name: str, language: str, action: str) -> Any:
         need("templates:review")
-        allow_args()
         allow_fields("csrf_token", "reason")
         if action not in ACTIONS:
             return page("error.html", kind="not_found", status=404)

@@ -26,12 +26,6 @@ class BadValues(UnknownParameters):
     """Known fields with values the page cannot take (named, nothing changed)."""
 
 
-def allow_args(*names: str) -> None:
-    unknown = sorted(set(request.args) - set(names))
-    if unknown:
-        raise UnknownParameters(unknown)
-
-
 def allow_fields(*names: str) -> None:
     unknown = sorted(set(request.form) - set(names))
     if unknown:
