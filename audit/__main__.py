@@ -1,5 +1,6 @@
 """`python -m audit verify EXPORT --public-key KEY.pem`, `python -m audit verify-report
-REPORT.json --public-key KEY.pem` and `python -m audit check`."""
+REPORT.json --public-key KEY.pem`, `python -m audit verify-consent RECORD --public-key
+KEY.pem` and `python -m audit check`."""
 
 from __future__ import annotations
 
@@ -28,6 +29,16 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--public-key", required=True, metavar="KEY", help="the registry's Ed25519 public key (PEM)"
     )
+    verify_consent = commands.add_parser(
+        "verify-consent",
+        help="check a consent record (GET /v1/consents/{receipt_id}) offline: signature and fields",
+    )
+    verify_consent.add_argument(
+        "record", metavar="RECORD", help="a file with the JWS or the JSON answer"
+    )
+    verify_consent.add_argument(
+        "--public-key", required=True, metavar="KEY", help="the registry's Ed25519 public key (PEM)"
+    )
     commands.add_parser(
         "check",
         help="re-read the whole store and name any event altered after it was written "
@@ -46,6 +57,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from audit.verify_report import run as run_report
 
         return run_report(args)
+    if args.command == "verify-consent":
+        from audit.verify_consent import run as run_verify_consent
+
+        return run_verify_consent(args)
     check = importlib.import_module("audit.check")
     return int(check.main(args) or 0)
 

@@ -17,6 +17,7 @@ from registry.service import Registry
 from registry.store import liveness, migrate
 from registry.store.database import Database
 from registry.usecases.confirmations import ConfirmationService
+from registry.usecases.consent_records import ConsentRecordService
 from registry.usecases.container import Parts, Services
 from registry.usecases.feed import ChangeFeed
 from registry.usecases.position_watch import PositionWatch
@@ -201,6 +202,15 @@ def build_services(
         ),
         reports=ReportService(parts.db, parts.keyring, parts.origin_host, parts.clock),
         tokens=TokenService(parts.writer, parts.db),
+        consent_records=ConsentRecordService(
+            parts.db,
+            parts.views,
+            parts.keys,
+            parts.keyring,
+            parts.clock,
+            parts.origin_host,
+            registry,
+        ),
     )
 
 

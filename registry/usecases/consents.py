@@ -19,6 +19,7 @@ from registry.domain.vocabulary import ACTOR_KEYWORD, NON_TRANSACTIONAL, PURPOSE
 from registry.store.unit_of_work import WriteSet
 from registry.timefmt import iso, parse_iso, utcnow
 from registry.usecases.confirmations import pending_confirmation
+from registry.usecases.consent_records import receipt_index_row
 
 SEALED_SOURCE_FIELDS = ("evidence", "ip", "user_agent")
 
@@ -62,6 +63,7 @@ class ConsentUseCases(RegistryCore):
         receipt_id = "rcpt_" + uuid.uuid4().hex
         source = self._sealed_source(tenant, customer_id, request["source"])
         changes, index_rows = self._profile_changes(tenant, customer_id, request)
+        index_rows.append(receipt_index_row(self.keyring, tenant, receipt_id, customer_id))
         granted_at = request.get("granted_at") or utcnow()
         purposes = sorted(set(request["purposes"]), key=PURPOSES.index)
         pending = None

@@ -15,6 +15,7 @@ from registry.projections.reader import ViewReader
 from registry.store.database import Database
 from registry.store.writer import EventWriter
 from registry.usecases.confirmations import ConfirmationService
+from registry.usecases.consent_records import ConsentRecordService
 from registry.usecases.feed import ChangeFeed
 
 if TYPE_CHECKING:
@@ -55,3 +56,4 @@ class Services:
     confirmations: ConfirmationService  # double opt-in: the link page's reads and confirm
     reports: ReportService  # the signed monthly review (R-REPORT)
     tokens: TokenService  # token revocation: revoke, is_revoked (read on every request)
+    consent_records: ConsentRecordService  # GET /v1/consents/{receipt_id}: signed records

@@ -107,3 +107,23 @@ class OptOutAnswerSchema(Schema):
 class ImportAnswerSchema(Schema):
     imported = fields.Integer()
     position = fields.Integer()
+
+
+class ConsentRecordSchema(Schema):
+    receipt_id = fields.String()
+    customer_id = fields.String()
+    grant = fields.Dict(metadata={"description": "the grant event as recorded (as in history)"})
+    status = fields.String(
+        metadata={
+            "description": "granted, pending, withdrawn, expired or superseded for every "
+            "purpose, or partly_active when they differ",
+        }
+    )
+    purposes = fields.Dict(metadata={"description": "each purpose's status now"})
+    record = fields.String(
+        metadata={
+            "description": "ISO/IEC TS 27560-shaped consent record, a compact JWS "
+            "(EdDSA, the audit key); check it with python -m audit verify-consent"
+        }
+    )
+    position = fields.Integer()

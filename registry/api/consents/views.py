@@ -11,12 +11,14 @@ from registry.api.common import acting, idempotently, services, tenant
 from registry.api.consents.imports import parse_import
 from registry.api.consents.schemas import (
     ConsentGrantSchema,
+    ConsentRecordSchema,
     GrantAnswerSchema,
     ImportAnswerSchema,
     OptOutAnswerSchema,
     OptOutSchema,
 )
 from registry.api.openapi import idempotent
+from registry.api.queries import MinPositionQuery
 
 blp = Blueprint(
     "consents", __name__, url_prefix="/v1", description="Consents and opt-outs (R-CONSENT)"
@@ -32,6 +34,16 @@ class Consents(MethodView):
     def post(self, grant: dict[str, Any]) -> Any:
         """Record a consent grant; every grant gets its own receipt."""
         return idempotently(lambda: (services().consents.grant(tenant(), grant), 201))
+
+
+@blp.route("/consents/<receipt_id>")
+class ConsentRecord(MethodView):
+    @requires("consents:read")
+    @blp.arguments(MinPositionQuery, location="query")
+    @blp.response(200, ConsentRecordSchema)
+    def get(self, query: dict[str, Any], receipt_id: str) -> Any:
+        """The grant as recorded, its status now, and a signed ISO/IEC TS 27560 record."""
+        return services().consent_records.record(tenant(), receipt_id, query.get("min_position"))
 
 
 @blp.route("/opt-outs")
