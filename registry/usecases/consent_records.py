@@ -21,6 +21,7 @@ from audit.checkpoint import key_id as signed_note_key_id
 from registry.clock import Clock
 from registry.crypto import blind_index
 from registry.domain.exceptions import NotFound
+from registry.domain.rules.consent import consent_status
 from registry.keys import KeyRing
 from registry.personal_data import PersonalDataKeys
 from registry.projections.history import history_entry
@@ -52,11 +53,12 @@ def consent_state(
     record = customer["consents"].get(f"{channel}:{purpose}")
     if record is None or record.get("receipt_id") != receipt_id:
         return "superseded"
-    status = str(record["status"])
-    deadline = parse_iso(record.get("expires_at" if status == "granted" else "confirm_by"))
-    if status in ("granted", "pending") and deadline is not None and deadline <= now:
-        return "expired"
-    return status
+    return consent_status(
+        str(record["status"]),
+        parse_iso(record.get("expires_at")),
+        now,
+        parse_iso(record.get("confirm_by")),
+    )
 
 
 class ConsentRecordService:
