@@ -18,7 +18,7 @@ from typing import Any, Final, Protocol
 from flask import Blueprint, Response, g, render_template, request, url_for
 
 from registry.confirm_links import ConfirmClaims, InvalidConfirmLink, open_confirm_token
-from registry.querystrings import QueryRefused
+from registry.querystrings import QueryRefused, ignores_query
 from registry.usecases.confirmations import LinkState
 from registry.web.optout import CHANNEL_PHRASES, LANGUAGES, PURPOSE_NAMES
 
@@ -65,6 +65,7 @@ def create_confirm_blueprint(service_factory: Callable[[], ConfirmService]) -> B
         return _render(template, token, claims, state, service.display_name(claims.tenant)), 200
 
     @blueprint.post("/c/<token>")
+    @ignores_query  # a confirmation click is not refused for what the URL carries
     def confirm(token: str) -> tuple[str, int]:
         service = service_factory()
         found = opened(service, token)
