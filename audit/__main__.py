@@ -1,6 +1,7 @@
 """`python -m audit verify EXPORT --public-key KEY.pem`, `python -m audit verify-report
 REPORT.json --public-key KEY.pem`, `python -m audit verify-consent RECORD --public-key
-KEY.pem` and `python -m audit check`."""
+KEY.pem`, `python -m audit verify-receipt RECEIPT --public-key KEY.pem` and
+`python -m audit check`."""
 
 from __future__ import annotations
 
@@ -39,6 +40,14 @@ def build_parser() -> argparse.ArgumentParser:
     verify_consent.add_argument(
         "--public-key", required=True, metavar="KEY", help="the registry's Ed25519 public key (PEM)"
     )
+    receipt = commands.add_parser(
+        "verify-receipt",
+        help="check an authorization receipt (compact JWS) offline: signature, claims and kid",
+    )
+    receipt.add_argument("receipt", metavar="RECEIPT", help="a file with the receipt, or -")
+    receipt.add_argument(
+        "--public-key", required=True, metavar="KEY", help="the registry's Ed25519 public key (PEM)"
+    )
     commands.add_parser(
         "check",
         help="re-read the whole store and name any event altered after it was written "
@@ -61,6 +70,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from audit.verify_consent import run as run_verify_consent
 
         return run_verify_consent(args)
+    if args.command == "verify-receipt":
+        from audit.verify_receipt import run as run_receipt
+
+        return run_receipt(args)
     check = importlib.import_module("audit.check")
     return int(check.main(args) or 0)
 

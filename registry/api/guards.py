@@ -13,6 +13,7 @@ from flask import Flask, Request, Response, current_app, g, request
 from registry.api.auth import Principal, TokenVerifier
 from registry.api.errors import ApiError, error_response
 from registry.api.ratelimit import Limiter
+from registry.domain.base import bind_request_id
 from registry.jsontext import loads
 from registry.projections.reader import RevocationProbe, TokenRevokedError, revocation_probe
 
@@ -101,6 +102,7 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: Limiter) -> Non
         path = req.path
         revocation_probe.set(None)
         context.request_id = req.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        bind_request_id(context.request_id)  # links and webhooks record it too
         req.max_content_length = body_limit(path)
         if not path.startswith("/v1/"):
             return

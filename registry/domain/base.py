@@ -29,6 +29,12 @@ def acting_as(actor: str, request_id: str | None = None) -> Iterator[None]:
         _request_id.reset(request_token)
 
 
+def bind_request_id(request_id: str) -> None:
+    """The id every event recorded for the current request carries, set once per request
+    by the web layer (API, opt-out pages and webhooks alike)."""
+    _request_id.set(request_id)
+
+
 def current_actor() -> str:
     return _actor.get()
 

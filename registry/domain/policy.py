@@ -83,6 +83,24 @@ class PolicyInvalid(Exception):
         super().__init__("the policy is not valid")
         self.details = details
 
+    def nested(self) -> dict[str, Any]:
+        """`details` nested as every other endpoint reports them (marshmallow's shape):
+        `{"send_window": {"start": [...]}}` for the path `send_window.start`."""
+        tree: dict[str, Any] = {}
+        for path, messages in self.details.items():
+            *parents, leaf = path.split(".")
+            node = tree
+            for name in parents:
+                child = node.setdefault(name, {})
+                if not isinstance(child, dict):  # the parent itself has messages
+                    child = node[name] = {"_schema": child}
+                node = child
+            if isinstance(node.get(leaf), dict):
+                node[leaf]["_schema"] = messages
+            else:
+                node[leaf] = messages
+        return tree
+
 
 @dataclass(frozen=True)
 class SendWindow:

@@ -275,17 +275,30 @@ class DecisionUseCases(RegistryCore):
             "timezone": str(decision.local_time.tzinfo),
         }
         return jwt.encode(
-            claims, self.keyring.signing_key, algorithm="EdDSA", headers={"kid": self.key_id}
+            claims,
+            self.keyring.signing_key,
+            algorithm="EdDSA",
+            headers={"kid": self.key_id(tenant)},
         )
 
     @cached_property
     def _receipt_positions(self) -> EventPositions:
         return EventPositions(self.db)
 
+    def key_id(self, tenant: str) -> str:
+        """A receipt's `kid`: the `key_id` of the tenant's checkpoints (the signed-note key
+        hash of the key named by the tenant's origin), so one key has one id. Kept per
+        tenant: the signing key never changes in a process."""
+        kept = self._key_ids.get(tenant)
+        if kept is None:
+            origin = f"{self.origin_host}/{tenant}"
+            kept = signed_note_key_id(origin, self.keyring.signing_key.public_key())
+            self._key_ids[tenant] = kept
+        return kept
+
     @cached_property
-    def key_id(self) -> str:
-        """The receipts' `kid`: computed once, the signing key never changes in a process."""
-        return signed_note_key_id(self.origin_host, self.keyring.signing_key.public_key())
+    def _key_ids(self) -> dict[str, str]:
+        return {}
 
 
 def check_moment(at: datetime | None, *, max_age_seconds: int) -> None:

@@ -21,7 +21,7 @@ class PolicyUseCases(RegistryCore):
         try:
             policy = Policy.from_document(document, tenant=tenant)
         except PolicyInvalid as error:
-            raise InvalidRequest("the policy is not valid", **error.details) from None
+            raise InvalidRequest("the policy is not valid", **error.nested()) from None
         new_doc = policy.to_document()
         result = self.write(
             tenant,
@@ -31,6 +31,36 @@ class PolicyUseCases(RegistryCore):
             result=lambda t: {**answered(policy), "version": t.policy_version},
         )
         return result
+
+    def policy_history(
+        self, tenant: str, *, limit: int, after_position: int, min_position: int | None = None
+    ) -> dict[str, Any]:
+        """Every version of the policy, oldest first: its number, who replaced it when, in
+        which request, and the whole policy as it was stored (R-POLICY; issue #20 item 8)."""
+        _docs, position = self.read_views(tenant, [("tenant", "")], min_position)
+        versions: list[dict[str, Any]] = []
+        after = 0
+        while True:  # a tenant's own events are few: its policies and its integration
+            page = self.aggregate_history(
+                str(tenant_aggregate_id(tenant)), after_position=after, limit=1000
+            )
+            for event in page:
+                if event["type"] == "Tenant.PolicyReplaced":
+                    versions.append(
+                        {
+                            "version": len(versions) + 1,
+                            "position": event["position"],
+                            "replaced_at": event["occurred_at"],
+                            "actor": event["actor"],
+                            "request_id": event["request_id"],
+                            "policy": event["data"]["policy"],
+                        }
+                    )
+            if len(page) < 1000:
+                break
+            after = page[-1]["position"]
+        shown = [v for v in versions if v["position"] > after_position][:limit]
+        return {"versions": shown, "position": position}
 
 
 def answered(policy: Policy) -> dict[str, Any]:

@@ -153,3 +153,17 @@ def test_one_click_unsubscribe_withdraws_and_repeating_it_is_harmless(
         "service": "granted",
         **{p: "withdrawn" for p in NON_TRANSACTIONAL},
     }
+
+
+def test_a_withdrawal_by_link_carries_the_requests_id(api: Any, customer: str, link: str) -> None:
+    assert api.client.post(link, headers={"X-Request-Id": "link-req-1"}).status_code == 200
+    withdrawals = [e for e in history(api, customer) if e["type"] == "Customer.ConsentWithdrawn"]
+    assert [e["request_id"] for e in withdrawals] == ["link-req-1"]
+
+
+def test_a_withdrawal_by_link_without_a_request_id_gets_one(
+    api: Any, customer: str, link: str
+) -> None:
+    assert api.client.post(link).status_code == 200
+    withdrawals = [e for e in history(api, customer) if e["type"] == "Customer.ConsentWithdrawn"]
+    assert len(withdrawals) == 1 and len(withdrawals[0]["request_id"]) == 32

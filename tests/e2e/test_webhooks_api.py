@@ -269,3 +269,23 @@ def test_customer_is_matched_by_user_id_once_seen(api: Any, tenant: str, integra
     del value["user_preferences"][0]["wa_id"]
     assert deliver(api, tenant, stop).status_code == 200
     assert statuses(api, "anna") == FOUR_WITHDRAWN_SERVICE_KEPT
+
+
+def test_events_from_a_webhook_carry_a_request_id(
+    api: Any, tenant: str, integration: None, any_time_policy: None
+) -> None:
+    grant(api, "anna", "+79161234567")
+    payload = with_fresh_timestamps(fixture("message_text"))
+    body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+    answer = api.client.post(
+        f"/webhooks/whatsapp/{tenant}",
+        data=body,
+        headers={
+            "Content-Type": "application/json",
+            "X-Hub-Signature-256": sign(body),
+            "X-Request-Id": "hook-req-1",
+        },
+    )
+    assert answer.status_code == 200
+    from_hook = [e for e in history(api, "anna") if e["actor"].startswith("customer:keyword")]
+    assert from_hook and {e["request_id"] for e in from_hook} == {"hook-req-1"}

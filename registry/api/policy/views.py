@@ -10,7 +10,7 @@ from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import acting, services, tenant
 from registry.api.errors import ApiError
-from registry.api.queries import MinPositionQuery
+from registry.api.queries import MinPositionQuery, PageQuery
 
 blp = Blueprint("policy", __name__, url_prefix="/v1/policy", description="Tenant policy (R-POLICY)")
 
@@ -63,3 +63,33 @@ class Policy(MethodView):
         document = {k: v for k, v in document.items() if k not in ("version", "position")}
         with acting():
             return services().policies.replace_policy(tenant(), document)
+
+
+class PolicyVersionSchema(Schema):
+    version = fields.Integer()
+    position = fields.Integer()
+    replaced_at = fields.String()
+    actor = fields.String()
+    request_id = fields.String(allow_none=True)
+    policy = fields.Dict()
+
+
+class PolicyHistorySchema(Schema):
+    versions = fields.List(fields.Nested(PolicyVersionSchema))
+    position = fields.Integer()
+
+
+@blp.route("/history")
+class PolicyHistory(MethodView):
+    @requires("policy:read")
+    @blp.arguments(PageQuery, location="query")
+    @blp.response(200, PolicyHistorySchema)
+    def get(self, query: dict[str, Any]) -> Any:
+        """Every version of the policy, oldest first, with who replaced it and when; page
+        with `after_position` (the last version's `position`) and `limit`."""
+        return services().policies.policy_history(
+            tenant(),
+            limit=query["limit"],
+            after_position=query["after_position"],
+            min_position=query.get("min_position"),
+        )
