@@ -36,6 +36,7 @@ WORDS: dict[str, dict[str, str]] = {
         "saved": "Политика сохранена.",
         "version": "Версия",
         "sign_out": "Выйти",
+        "reports": "Отчёты",
         "signed_out": "Вы вышли",
         "sign_in_title": "Вход",
     },
@@ -56,6 +57,7 @@ WORDS: dict[str, dict[str, str]] = {
         "saved": "Policy saved.",
         "version": "Version",
         "sign_out": "Sign out",
+        "reports": "Reports",
         "signed_out": "You are signed out",
         "sign_in_title": "Sign in",
     },
@@ -196,6 +198,20 @@ def test_an_officer_edits_the_policy_and_sees_it_in_the_history(
     assert api.get("/v1/policy").get_json()["marketing_daily_limit"] == 5
     assert fits_the_screen(browser_page)
     browser_page.screenshot(path=screenshot_path(f"console_policy_{size}.png"), full_page=True)
+
+
+def test_an_officer_reads_the_monthly_report_with_its_charts(
+    base_url: str, browser_page: Any, size: str, token: Callable[..., str], approved_template: Any
+) -> None:
+    words = WORDS[size]
+    sign_in(browser_page, base_url, words, token(sub="bob"))
+
+    browser_page.get_by_role("link", name=words["reports"]).first.click()
+
+    browser_page.locator("figure.chart svg").first.wait_for()
+    assert browser_page.locator("figure.chart svg").count() == 4
+    assert fits_the_screen(browser_page)
+    browser_page.screenshot(path=screenshot_path(f"console_report_{size}.png"), full_page=True)
 
 
 def test_an_officer_signs_out_and_the_console_asks_to_sign_in_again(

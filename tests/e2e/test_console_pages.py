@@ -124,3 +124,24 @@ def test_stats_say_they_are_not_built_until_outcomes_are(
         assert "R-OUTCOME" in page and "цифр нет" in page
     else:
         assert '<table class="numbers">' in page
+
+
+def test_the_reports_page_shows_the_registrys_own_report_with_charts_and_downloads(
+    app: Any, api: Any, bob: Console, approved_template: dict[str, str]
+) -> None:
+    page = bob.get("/console/reports").text
+    shown = re.search(r"<h1>Отчёты <span class=\"muted\">(\d{4}-\d{2})</span>", page)
+    assert shown is not None, page[:2000]
+    v1 = api.get(f"/v1/reports/monthly/{shown.group(1)}").get_json()
+    assert page.count("<svg") == 4
+    assert f"<dd>{v1['summary']['authorized']}</dd>" in page
+    assert f"<dd>{v1['checkpoint']['tree_size']}</dd>" in page
+    downloaded = bob.get(f"/console/reports/download?month={shown.group(1)}&format=json")
+    assert downloaded.headers["Content-Disposition"].startswith("attachment;")
+    assert json.loads(downloaded.get_data(as_text=True))["summary"] == v1["summary"]
+
+
+def test_a_month_that_is_not_yyyy_mm_is_refused_by_name(bob: Console) -> None:
+    answer = bob.get("/console/reports?month=2026-13")
+    assert answer.status_code == 422
+    assert '<code class="ut">month</code>' in answer.text

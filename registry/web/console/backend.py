@@ -104,6 +104,39 @@ class Backend:
 
     # ---- part two, when built ---------------------------------------------------------
 
+    def has_reports(self) -> bool:
+        return getattr(self.services, "reports", None) is not None
+
+    def monthly_report(self, tenant: str, month: str) -> dict[str, Any]:
+        """The signed report, as `GET /v1/reports/monthly/{month}` answers it."""
+        return dict(self.services.reports.monthly(tenant, month))
+
+    @staticmethod
+    def report_charts(report: dict[str, Any]) -> list[tuple[str, str]]:
+        """(title, inline SVG) for each of the report's charts, drawn by the report."""
+        from registry.reports.charts import CHARTS, drawn, svg
+
+        return [(title, svg(drawn(draw, report), title)) for _, title, draw in CHARTS]
+
+    @staticmethod
+    def report_as(report: dict[str, Any], fmt: str) -> tuple[str | bytes, str]:
+        """The report in a download format, by the report's own renderers."""
+        if fmt == "csv":
+            from registry.reports.csv_format import csv_text
+
+            return csv_text(report), "text/csv; charset=utf-8"
+        if fmt == "html":
+            from registry.reports.html import html_page
+
+            return html_page(report), "text/html; charset=utf-8"
+        if fmt == "pdf":
+            from registry.reports.pdf import pdf_bytes
+
+            return pdf_bytes(report), "application/pdf"
+        import json
+
+        return json.dumps(report, ensure_ascii=False), "application/json"
+
     def limits(self, tenant: str) -> dict[str, Any] | None:
         outcomes = getattr(self.services, "outcomes", None)
         return None if outcomes is None else dict(outcomes.limits(tenant))

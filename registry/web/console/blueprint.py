@@ -91,9 +91,10 @@ def create_console_blueprint(
 
     @bp.after_request
     def protect(response: Response) -> Response:
-        response.headers["Content-Security-Policy"] = (
+        response.headers.setdefault(  # a page may narrow or widen it (the report's charts)
+            "Content-Security-Policy",
             "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'"
+            "frame-ancestors 'none'; base-uri 'none'",
         )
         response.headers["Referrer-Policy"] = "same-origin"
         response.headers["X-Content-Type-Options"] = "nosniff"

@@ -80,9 +80,3 @@ def register_audit_pages(bp: Blueprint) -> None:
     def experiments() -> Any:
         need(*READ_TEMPLATES)
         return page("not_built.html", feature="experiments", requirement="R-EXPERIMENT")
-
-    @bp.get("/reports")
-    @takes_query()
-    def reports() -> Any:
-        need("audit:read")
-        return page("not_built.html", feature="reports", requirement="R-REPORT")

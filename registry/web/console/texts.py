@@ -312,6 +312,28 @@ _PAGES: Final[dict[str, tuple[str, str]]] = {
         "Exit code 0: the signature and every proof hold; otherwise the command names the "
         "first failing line by its number.",
     ),
+    "reports.month": ("Месяц", "Month"),
+    "reports.show": ("Показать", "Show"),
+    "reports.partial": (
+        "Месяц ещё не закончился: отчёт неполный.",
+        "The month is not over yet: the report is partial.",
+    ),
+    "reports.no_outcomes": (
+        "Результаты отправок в этом реестре ещё не учитываются: такие цифры пусты, а не 0.",
+        "Send outcomes are not recorded by this registry yet: those figures are empty, not 0.",
+    ),
+    "reports.authorized": ("Разрешённых отправок", "Authorized sends"),
+    "reports.customers": ("Клиентов получили", "Customers sent to"),
+    "reports.templates": ("Шаблонов отправлено", "Templates sent"),
+    "reports.timezone": ("Часовой пояс отчёта", "Report time zone"),
+    "reports.charts": ("Графики", "Charts"),
+    "reports.json": ("Подписанный JSON", "Signed JSON"),
+    "reports.html": ("Страница HTML с графиками", "HTML page with charts"),
+    "reports.log": ("По какому журналу посчитан", "The log it was computed from"),
+    "reports.verify": (
+        "Подпись отчёта проверяется без нас, открытым ключом аудита:",
+        "The report's signature is checked without us, with the audit public key:",
+    ),
     "limits.configured": ("Задано", "Configured"),
     "limits.platform": ("Платформа", "Platform"),
     "limits.effective": ("Действует", "Effective"),
