@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from marshmallow import ValidationError
@@ -89,7 +90,11 @@ def _csv_records(text: str) -> list[dict[str, Any]]:
 def _csv_rows(text: str) -> list[dict[str, Any]]:
     # newline="": the csv module handles \r, \n and \r\n itself (a lone \r is a row end).
     reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = reader.fieldnames or []
+    check_csv_header(reader.fieldnames or [])
+    return [csv_record(row) for row in reader]
+
+
+def check_csv_header(header: Sequence[str]) -> None:
     unknown = [c for c in header if c not in CSV_COLUMNS]
     if unknown or "customer_id" not in header:
         raise ApiError(
@@ -98,38 +103,36 @@ def _csv_rows(text: str) -> list[dict[str, Any]]:
             "the CSV header is not the import format",
             {"header": [f"expected columns {list(CSV_COLUMNS)}; unknown {unknown}"]},
         )
-    records = []
-    for row in reader:
-        if None in row:
-            records.append({"__error__": "more cells than header columns"})
-            continue
-        cells = {k: v for k, v in row.items() if v not in (None, "")}
-        record: dict[str, Any] = {
-            k: v for k, v in cells.items() if k not in ("purposes", "source_kind", "evidence")
-        }
-        record["purposes"] = [p.strip() for p in cells.get("purposes", "").split(";") if p.strip()]
-        record["source"] = {"kind": cells.get("source_kind", "import")}
-        if "evidence" in cells:
-            record["source"]["evidence"] = cells["evidence"]
-        records.append(record)
-    return records
+
+
+def csv_record(row: dict[Any, Any]) -> dict[str, Any]:
+    """One CSV row (a `csv.DictReader` row) as the grant record the schema loads."""
+    if None in row:
+        return {"__error__": "more cells than header columns"}
+    cells = {k: v for k, v in row.items() if v not in (None, "")}
+    record: dict[str, Any] = {
+        k: v for k, v in cells.items() if k not in ("purposes", "source_kind", "evidence")
+    }
+    record["purposes"] = [p.strip() for p in cells.get("purposes", "").split(";") if p.strip()]
+    record["source"] = {"kind": cells.get("source_kind", "import")}
+    if "evidence" in cells:
+        record["source"]["evidence"] = cells["evidence"]
+    return record
 
 
 def _ndjson_records(text: str) -> list[Any]:
-    records: list[Any] = []
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        try:
-            record = loads(line)
-        except (ValueError, RecursionError):
-            records.append({"__error__": "not valid JSON"})
-            continue
-        if SURROGATE_ESCAPE.search(line) and has_lone_surrogate(record):
-            records.append({"__error__": "escapes a lone UTF-16 surrogate, which is not text"})
-            continue
-        records.append(record)
-    return records
+    return [ndjson_record(line) for line in text.splitlines() if line.strip()]
+
+
+def ndjson_record(line: str) -> Any:
+    """One JSON line as the grant record the schema loads (or a row error)."""
+    try:
+        record = loads(line)
+    except (ValueError, RecursionError):
+        return {"__error__": "not valid JSON"}
+    if SURROGATE_ESCAPE.search(line) and has_lone_surrogate(record):
+        return {"__error__": "escapes a lone UTF-16 surrogate, which is not text"}
+    return record
 
 
 def parse_import(body: bytes, mimetype: str) -> list[dict[str, Any]]:
@@ -155,9 +158,15 @@ def parse_import(body: bytes, mimetype: str) -> list[dict[str, Any]]:
             f"at most {MAX_ROWS} rows per request",
             {"rows": [f"{len(records)} rows"]},
         )
+    return load_grants(records)
+
+
+def load_grants(records: Sequence[Any], first_row: int = 1) -> list[dict[str, Any]]:
+    """The grants of `records` (rows numbered from `first_row`), or one 422 naming every
+    invalid row (the first MAX_REPORTED_ERRORS of them)."""
     loader = _GrantLoader()
     grants, errors = [], []
-    for number, record in enumerate(records, start=1):
+    for number, record in enumerate(records, start=first_row):
         if not isinstance(record, dict) or "__error__" in record:
             reason = record.get("__error__") if isinstance(record, dict) else "not a JSON object"
             errors.append({"row": number, "errors": {"_row": [reason]}})
