@@ -97,6 +97,31 @@ def browser_page(chromium: Any, size: str) -> Iterator[Any]:
         context.close()
 
 
+# The lowest contrast ratio (WCAG 2) of any visible text on the page against the background
+# it is drawn on, and where; the report's charts (SVG) are left out.
+LOWEST_CONTRAST = """() => {
+  const channel = v => { v /= 255; return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4); };
+  const luminance = c => 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+  const rgb = s => (s.match(/[\\d.]+/g) || []).map(Number);
+  const background = el => {
+    for (let e = el; e; e = e.parentElement) {
+      const c = rgb(getComputedStyle(e).backgroundColor);
+      if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3);
+    }
+    return [255, 255, 255];
+  };
+  let worst = 21, where = "";
+  for (const el of document.querySelectorAll("body *")) {
+    if (el.closest("svg") || !el.getClientRects().length) continue;
+    if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) continue;
+    const a = luminance(rgb(getComputedStyle(el).color)), b = luminance(background(el));
+    const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+    if (ratio < worst) { worst = ratio; where = el.tagName + " " + el.textContent.trim().slice(0, 40); }
+  }
+  return [worst, where];
+}"""
+
+
 def fits_the_screen(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"))
 
@@ -212,6 +237,38 @@ def test_an_officer_reads_the_monthly_report_with_its_charts(
     assert browser_page.locator("figure.chart svg").count() == 4
     assert fits_the_screen(browser_page)
     browser_page.screenshot(path=screenshot_path(f"console_report_{size}.png"), full_page=True)
+
+
+def test_the_console_works_by_keyboard_and_its_text_has_enough_contrast(
+    api: Any, base_url: str, browser_page: Any, size: str, token: Callable[..., str]
+) -> None:
+    words = WORDS[size]
+    assert api.post("/v1/templates", json=MARKETING_TEMPLATE).status_code == 201
+    sign_in(browser_page, base_url, words, token(sub="bob"))
+    browser_page.goto(base_url + "/console/queue")
+
+    browser_page.keyboard.press("Tab")
+    skip = browser_page.evaluate(
+        "[document.activeElement.className, document.activeElement.getBoundingClientRect().top]"
+    )
+    assert skip[0] == "skip" and skip[1] >= 0  # the skip link comes first, and shows
+    browser_page.keyboard.press("Enter")
+    assert browser_page.evaluate("location.hash") == "#main"
+    browser_page.keyboard.press("Tab")
+    focused = browser_page.evaluate(
+        "[document.activeElement.tagName, getComputedStyle(document.activeElement).outlineStyle]"
+    )
+    assert focused[1] != "none", focused  # a visible focus ring on what the keyboard reaches
+    browser_page.get_by_label(words["reason"]).focus()
+    browser_page.keyboard.type("ok by keyboard")
+    browser_page.keyboard.press("Tab")
+    browser_page.keyboard.press("Enter")  # the first button after the reason: approve
+    browser_page.get_by_text(words["approved"]).wait_for()
+
+    for path in ("/console/queue", "/console/templates/spring_sale/ru", "/console/policy"):
+        browser_page.goto(base_url + path)
+        worst, where = browser_page.evaluate(LOWEST_CONTRAST)
+        assert worst >= 4.5, (path, worst, where)
 
 
 def test_an_officer_signs_out_and_the_console_asks_to_sign_in_again(
