@@ -70,7 +70,8 @@ def test_a_forged_session_cookie_gets_the_sign_in_page(app: Any) -> None:
     client.set_cookie("registry_console", "enc:v1:" + "A" * 200, path="/console")
     answer = client.get("/console/policy")
     assert answer.status_code == 303
-    assert answer.headers["Location"].endswith("/console/sign-in")
+    assert answer.headers["Location"].endswith("/console/sign-in?ended=1")
+    assert "Войдите снова" in client.get(answer.headers["Location"]).text
 
 
 def test_an_altered_session_cookie_gets_the_sign_in_page(app: Any, bob: Console) -> None:
@@ -88,7 +89,7 @@ def test_an_expired_session_gets_the_sign_in_page(
     monkeypatch.setattr(app.session_interface, "clock", lambda: time.time() + 8 * 3600 + 1)
     answer = bob.get("/console/policy")
     assert answer.status_code == 303
-    assert answer.headers["Location"].endswith("/console/sign-in")
+    assert answer.headers["Location"].endswith("/console/sign-in?ended=1")
 
 
 def test_sign_out_ends_the_session_even_for_a_kept_copy_of_the_cookie(
@@ -283,3 +284,45 @@ def test_console_pages_load_nothing_from_another_origin(bob: Console) -> None:
     policy = answer.headers["Content-Security-Policy"]
     assert "default-src 'none'" in policy and "style-src 'self'" in policy
     assert not re.search(r'(src|href)="(https?:)?//', answer.text)
+
+
+@pytest.mark.parametrize(
+    "scopes", ["", "policy:read consents:read audit:read templates:write"], ids=["all", "readers"]
+)
+def test_every_post_form_on_every_page_carries_the_csrf_token(
+    app: Any, api: Any, token: Callable[..., str], pending: None, scopes: str
+) -> None:
+    assert (
+        api.post(
+            "/v1/consents",
+            json={
+                "customer_id": "gina",
+                "channel": "sms",
+                "purposes": ["alerts"],
+                "source": {"kind": "api"},
+            },
+        ).status_code
+        == 201
+    )
+    console = Console(app, token(scopes, sub="bob") if scopes else token(sub="bob"))
+    pages = [
+        "/console",
+        "/console/queue",
+        "/console/templates",
+        "/console/templates/spring_sale/ru",
+        "/console/customers",
+        "/console/customers/view?id=gina",
+        "/console/policy",
+        "/console/limits",
+        "/console/experiments",
+        "/console/reports",
+        "/console/audit",
+    ]
+    forms = 0
+    for path in pages:
+        html = console.get(path).text
+        for form in re.findall(r"<form[^>]*>.*?</form>", html, flags=re.S):
+            if 'method="post"' in form:
+                forms += 1
+                assert 'name="csrf_token" value="' in form, (path, form[:200])
+    assert forms >= 5

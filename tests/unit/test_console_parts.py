@@ -137,3 +137,12 @@ def test_every_phrase_exists_in_both_languages_and_differs_where_it_should() -> 
         assert russian.strip() and english.strip(), key
     assert text("ru", "sign_in.button") == "Войти"
     assert text("en", "sign_in.button") == "Sign in"
+
+
+def test_rates_read_as_percentages_and_a_missing_figure_is_a_dash_not_zero() -> None:
+    from registry.web.console.render import figure
+
+    assert figure(0.0125, "complaint_rate") == "1.25 %"
+    assert figure("0.5", "read_rate") == "50.00 %"
+    assert figure(None, "delivery_rate") == "—"
+    assert figure(0, "delivered") == "0"

@@ -43,6 +43,7 @@ from registry.web.console.render import (
     BadValues,
     UnknownParameters,
     allow_fields,
+    figure,
     page,
     safe_back,
     when,
@@ -80,6 +81,8 @@ def create_console_blueprint(
             return None
         principal = _signed_in(verifier, clock)
         if principal is None:
+            if g.get("console_session_dropped"):
+                return redirect(url_for("console.sign_in_form", ended="1"), 303)
             return redirect(url_for("console.sign_in_form"), 303)
         g.console_principal = principal
         g.principal = principal  # the request log names tenant and actor, as for /v1
@@ -105,11 +108,12 @@ def create_console_blueprint(
         return response
 
     @bp.get("/sign-in")
-    @takes_query()
+    @takes_query("ended")
     def sign_in_form() -> Any:
         if _signed_in(verifier, clock) is not None:
             return redirect(url_for("console.home"), 303)
-        return page("sign_in.html", expired=bool(g.get("console_session_dropped")))
+        ended = request.args.get("ended") == "1" or bool(g.get("console_session_dropped"))
+        return page("sign_in.html", expired=ended)
 
     @bp.post("/sign-in")
     @takes_query()
@@ -163,6 +167,7 @@ def create_console_blueprint(
         return page("home.html")
 
     bp.add_app_template_filter(when, "when")
+    bp.add_app_template_filter(figure, "figure")
     register_pages(bp)
 
     @bp.route("/<path:unknown>", methods=["GET", "POST"])

@@ -45,6 +45,23 @@ def when(value: Any) -> str:
     return moment.strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
+def figure(value: Any, name: str = "") -> str:
+    """A figure as the registry computed it: a rate (`*_rate`, a fraction) as a percentage,
+    a missing one (no denominator) as "—", never 0."""
+    if value is None:
+        return "—"
+    if (
+        name.endswith("rate")
+        and isinstance(value, int | float | str)
+        and not isinstance(value, bool)
+    ):
+        try:
+            return f"{float(value) * 100:.2f} %"
+        except ValueError:
+            return str(value)
+    return str(value)
+
+
 def safe_back(back: str | None) -> str:
     """Only a console path of this server (no scheme, host or `//`)."""
     if back and _BACK.match(back) and "//" not in back:
