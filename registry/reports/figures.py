@@ -19,7 +19,6 @@ from typing import Any
 from registry.domain.vocabulary import NON_TRANSACTIONAL
 from registry.reports.months import Month
 from registry.reports.reader import LogEvent
-from registry.timefmt import parse_iso
 
 SEND = "Customer.SendAuthorized"
 OPT_OUT = "Customer.ConsentWithdrawn"
@@ -90,13 +89,10 @@ class Tally:
         return {**counts, **rates}
 
 
-@dataclass
-class _Send:
-    at: datetime
-    channel: str
-    template: tuple[str, str]
-    marketing: bool
-    in_month: bool
+# A send as a customer's events need it: (authorized at, channel, template, local day,
+# marketing, in the month).
+_Send = tuple[datetime, str, tuple[str, str], date | None, bool, bool]
+_MARKETING = frozenset(NON_TRANSACTIONAL)
 
 
 @dataclass
@@ -104,7 +100,10 @@ class MonthTally:
     """Sends are counted in the month they were authorized in (a cohort, as the template
     stats of R-OUTCOME select them), with what became of them: an opt-out attributed to
     a send counts with that send, whenever it was recorded. The satisfaction counts
-    (opt-outs by source, suppressions, inbound messages) are those recorded in the month."""
+    (opt-outs by source, suppressions, inbound messages) are those recorded in the month.
+
+    Each event adds to one cell (metric, channel, template, day); `fold` sums the cells
+    into the per-channel, per-template and per-day tallies the sections read."""
 
     month: Month
     attribution: timedelta
@@ -120,17 +119,25 @@ class MonthTally:
     suppressions: int = 0
     inbound_messages: int = 0
     customers_sent_to: int = 0
+    cells: Counter[tuple[str, str, tuple[str, str], date | None]] = field(default_factory=Counter)
+    used_versions: set[tuple[tuple[str, str], int]] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self._start, self._end = self.month.start, self.month.end
 
     def add_customer(self, events: Iterable[LogEvent]) -> None:
         """One customer's events in log order."""
         sends: list[_Send] = []
         attributed: set[int] = set()  # sends (by number) with an attributed opt-out
         opted_out = False
+        start, end = self._start, self._end
         for event in events:
-            recorded_in_month = self._in_month(event.occurred_at)
-            if event.event_type == SEND:
-                sends.append(self._send(event))
-            elif event.event_type == OPT_OUT:
+            kind = event.event_type
+            if kind == SEND:
+                sends.append(self._send(event.data, event.occurred_at))
+                continue
+            recorded_in_month = start <= event.occurred_at < end
+            if kind == OPT_OUT:
                 self._attribute(event, sends, attributed)
                 if recorded_in_month:
                     opted_out = True
@@ -138,66 +145,72 @@ class MonthTally:
                     self.opt_out_sources[str(source.get("kind", "unknown"))] += 1
             elif not recorded_in_month:
                 continue
-            elif event.event_type == SUPPRESSED:
+            elif kind == SUPPRESSED:
                 self.suppressions += 1
-            elif event.event_type == INBOUND:
+            elif kind == INBOUND:
                 self.inbound_messages += 1
         self.opt_out_customers += opted_out
-        if any(send.in_month for send in sends):
+        in_month = [n for n, send in enumerate(sends) if send[5]]
+        if in_month:
             self.customers_sent_to += 1
-        marketing = [n for n, send in enumerate(sends) if send.in_month and send.marketing]
+        marketing = [n for n in in_month if sends[n][4]]
         if marketing:
             group = frequency_group(len(marketing))
             self.group_customers[group] += 1
-            tally = self.groups.setdefault(group, Tally())
+            tally = _tally(self.groups, group)
             tally.add("authorized", len(marketing))
             tally.add("opted_out", len(attributed.intersection(marketing)))
 
-    def _in_month(self, moment: datetime) -> bool:
-        return self.month.start <= moment < self.month.end
-
-    def _send(self, event: LogEvent) -> _Send:
-        data = event.data
-        template = (str(data["template"]["name"]), str(data["template"]["language"]))
-        at = _transcoded_time(data.get("authorized_at")) or event.occurred_at
-        send = _Send(
-            at=at,
-            channel=str(data["channel"]),
-            template=template,
-            marketing=data.get("purpose") in NON_TRANSACTIONAL,
-            in_month=self._in_month(at),
-        )
-        if send.in_month:
-            for tally in self._tallies(send):
-                tally.add("authorized")
-            self.versions.setdefault(template, set()).add(int(data["template"]["version"]))
-        return send
+    def _send(self, data: dict[str, Any], recorded_at: datetime) -> _Send:
+        template = data["template"]
+        key = (template["name"], template["language"])
+        at = _transcoded_time(data.get("authorized_at")) or recorded_at
+        channel = data["channel"]
+        in_month = self._start <= at < self._end
+        day = self.month.local_day(at) if in_month else None
+        if in_month:
+            self.cells["authorized", channel, key, day] += 1
+            self.used_versions.add((key, int(template["version"])))
+        return (at, channel, key, day, data.get("purpose") in _MARKETING, in_month)
 
     def _attribute(self, event: LogEvent, sends: list[_Send], attributed: set[int]) -> None:
         """SPEC §11: to the most recent send on its channel within `attribution` before
         it, counted once per send, with that send."""
         channel = event.data.get("channel")
         for number in range(len(sends) - 1, -1, -1):
-            send = sends[number]
-            if send.channel != channel or send.at > event.occurred_at:
+            at, send_channel, key, day, _, in_month = sends[number]
+            if send_channel != channel or at > event.occurred_at:
                 continue
-            if event.occurred_at - send.at <= self.attribution and number not in attributed:
+            if event.occurred_at - at <= self.attribution and number not in attributed:
                 attributed.add(number)
-                if send.in_month:
-                    for tally in self._tallies(send):
-                        tally.add("opted_out")
+                if in_month:
+                    self.cells["opted_out", send_channel, key, day] += 1
             return
 
-    def _tallies(self, send: _Send) -> list[Tally]:
-        return [
-            self.channels.setdefault(send.channel, Tally()),
-            self.templates.setdefault(send.template, Tally()),
-            self.days.setdefault(self.month.local_day(send.at), Tally()),
-        ]
+    def fold(self) -> MonthTally:
+        """Sums the cells into `channels`, `templates`, `days` and `versions` (once)."""
+        for (metric, channel, key, day), count in self.cells.items():
+            _tally(self.channels, channel).add(metric, count)
+            _tally(self.templates, key).add(metric, count)
+            if day is not None:
+                _tally(self.days, day).add(metric, count)
+        for key, version in self.used_versions:
+            self.versions.setdefault(key, set()).add(version)
+        self.cells.clear()
+        self.used_versions.clear()
+        return self
+
+
+def _tally(tallies: dict[Any, Tally], key: Any) -> Tally:
+    tally = tallies.get(key)
+    if tally is None:
+        tally = tallies[key] = Tally()
+    return tally
 
 
 def _transcoded_time(value: Any) -> datetime | None:
-    """A datetime as eventsourcing stores it (`{"_type_": "datetime_iso", "_data_": …}`)."""
+    """A datetime as eventsourcing stores it (`{"_type_": "datetime_iso", "_data_": …}`,
+    always with its offset)."""
     if isinstance(value, dict) and isinstance(value.get("_data_"), str):
-        return parse_iso(value["_data_"])
+        return datetime.fromisoformat(value["_data_"])
     return None

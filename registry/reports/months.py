@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
 from zoneinfo import ZoneInfo
 
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -25,15 +26,15 @@ class Month:
     def label(self) -> str:
         return f"{self.year:04d}-{self.month:02d}"
 
-    @property
+    @cached_property
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
 
-    @property
+    @cached_property
     def first_day(self) -> date:
         return date(self.year, self.month, 1)
 
-    @property
+    @cached_property
     def next_first_day(self) -> date:
         return date(self.year + self.month // 12, self.month % 12 + 1, 1)
 
@@ -42,18 +43,25 @@ class Month:
         count = (self.next_first_day - self.first_day).days
         return [self.first_day + timedelta(days=n) for n in range(count)]
 
-    @property
+    @cached_property
     def start(self) -> datetime:
         """Local midnight of the first day, in UTC."""
         return _local_midnight(self.first_day, self.zone)
 
-    @property
+    @cached_property
     def end(self) -> datetime:
         """Local midnight of the next month's first day, in UTC (exclusive)."""
         return _local_midnight(self.next_first_day, self.zone)
 
     def local_day(self, moment: datetime) -> date:
-        return moment.astimezone(self.zone).date()
+        """The local date of a moment; memoised per UTC quarter hour (every zone's offset
+        is a whole number of quarter hours), since a month's events are millions."""
+        quarter = (moment.year, moment.month, moment.day, moment.hour, moment.minute // 15)
+        days = self.__dict__.setdefault("_local_days", {})
+        day = days.get(quarter)
+        if day is None:
+            day = days[quarter] = moment.astimezone(self.zone).date()
+        return day  # type: ignore[no-any-return]
 
     def is_over(self, now: datetime) -> bool:
         return now >= self.end

@@ -49,7 +49,8 @@ def _table_page(title: str, header: list[str], rows: list[list[str]], note: str 
     shown = rows[:MAX_TABLE_ROWS] or [["(none)"] + [""] * (len(header) - 1)]
     table = ax.table(cellText=shown, colLabels=header, loc="upper center", cellLoc="right")
     table.auto_set_font_size(False)
-    table.set_fontsize(7)
+    table.set_fontsize(9)
+    table.scale(1, 1.5)
     table.auto_set_column_width(list(range(len(header))))
     if len(rows) > MAX_TABLE_ROWS:
         figure.text(
@@ -71,6 +72,8 @@ def pdf_bytes(report: dict[str, Any]) -> bytes:
         },
     ) as pdf:
         for figure in _pages(report):
+            if figure.get_size_inches()[0] < A4[0]:  # a chart drawn for the page's width
+                figure.set_size_inches(A4[1], A4[0])
             pdf.savefig(figure)
     return out.getvalue()
 

@@ -43,6 +43,7 @@ class TemplateEvent:
 
 
 def channels(tally: MonthTally) -> list[dict[str, Any]]:
+    tally.fold()
     return [
         {
             "channel": channel,
@@ -66,6 +67,7 @@ def templates(
     """Every template sent in the month or with a platform or review event in it,
     ranked by complaint rate, worst first (unmeasured last), then by opt-out rate,
     sends and name."""
+    tally.fold()
     month = tally.month
     keys = set(tally.templates) | {
         key for key, events in histories.items() if any(_in(month, e.at) for e in events)
@@ -191,6 +193,7 @@ def _best(
 
 
 def satisfaction(tally: MonthTally) -> dict[str, Any]:
+    tally.fold()
     total = Tally()
     for channel in tally.channels.values():
         total.counts.update(channel.counts)
@@ -214,6 +217,7 @@ def satisfaction(tally: MonthTally) -> dict[str, Any]:
 
 def daily(tally: MonthTally, now: datetime) -> list[dict[str, Any]]:
     """One row per local day of the month that has begun by `now`."""
+    tally.fold()
     today = tally.month.local_day(now)
     return [
         {"date": day.isoformat(), **tally.days.get(day, Tally()).figures(tally.outcomes)}

@@ -123,7 +123,7 @@ class ReportService:
         )
         for _, of_one in itertools.groupby(events, key=lambda e: e.customer_id):
             tally.add_customer(of_one)
-        return tally
+        return tally.fold()
 
     def _template_histories(
         self, tenant: str, position: int
