@@ -25,6 +25,10 @@ OPT_OUT = "Customer.ConsentWithdrawn"
 SUPPRESSED = "Customer.Suppressed"
 INBOUND = "Customer.InboundReceived"
 CUSTOMER_EVENT_TYPES = (SEND, OPT_OUT, SUPPRESSED, INBOUND)
+# R-OUTCOME's events (NOTES.md, outcomes): each repeats its send's identity.
+OUTCOME = "Send.OutcomeRecorded"
+FEEDBACK = "Customer.FeedbackAttributed"
+OUTCOME_EVENT_TYPES = (OUTCOME, FEEDBACK)
 
 OUTCOME_STATUSES = (
     "sent",
@@ -129,6 +133,8 @@ class MonthTally:
         """One customer's events in log order."""
         sends: list[_Send] = []
         attributed: set[int] = set()  # sends (by number) with an attributed opt-out
+        marketing_outcomes: Counter[str] = Counter()  # of the month's marketing sends
+        feedback: set[str] = set()  # authorizations with an attributed opt-out
         opted_out = False
         start, end = self._start, self._end
         for event in events:
@@ -136,9 +142,19 @@ class MonthTally:
             if kind == SEND:
                 sends.append(self._send(event.data, event.occurred_at))
                 continue
+            if kind == OUTCOME:
+                self._counted_with_send(event.data, str(event.data["status"]), marketing_outcomes)
+                continue
+            if kind == FEEDBACK:
+                authorization = str(event.data["authorization_id"])
+                if event.data.get("kind") == "opted_out" and authorization not in feedback:
+                    feedback.add(authorization)
+                    self._counted_with_send(event.data, "opted_out", marketing_outcomes)
+                continue
             recorded_in_month = start <= event.occurred_at < end
             if kind == OPT_OUT:
-                self._attribute(event, sends, attributed)
+                if not self.outcomes:  # attributed here while the log has no attributions
+                    self._attribute(event, sends, attributed)
                 if recorded_in_month:
                     opted_out = True
                     source = event.data.get("source") or {}
@@ -160,6 +176,21 @@ class MonthTally:
             tally = _tally(self.groups, group)
             tally.add("authorized", len(marketing))
             tally.add("opted_out", len(attributed.intersection(marketing)))
+            tally.counts.update(marketing_outcomes)
+
+    def _counted_with_send(
+        self, data: dict[str, Any], metric: str, marketing: Counter[str]
+    ) -> None:
+        """An outcome or attributed opt-out, counted with its send (named in the event)
+        when that send was authorized in the month."""
+        at = _transcoded_time(data.get("authorized_at"))
+        if at is None or not self._start <= at < self._end:
+            return
+        template = data["template"]
+        key = (template["name"], template["language"])
+        self.cells[metric, data["channel"], key, self.month.local_day(at)] += 1
+        if data.get("purpose") in _MARKETING:
+            marketing[metric] += 1
 
     def _send(self, data: dict[str, Any], recorded_at: datetime) -> _Send:
         template = data["template"]

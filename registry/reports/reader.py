@@ -84,26 +84,32 @@ def customer_events(
     until: datetime,
     size: int,
     event_types: Sequence[str],
+    late_types: Sequence[str] = (),
 ) -> Iterator[LogEvent]:
-    """The tenant's customer events of these types recorded in [since, until), leaves
-    below `size`, ordered by customer and then log order."""
+    """The tenant's customer events of `event_types` recorded in [since, until), and of
+    `late_types` recorded from `since` on, leaves below `size`, ordered by customer and
+    then log order."""
     with db.transaction() as sql:
         low = max(0, first_leaf_at(sql, tenant, since - SLACK, size))
-        high = min(size, first_leaf_at(sql, tenant, until + SLACK, size))
+        high = size if late_types else min(size, first_leaf_at(sql, tenant, until + SLACK, size))
         if low >= high:
             return
         postgres = db.dialect == "postgres"
         state = "convert_from(e.state, 'UTF8')" if postgres else "CAST(e.state AS TEXT)"
         marks = ", ".join("?" * len(event_types))
+        late = f" OR l.event_type IN ({', '.join('?' * len(late_types))})" if late_types else ""
         statement = (
             "SELECT l.customer_id, l.leaf_index, l.event_type, l.occurred_at, "
             f"{state} FROM audit_leaves l JOIN {db.events_table} e "
             f"ON e.{db.position_column} = l.position "
             "WHERE l.tenant = ? AND l.leaf_index >= ? AND l.leaf_index < ? "
-            "AND l.occurred_key >= ? AND l.occurred_key < ? AND l.customer_id IS NOT NULL "
-            f"AND l.event_type IN ({marks}) ORDER BY l.customer_id, l.leaf_index"
+            "AND l.occurred_key >= ? AND l.customer_id IS NOT NULL "
+            f"AND ((l.occurred_key < ? AND l.event_type IN ({marks})){late}) "
+            "ORDER BY l.customer_id, l.leaf_index"
         )
-        params = [tenant, low, high, time_key(since), time_key(until), *event_types]
+        params = [
+            tenant, low, high, time_key(since), time_key(until), *event_types, *late_types,
+        ]  # fmt: skip
         cursor = _streaming_cursor(sql)
         try:
             cursor.execute(statement.replace("?", "%s") if postgres else statement, params)

@@ -3,6 +3,7 @@ checkpoint (SPEC §14, §19)."""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -17,7 +18,7 @@ from registry.domain.template import template_aggregate_id
 from registry.domain.tenant import tenant_aggregate_id
 from registry.keys import KeyRing
 from registry.reports import reader, sections
-from registry.reports.figures import CUSTOMER_EVENT_TYPES, MonthTally
+from registry.reports.figures import CUSTOMER_EVENT_TYPES, OUTCOME_EVENT_TYPES, MonthTally
 from registry.reports.months import Month, MonthInvalid, parse_month
 from registry.reports.sections import OUTCOMES_MISSING, TemplateEvent, Thresholds
 from registry.reports.signing import signed
@@ -28,6 +29,8 @@ DEFAULT_ATTRIBUTION_HOURS = 72
 DEFAULT_PAUSE_COMPLAINT_RATE = Decimal("0.005")
 DEFAULT_PAUSE_OPT_OUT_RATE = Decimal("0.02")
 _TEMPLATE_KINDS = frozenset({"QualityChanged", "Paused", "Resumed", "PlatformStatusChanged"})
+# Whether this registry version records send outcomes (R-OUTCOME, the `Send` aggregate).
+OUTCOMES_RECORDED = importlib.util.find_spec("registry.domain.send") is not None
 
 
 class ReportService:
@@ -112,7 +115,10 @@ class ReportService:
         return doc, version
 
     def _tally(self, tenant: str, month: Month, attribution: timedelta, size: int) -> MonthTally:
-        tally = MonthTally(month=month, attribution=attribution)
+        """Customer events from `attribution` before the month (the sends an opt-out in it
+        may be attributed to) to `attribution` after it (opt-outs attributed to its sends);
+        with outcomes, theirs up to the checkpoint (they name their send)."""
+        tally = MonthTally(month=month, attribution=attribution, outcomes=OUTCOMES_RECORDED)
         events = reader.customer_events(
             self.db,
             tenant,
@@ -120,6 +126,7 @@ class ReportService:
             until=month.end + attribution,
             size=size,
             event_types=CUSTOMER_EVENT_TYPES,
+            late_types=OUTCOME_EVENT_TYPES if OUTCOMES_RECORDED else (),
         )
         for _, of_one in itertools.groupby(events, key=lambda e: e.customer_id):
             tally.add_customer(of_one)

@@ -233,3 +233,81 @@ def test_daily_rows_run_to_today_in_a_running_month() -> None:
     assert [d["date"] for d in days][-1] == "2026-12-15"
     assert len(days) == 15
     assert {d["date"]: d["authorized"] for d in days if d["authorized"]} == {"2026-12-02": 1}
+
+
+# ---- with outcomes (the event model the outcomes work published: each event names its send)
+
+
+def _send_identity(sent: LogEvent) -> dict[str, Any]:
+    keys = ("authorization_id", "channel", "template", "purpose", "authorized_at")
+    return {key: sent.data[key] for key in keys}
+
+
+def outcome(sent: LogEvent, status: str, moment: datetime) -> LogEvent:
+    data = {**_send_identity(sent), "status": status, "at": _stamp(moment)}
+    return LogEvent(next(_index), "Send.OutcomeRecorded", moment, sent.customer_id, data)
+
+
+def attributed(sent: LogEvent, moment: datetime, kind: str = "opted_out") -> LogEvent:
+    data = {**_send_identity(sent), "kind": kind, "at": _stamp(moment)}
+    return LogEvent(next(_index), "Customer.FeedbackAttributed", moment, sent.customer_id, data)
+
+
+def measured_tally(*customers: list[LogEvent]) -> MonthTally:
+    tally = MonthTally(month=NOVEMBER, attribution=timedelta(hours=72), outcomes=True)
+    for events in customers:
+        tally.add_customer(iter(events))
+    return tally
+
+
+def test_outcomes_count_with_their_send_and_give_the_rates() -> None:
+    first, second, third = send("a", at(3)), send("a", at(4)), send("a", at(5))
+    tally = measured_tally(
+        [
+            first, second, third,
+            outcome(first, "sent", at(3)), outcome(first, "delivered", at(3)),
+            outcome(second, "sent", at(4)), outcome(second, "delivered", at(4)),
+            outcome(second, "read", at(4)), outcome(third, "sent", at(5)),
+            outcome(second, "complained", at(2, month=12)),  # recorded in December
+        ]
+    )  # fmt: skip
+    row = channel_row(tally, "whatsapp")
+    assert (row["sent"], row["delivered"], row["read"], row["complained"]) == (3, 2, 1, 1)
+    assert row["delivery_rate"] == "0.666667"
+    assert row["read_rate"] == "0.500000"
+    assert row["complaint_rate"] == "0.500000"
+    assert sections.satisfaction(tally)["complained"] == 1
+
+
+def test_an_outcome_of_last_months_send_is_not_this_months() -> None:
+    october = send("a", at(30, month=10))
+    tally = measured_tally([october, outcome(october, "delivered", at(2))])
+    assert tally.fold().channels == {}
+
+
+def test_recorded_attributions_replace_the_reports_own_and_count_once_per_send() -> None:
+    sent = send("a", at(3))
+    tally = measured_tally(
+        [sent, opt_out("a", at(3, 13)), attributed(sent, at(3, 13)), attributed(sent, at(3, 14))]
+    )
+    assert channel_row(tally, "whatsapp")["opted_out"] == 1
+    assert sections.satisfaction(tally)["opt_outs"]["total"] == 1
+
+
+def test_frequency_groups_measure_delivered_and_complaints_of_marketing_sends() -> None:
+    service = send("a", at(2), purpose="service")
+    quiet = send("a", at(3))
+    busy = [send("b", at(day)) for day in (2, 3, 4)]
+    tally = measured_tally(
+        [service, quiet, outcome(service, "delivered", at(2)), outcome(quiet, "delivered", at(3))],
+        [
+            *busy,
+            *(outcome(s, "delivered", at(5)) for s in busy),
+            outcome(busy[0], "complained", at(6)),
+        ],
+    )
+    groups = {g["group"]: g for g in sections.frequency(tally, THRESHOLDS)["groups"]}
+    assert (groups["1"]["delivered"], groups["1"]["complaint_rate"]) == (1, "0.000000")
+    assert (groups["3-4"]["delivered"], groups["3-4"]["complained"]) == (3, 1)
+    frequency = sections.frequency(tally, THRESHOLDS)
+    assert frequency["best_frequency"] == "1"  # 3-4 complains at 1/3, over 0.5 %
