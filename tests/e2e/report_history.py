@@ -38,6 +38,19 @@ def authorize(api: Any, customer: str, name: str) -> None:
     assert answer.status_code == 201, answer.get_json()
 
 
+def rate_red(api: Any, tenant: str, name: str) -> None:
+    """The platform rates the template RED (a signed quality webhook): the registry
+    records the quality and pauses the template."""
+    from tests.e2e.test_webhooks_api import APP_SECRET, VERIFY_TOKEN, deliver, fixture, for_template
+
+    configured = api.put(
+        "/v1/integrations/whatsapp", json={"app_secret": APP_SECRET, "verify_token": VERIFY_TOKEN}
+    )
+    assert configured.status_code == 200, configured.get_json()
+    payload = for_template(fixture("template_quality_red"), name)
+    assert deliver(api, tenant, payload).status_code == 200
+
+
 def write_history(api: Any, reviewer: Any, busy: int = 0) -> dict[str, Any]:
     """Three customers by hand, and `busy` more for a fuller page; returns the expected
     figures."""

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from tests.e2e.browser import live_server, phone_page, screenshot_path
-from tests.e2e.report_history import write_history
+from tests.e2e.report_history import rate_red, write_history
 
 pytestmark = pytest.mark.browser
 
@@ -30,9 +30,10 @@ def base_url(app: Any) -> Iterator[str]:
 
 
 def test_a_busy_months_page_draws_four_labelled_charts_at_phone_width(
-    api: Any, reviewer: Any, base_url: str
+    api: Any, reviewer: Any, tenant: str, base_url: str
 ) -> None:
     write_history(api, reviewer, busy=24)
+    rate_red(api, tenant, "weekly_news")
     with phone_page(locale="en-US") as page:
         page.set_extra_http_headers({"Authorization": f"Bearer {api.token}"})
         requested: list[str] = []

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from audit.verify_report import verify_report
-from tests.e2e.report_history import write_history
+from tests.e2e.report_history import rate_red, write_history
 
 MONTH = datetime.now(UTC).strftime("%Y-%m")
 
@@ -66,6 +66,17 @@ def test_the_months_figures_match_the_hand_made_history(api: Any, reviewer: Any)
     assert opt_outs["by_source"] == {"link": 1, "keyword": 1, "platform": 0, "api": 0}
     assert report["satisfaction"]["suppressions"] == 1
     assert report["partial"] is True
+
+
+def test_a_quality_change_and_its_pause_are_in_the_templates_history(
+    api: Any, reviewer: Any, tenant: str
+) -> None:
+    write_history(api, reviewer)
+    rate_red(api, tenant, "spring_sale")
+    row = template_row(monthly(api).get_json(), "spring_sale")
+    assert row["quality"]["at_start"] == "UNKNOWN" and row["quality"]["at_end"] == "RED"
+    assert [change["quality"] for change in row["quality"]["changes"]] == ["RED"]
+    assert [pause["cause"] for pause in row["pauses"]] == ["quality"]
 
 
 def test_the_report_names_its_checkpoint_and_its_signature_verifies(
