@@ -10,7 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 from audit import log as audit_log
-from audit.checkpoint import checkpoint_document, key_id, sign_checkpoint
+from audit.checkpoint import checkpoint_document, sign_checkpoint
 from registry.clock import Clock
 from registry.domain.exceptions import InvalidRequest
 from registry.domain.policy import Policy
@@ -84,11 +84,8 @@ class ReportService:
             "daily": sections.daily(tally, now),
             "checkpoint": checkpoint,
         }
-        return signed(report, self.keyring.signing_key, self._key_id)
-
-    @property
-    def _key_id(self) -> str:
-        return key_id(self.origin_host, self.keyring.signing_key.public_key())
+        # kid: the checkpoint's signed-note key id (as receipts name it)
+        return signed(report, self.keyring.signing_key, checkpoint["key_id"])
 
     def _tree(self, tenant: str, wanted: int | None) -> tuple[int, int, bytes]:
         with self.db.transaction() as sql:
