@@ -144,3 +144,26 @@ def test_a_database_at_a_revision_this_code_does_not_know_is_refused_naming_it(
         engine.dispose()
     with pytest.raises(ConfigError, match=r"cannot migrate the registry's tables.*'9999'"):
         migrate_database(settings)
+
+
+def test_python_m_registry_migrate_brings_a_new_database_to_head(
+    database_url: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    base = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
+    result = subprocess.run(
+        [sys.executable, "-m", "registry.migrate"],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**base, **environment_for(database_url, tmp_path)},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert f"registry tables at revision {HEAD}" in result.stdout
+    database = database_of(database_url, tmp_path)
+    assert revision_of(database) == HEAD
+    assert differences(database) == []
