@@ -39,6 +39,15 @@ EVENT_KINDS: Final[Mapping[str, str]] = {
     "Template.QualityChanged": "template",
     "Template.CategoryChanged": "template",
     "Tenant.PolicyReplaced": "policy",
+    # Part two's limits and automatic pauses, as the outcomes area names them (NOTES.md);
+    # a type that is never logged is never listed.
+    "Template.PausedForFeedback": "template",
+    "Channel.PlatformLimitRecorded": "limit",
+    "Channel.Halved": "limit",
+    "Channel.RecoveryStarted": "limit",
+    "Channel.RecoveryInterrupted": "limit",
+    "Channel.Restored": "limit",
+    "Customer.PlatformUserCapped": "limit",
 }
 
 
@@ -95,6 +104,29 @@ def _paused(state: dict[str, Any]) -> dict[str, Any]:
     return {"status": "PAUSED", "cause": state.get("cause")}
 
 
+def _feedback_pause(state: dict[str, Any]) -> dict[str, Any]:
+    return {"status": "PAUSED", "cause": state.get("reason"), "rate": state.get("rate")}
+
+
+def _channel_limit(status: str) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    def fields(state: dict[str, Any]) -> dict[str, Any]:
+        item: dict[str, Any] = {"status": status}
+        for name in ("channel", "limit", "tier", "quality", "complaint_rate", "threshold"):
+            if name in state:
+                item[name] = state[name]
+        return item
+
+    return fields
+
+
+def _user_cap(state: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "channel": state.get("channel"),
+        "status": "capped",
+        "until": _moment(state.get("until")),
+    }
+
+
 _FIELDS: Final[Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "Customer.ConsentGranted": _consent("granted"),
     "Customer.ConsentWithdrawn": _consent("withdrawn"),
@@ -110,6 +142,13 @@ _FIELDS: Final[Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
     "Template.PlatformStatusChanged": lambda s: {"platform_status": s["status"]},
     "Template.QualityChanged": lambda s: {"quality": s["quality"]},
     "Template.CategoryChanged": lambda s: {"category": s["new_category"]},
+    "Template.PausedForFeedback": _feedback_pause,
+    "Channel.PlatformLimitRecorded": _channel_limit("platform_limit"),
+    "Channel.Halved": _channel_limit("halved"),
+    "Channel.RecoveryStarted": _channel_limit("recovering"),
+    "Channel.RecoveryInterrupted": _channel_limit("halved"),
+    "Channel.Restored": _channel_limit("restored"),
+    "Customer.PlatformUserCapped": _user_cap,
 }
 
 

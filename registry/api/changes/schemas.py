@@ -68,6 +68,12 @@ class ChangeSchema(Schema):
     platform_status = fields.String()
     quality = fields.String()
     category = fields.String()
+    rate = fields.String(allow_none=True)
+    limit = fields.Integer(allow_none=True)
+    tier = fields.String(allow_none=True)
+    complaint_rate = fields.String(allow_none=True)
+    threshold = fields.String(allow_none=True)
+    until = fields.String(allow_none=True)
 
 
 class ChangesSchema(Schema):
