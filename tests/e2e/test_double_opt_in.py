@@ -334,3 +334,12 @@ def test_an_unknown_confirmation_value_is_422(api: ApiClient) -> None:
     answer = api.post("/v1/consents", json={**promotions_grant("anna"), "confirmation": "maybe"})
     assert answer.status_code == 422
     assert "confirmation" in answer.get_json()["error"]["details"]
+
+
+def test_an_import_row_asking_for_confirmation_is_refused(api: ApiClient) -> None:
+    row = json.dumps({**promotions_grant("imp"), "confirmation": "required"})
+    answer = api.post(
+        "/v1/consents/import", data=row + "\n", headers={"Content-Type": "application/x-ndjson"}
+    )
+    assert answer.status_code == 422, answer.get_json()
+    assert "confirmation" in json.dumps(answer.get_json())
