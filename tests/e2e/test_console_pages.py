@@ -145,3 +145,38 @@ def test_a_month_that_is_not_yyyy_mm_is_refused_by_name(bob: Console) -> None:
     answer = bob.get("/console/reports?month=2026-13")
     assert answer.status_code == 422
     assert '<code class="ut">month</code>' in answer.text
+
+
+def test_the_customer_timeline_is_every_event_of_the_customer_in_the_trail(
+    api: Any, bob: Console
+) -> None:
+    for purposes in (["promotions"], ["alerts", "reminders"]):
+        assert (
+            api.post(
+                "/v1/consents",
+                json={
+                    "customer_id": "hana",
+                    "channel": "whatsapp",
+                    "purposes": purposes,
+                    "source": {"kind": "api"},
+                },
+            ).status_code
+            == 201
+        )
+    assert (
+        api.post(
+            "/v1/opt-outs",
+            json={
+                "customer_id": "hana",
+                "channel": "whatsapp",
+                "purposes": "all",
+                "source": {"kind": "api"},
+            },
+        ).status_code
+        == 201
+    )
+    page = bob.get("/console/customers/view?id=hana").text
+    shown = [int(p) for p in re.findall(r" · #(\d+)</p>", page)]
+    exported = [e["position"] for e in trail(api, "&customer_id=hana") if e["kind"] == "event"]
+    assert shown == exported
+    assert len(shown) >= 4
