@@ -326,3 +326,22 @@ def test_every_post_form_on_every_page_carries_the_csrf_token(
                 forms += 1
                 assert 'name="csrf_token" value="' in form, (path, form[:200])
     assert forms >= 5
+
+
+def test_a_revoked_token_ends_its_console_session_and_cannot_sign_in_again(
+    app: Any, api: Any, token: Callable[..., str]
+) -> None:
+    import jwt
+
+    pasted = token(sub="bob")
+    console = Console(app, pasted)
+    assert console.get("/console/policy").status_code == 200
+    jti = jwt.decode(pasted, options={"verify_signature": False})["jti"]
+    assert api.post("/v1/tokens/revoke", json={"jti": jti, "reason": "lost"}).status_code in (
+        200,
+        201,
+    )
+    answer = console.get("/console/policy")
+    assert answer.status_code == 303
+    assert answer.headers["Location"].endswith("/console/sign-in?ended=1")
+    assert Console(app, pasted).sign_in_answer.status_code == 401

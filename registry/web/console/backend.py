@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from registry.api.auth import Principal
 from registry.usecases.console import ConsoleQueries, ConsoleSessions
 from registry.usecases.container import Services
 
@@ -23,6 +24,12 @@ class Backend:
         parts = services.parts
         self.sessions = ConsoleSessions(parts.db, parts.clock)
         self.queries = ConsoleQueries(parts.db, parts.keyring.blind_index_key)
+
+    def is_revoked(self, principal: Principal) -> bool:
+        """As /v1 refuses a revoked token (a token without a jti cannot be revoked)."""
+        if principal.jti is None:
+            return False
+        return bool(self.services.tokens.is_revoked(principal.tenant, principal.jti))
 
     # ---- templates ---------------------------------------------------------------
 

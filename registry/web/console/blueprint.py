@@ -124,6 +124,8 @@ def create_console_blueprint(
             principal = verifier.verify(f"Bearer {token}")
         except ApiError as error:
             return page("sign_in.html", error=error.code, status=401)
+        if g.console_backend.is_revoked(principal):
+            return page("sign_in.html", error="token_revoked", status=401)
         claims = jwt.decode(token, options={"verify_signature": False})
         until = session_end(clock(), float(claims["exp"]))
         session.clear()  # a fresh session id and CSRF secret: no fixation
@@ -202,6 +204,8 @@ def _signed_in(verifier: TokenVerifier, clock: Callable[[], float]) -> Any:
     try:
         principal = verifier.verify(f"Bearer {token}")
     except ApiError:
+        principal = None
+    if principal is None or g.console_backend.is_revoked(principal):
         session.clear()
         g.console_session_dropped = True
         return None
