@@ -37,30 +37,50 @@ def main() -> int:
     parser.add_argument("--sends", type=int, default=100_000, help="authorizations in the month")
     parser.add_argument("--per-customer", type=int, default=10)
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead")
+    parser.add_argument(
+        "--keep", metavar="DIR", help="keep the database and keys in DIR (PostgreSQL: named "
+        "after it) and, when DIR already holds them, report again without seeding"
+    )  # fmt: skip
     args = parser.parse_args()
-    tmp = Path(tempfile.mkdtemp(prefix="bench-report-"))
-    name = f"registry_bench_report_{os.getpid()}"
-    url = f"sqlite:///{tmp / 'registry.sqlite3'}" if args.sqlite else _create_database(name)
+    kept = Path(args.keep).resolve() if args.keep else None
+    tmp = kept or Path(tempfile.mkdtemp(prefix="bench-report-"))
+    seeded = kept is not None and (tmp / "seeded").exists()
+    name = f"registry_bench_report_{tmp.name if kept else os.getpid()}"
+    if args.sqlite:
+        url = f"sqlite:///{tmp / 'registry.sqlite3'}"
+    else:
+        url = f"postgresql://postgres@127.0.0.1:5432/{name}"
+        if not seeded:
+            _create_database(name)
     try:
-        return run(url, tmp, args.sends, args.per_customer)
+        return run(url, tmp, args.sends, args.per_customer, seeded)
     finally:
-        if not args.sqlite:
-            _drop_database(name)
-        shutil.rmtree(tmp, ignore_errors=True)
+        if kept is None:
+            if not args.sqlite:
+                _drop_database(name)
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(url: str, tmp: Path, sends: int, per_customer: int) -> int:
+def run(url: str, tmp: Path, sends: int, per_customer: int, seeded: bool) -> int:
     # Seeding builds a batch's Merkle leaves inside its transaction: on a busy shared
     # machine that can pass eventsourcing's 5 s idle-in-transaction limit.
     os.environ.setdefault("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "120")
-    secret = secrets.token_urlsafe(32)
+    tmp.mkdir(parents=True, exist_ok=True)
+    secret_file = tmp / "jwt_secret"
+    if not secret_file.exists():
+        secret_file.write_text(secrets.token_urlsafe(32))
+    secret = secret_file.read_text()
     app, client = inprocess.build(url, tmp, secret)
-    inprocess.prepare_tenant(client, secret)
     registry = app.extensions["registry"]
-    started = time.perf_counter()
-    events = _seed(registry, sends, per_customer)
-    seeded = time.perf_counter() - started
-    print(f"seeded {sends:,} sends ({events:,} events) in {seeded:.1f} s", flush=True)
+    if seeded:
+        events = int((tmp / "seeded").read_text())
+    else:
+        inprocess.prepare_tenant(client, secret)
+        started = time.perf_counter()
+        events = _seed(registry, sends, per_customer)
+        elapsed = time.perf_counter() - started
+        (tmp / "seeded").write_text(str(events))
+        print(f"seeded {sends:,} sends ({events:,} events) in {elapsed:.1f} s", flush=True)
     env = {
         **os.environ,
         "REGISTRY_DATABASE_URL": url,
@@ -84,12 +104,16 @@ def run(url: str, tmp: Path, sends: int, per_customer: int) -> int:
         "report_s": round(full["seconds"], 2),
         "report_events_per_s": round(read_events / full["seconds"]),
         "report_peak_rss_mb": full["peak_rss_mb"],
+        "report_cpu_s": round(full["cpu_s"], 2),
         "empty_month_s": round(empty["seconds"], 2),
+        "empty_month_cpu_s": round(empty["cpu_s"], 2),
         "empty_month_peak_rss_mb": empty["peak_rss_mb"],
         "rss_growth_over_empty_mb": round(full["peak_rss_mb"] - empty["peak_rss_mb"], 1),
         "count_leaves_s": round(counted, 2),
         "report_over_count": round(full["seconds"] / counted, 1) if counted else None,
         "us_per_event": round((full["seconds"] - empty["seconds"]) / read_events * 1e6, 1),
+        "client_cpu_us_per_event": round((full["cpu_s"] - empty["cpu_s"]) / read_events * 1e6, 1),
+        "load_average": os.getloadavg()[0],
     }
     print(json.dumps(result, indent=2))
     return 0
@@ -141,22 +165,45 @@ def _seed(registry: Any, sends: int, per_customer: int) -> int:
     return written
 
 
+# The child reports its own peak RSS (VmHWM of its own memory map): a forked child's
+# ru_maxrss starts at the parent's peak (Linux keeps it across exec), so wait4's figure
+# would be this seeding process's.
+_MEASURED_CLI = """
+import sys
+from registry.report import main
+code = main(sys.argv[1:])
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0].split()[1]
+print("peak_rss_kb", hwm, file=sys.stderr)
+sys.exit(code)
+"""
+
+
 def _report_process(env: dict[str, str], month: str) -> dict[str, Any]:
-    """The CLI's wall time and its own peak RSS (`wait4` reports that child alone)."""
+    """The CLI's wall time, its CPU time (wait4: that child alone) and its peak RSS."""
     started = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(
-            [sys.executable, "-m", "registry.report", month, "--tenant", seed.TENANT],
-            env=env, stdout=out, stderr=subprocess.DEVNULL,
+            [sys.executable, "-c", _MEASURED_CLI, month, "--tenant", seed.TENANT],
+            env=env, stdout=out, stderr=err,
         )  # fmt: skip
         _, status, usage = os.wait4(child.pid, 0)
         child.returncode = os.waitstatus_to_exitcode(status)
         seconds = time.perf_counter() - started
+        err.seek(0)
+        errors = err.read().decode("utf-8", "replace")
         if child.returncode != 0:
-            raise RuntimeError(f"python -m registry.report {month} exited {child.returncode}")
+            raise RuntimeError(
+                f"registry.report {month} exited {child.returncode}: {errors[-500:]}"
+            )
         out.seek(0)
         stdout = out.read().decode("utf-8")
-    return {"stdout": stdout, "seconds": seconds, "peak_rss_mb": round(usage.ru_maxrss / 1024, 1)}
+    peak = int(errors.rsplit("peak_rss_kb", 1)[1].split()[0])
+    return {
+        "stdout": stdout,
+        "seconds": seconds,
+        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "peak_rss_mb": round(peak / 1024, 1),
+    }
 
 
 def _count_month_leaves(registry: Any, report: dict[str, Any]) -> float:
@@ -171,12 +218,11 @@ def _count_month_leaves(registry: Any, report: dict[str, Any]) -> float:
     return time.perf_counter() - started
 
 
-def _create_database(name: str) -> str:
+def _create_database(name: str) -> None:
     import psycopg
 
     with psycopg.connect(**ADMIN, autocommit=True) as conn:  # type: ignore[arg-type]
         conn.execute(f'CREATE DATABASE "{name}"')
-    return f"postgresql://postgres@127.0.0.1:5432/{name}"
 
 
 def _drop_database(name: str) -> None:
