@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import re
+import threading
 from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
@@ -215,9 +216,14 @@ CHARTS: tuple[tuple[str, str, Callable[[dict[str, Any]], Figure]], ...] = (
 )
 
 
+# rc_context changes matplotlib's global settings: one chart at a time per process
+# (a threaded server could otherwise draw one chart in another's style).
+_RC_LOCK = threading.Lock()
+
+
 def drawn(draw: Callable[[dict[str, Any]], Figure], report: dict[str, Any]) -> Figure:
     """A chart drawn in the report's style (sizes for a phone-wide page)."""
-    with matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
+    with _RC_LOCK, matplotlib.rc_context(STYLE):  # type: ignore[arg-type]
         return draw(report)
 
 
@@ -225,7 +231,10 @@ def svg(figure: Figure, title: str) -> str:
     """The figure as an inline `<svg>` element that scales to its container, its text
     kept as text (readable, searchable) and its ids stable."""
     out = io.StringIO()
-    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "registry-report"}):
+    with (
+        _RC_LOCK,
+        matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "registry-report"}),
+    ):
         figure.savefig(out, format="svg", metadata={"Date": None})
     figure.clear()
     text = _SVG_PREFIX.sub("", out.getvalue(), count=1)

@@ -197,3 +197,22 @@ def test_csv_html_and_pdf_carry_the_same_figures(api: Any, reviewer: Any) -> Non
     pdf_answer = monthly(api, "?format=pdf")
     assert pdf_answer.content_type == "application/pdf"
     assert pdf_answer.data.startswith(b"%PDF")
+
+
+def test_an_erased_customers_sends_still_count(api: Any, reviewer: Any) -> None:
+    expected = write_history(api, reviewer)
+    assert api.post("/v1/customers/anna/erase", json={"reason": "asked"}).status_code == 200
+    report = monthly(api).get_json()
+    assert report["summary"]["authorized"] == expected["authorized"]
+    assert template_row(report, "spring_sale")["opted_out"] == expected["opted_out_spring_sale"]
+
+
+def test_the_month_is_bounded_in_the_policys_timezone(api: Any) -> None:
+    policy = api.get("/v1/policy").get_json()
+    body = {k: v for k, v in policy.items() if k not in ("position", "version", "policy_version")}
+    answer = api.put("/v1/policy", json={**body, "timezone": "America/Los_Angeles"})
+    assert answer.status_code == 200, answer.get_json()
+    report = api.get("/v1/reports/monthly/2026-07").get_json()
+    assert report["timezone"] == "America/Los_Angeles"
+    assert report["period"] == {"start": "2026-07-01T07:00:00Z", "end": "2026-08-01T07:00:00Z"}
+    assert report["policy_version"] == 1
