@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import subprocess
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
+from pypdf import PdfReader
 
 from audit.verify_report import verify_report
 from tests.e2e.report_history import rate_red, write_history
@@ -196,7 +198,12 @@ def test_csv_html_and_pdf_carry_the_same_figures(api: Any, reviewer: Any) -> Non
     assert "script-src" not in html_answer.headers["Content-Security-Policy"]
     pdf_answer = monthly(api, "?format=pdf")
     assert pdf_answer.content_type == "application/pdf"
-    assert pdf_answer.data.startswith(b"%PDF")
+    pages = PdfReader(io.BytesIO(pdf_answer.data)).pages
+    text = [page.extract_text() for page in pages]
+    assert len(pages) == 8
+    assert f"Monthly review {MONTH}" in text[0] and "Authorized sends: 6;" in text[0]
+    assert "spring_sale/ru" in text[3] and "weekly_news/ru" in text[3]
+    assert "Sends and rates by day sent" in text[2] and "Frequency curve" in text[7]
 
 
 def test_an_erased_customers_sends_still_count(api: Any, reviewer: Any) -> None:
