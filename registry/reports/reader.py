@@ -152,9 +152,13 @@ def template_keys(db: Database, tenant: str) -> list[tuple[str, str]]:
 
 def event_time(data: dict[str, Any]) -> datetime | None:
     """The `timestamp` of a stored state (eventsourcing's transcoded datetime)."""
-    stamp = data.get("timestamp")
-    if isinstance(stamp, dict):
-        return parse_iso(stamp.get("_data_"))
+    return transcoded_time(data.get("timestamp"))
+
+
+def transcoded_time(value: Any) -> datetime | None:
+    """A datetime as eventsourcing stores it: `{"_type_": "datetime_iso", "_data_": …}`."""
+    if isinstance(value, dict) and isinstance(value.get("_data_"), str):
+        return parse_iso(value["_data_"])
     return None
 
 

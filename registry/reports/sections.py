@@ -42,23 +42,67 @@ class TemplateEvent:
     data: dict[str, Any]
 
 
-def channels(tally: MonthTally) -> list[dict[str, Any]]:
+_LIMIT_CHANGES = {
+    "Halved": "halved",
+    "RecoveryStarted": "recovery_started",
+    "RecoveryInterrupted": "recovery_interrupted",
+    "Restored": "restored",
+}
+
+
+def channels(
+    tally: MonthTally, histories: Mapping[str, Sequence[TemplateEvent]] | None = None
+) -> list[dict[str, Any]]:
+    """Per channel: the month's sends and rates; with `histories` (each channel's events,
+    R-THROTTLE: `PlatformLimitRecorded`, `Halved`, …), the platform's rating and limit
+    over the month and the effective limit's changes. `None`: not recorded by this
+    registry version."""
     tally.fold()
-    return [
-        {
-            "channel": channel,
-            **tally.channels[channel].figures(tally.outcomes),
-            "platform": _unavailable(
+    month = tally.month
+    names = set(tally.channels)
+    if histories is not None:
+        names |= {c for c, events in histories.items() if any(_in(month, e.at) for e in events)}
+    rows = []
+    for channel in sorted(names):
+        row = {"channel": channel, **tally.channels.get(channel, Tally()).figures(tally.outcomes)}
+        if histories is None:
+            row["platform"] = _unavailable(
                 "the platform's quality rating and messaging limit per channel "
                 "(phone_number_quality_update, R-THROTTLE) are not recorded by this "
                 "registry version"
-            ),
-            "effective_limit_changes": _unavailable(
+            )
+            row["effective_limit_changes"] = _unavailable(
                 "effective messaging limits (R-THROTTLE) are not built in this registry version"
-            ),
-        }
-        for channel in sorted(tally.channels)
-    ]
+            )
+        else:
+            row.update(_channel_history(month, histories.get(channel, ())))
+        rows.append(row)
+    return rows
+
+
+def _channel_history(month: Month, history: Sequence[TemplateEvent]) -> dict[str, Any]:
+    at_start: dict[str, Any] | None = None
+    platform, limits = [], []
+    for event in history:
+        if event.kind == "PlatformLimitRecorded":
+            state = {k: event.data.get(k) for k in ("tier", "limit", "quality", "event")}
+            if event.at < month.start:
+                at_start = state
+            elif event.at < month.end:
+                platform.append({"at": iso(event.at), **state})
+        elif event.kind in _LIMIT_CHANGES and _in(month, event.at):
+            figures = ("complaint_rate", "complained", "delivered", "threshold", "window_days")
+            limits.append(
+                {
+                    "at": iso(event.at),
+                    "change": _LIMIT_CHANGES[event.kind],
+                    **{k: event.data.get(k) for k in figures},
+                }
+            )
+    return {
+        "platform": {"available": True, "at_start": at_start, "changes": platform},
+        "effective_limit_changes": {"available": True, "changes": limits},
+    }
 
 
 def templates(
@@ -82,16 +126,7 @@ def templates(
                 "versions_used": sorted(tally.versions.get(key, ())),
                 **tally.templates.get(key, Tally()).figures(tally.outcomes),
                 "quality": _quality(month, history),
-                "pauses": [
-                    {
-                        "at": iso(e.at),
-                        "cause": e.data.get("cause"),
-                        "reason": e.data.get("reason"),
-                        "actor": e.data.get("actor"),
-                    }
-                    for e in history
-                    if e.kind == "Paused" and _in(month, e.at)
-                ],
+                "pauses": [_pause(e) for e in history if e.kind in _PAUSES and _in(month, e.at)],
                 "resumes": [
                     {"at": iso(e.at), "reason": e.data.get("reason"), "actor": e.data.get("actor")}
                     for e in history
@@ -115,6 +150,31 @@ def templates(
     for rank, row in enumerate(rows, start=1):
         row["rank"] = rank
     return rows
+
+
+_PAUSES = frozenset({"Paused", "PausedForFeedback"})
+_PAUSE_FIGURES = ("version", "rate", "count", "delivered", "threshold", "window_days")
+
+
+def _pause(event: TemplateEvent) -> dict[str, Any]:
+    """A review or quality pause (`cause`, free `reason`), or the registry's own pause on
+    feedback (R-THROTTLE: `cause` is the rate that reached its threshold, with figures)."""
+    data = event.data
+    if event.kind == "PausedForFeedback":
+        return {
+            "at": iso(event.at),
+            "cause": data.get("reason"),
+            "reason": f"{data.get('reason')} {data.get('rate')} reached {data.get('threshold')}",
+            "actor": data.get("actor"),
+            "figures": {k: data.get(k) for k in _PAUSE_FIGURES},
+        }
+    return {
+        "at": iso(event.at),
+        "cause": data.get("cause"),
+        "reason": data.get("reason"),
+        "actor": data.get("actor"),
+        "figures": None,
+    }
 
 
 def _ranking(row: dict[str, Any]) -> tuple[Any, ...]:

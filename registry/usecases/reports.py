@@ -12,10 +12,12 @@ from typing import Any
 from audit import log as audit_log
 from audit.checkpoint import checkpoint_document, sign_checkpoint
 from registry.clock import Clock
+from registry.domain.base import natural_id
 from registry.domain.exceptions import InvalidRequest
 from registry.domain.policy import Policy
 from registry.domain.template import template_aggregate_id
 from registry.domain.tenant import tenant_aggregate_id
+from registry.domain.vocabulary import CHANNELS
 from registry.keys import KeyRing
 from registry.reports import reader, sections
 from registry.reports.figures import CUSTOMER_EVENT_TYPES, OUTCOME_EVENT_TYPES, MonthTally
@@ -28,9 +30,13 @@ from registry.store.database import Database
 DEFAULT_ATTRIBUTION_HOURS = 72
 DEFAULT_PAUSE_COMPLAINT_RATE = Decimal("0.005")
 DEFAULT_PAUSE_OPT_OUT_RATE = Decimal("0.02")
-_TEMPLATE_KINDS = frozenset({"QualityChanged", "Paused", "Resumed", "PlatformStatusChanged"})
+_TEMPLATE_KINDS = frozenset(
+    {"QualityChanged", "Paused", "PausedForFeedback", "Resumed", "PlatformStatusChanged"}
+)
 # Whether this registry version records send outcomes (R-OUTCOME, the `Send` aggregate).
 OUTCOMES_RECORDED = importlib.util.find_spec("registry.domain.send") is not None
+# Whether it records the platform's limits and effective limits (the `Channel` aggregate).
+CHANNELS_RECORDED = importlib.util.find_spec("registry.domain.channel") is not None
 
 
 class ReportService:
@@ -76,7 +82,9 @@ class ReportService:
                 "customers_sent_to": tally.customers_sent_to,
                 "templates_sent": len(tally.templates),
             },
-            "channels": sections.channels(tally),
+            "channels": sections.channels(
+                tally, self._channel_histories(tenant, position) if CHANNELS_RECORDED else None
+            ),
             "templates": sections.templates(tally, histories),
             "frequency": sections.frequency(tally, thresholds),
             "satisfaction": sections.satisfaction(tally),
@@ -129,6 +137,21 @@ class ReportService:
             tally.add_customer(of_one)
         return tally.fold()
 
+    def _channel_histories(self, tenant: str, position: int) -> dict[str, list[TemplateEvent]]:
+        """Each channel's events (R-THROTTLE) up to the checkpoint."""
+        histories: dict[str, list[TemplateEvent]] = {}
+        for channel in CHANNELS:
+            events = []
+            aggregate_id = natural_id(tenant, "channel", channel)
+            for _, topic, state in reader.aggregate_events(
+                self.db, aggregate_id, up_to_position=position
+            ):
+                at = reader.transcoded_time(state.get("at")) or reader.event_time(state)
+                if at is not None:
+                    events.append(TemplateEvent(topic.rpartition(".")[2], at, state))
+            histories[channel] = events
+        return histories
+
     def _template_histories(
         self, tenant: str, position: int
     ) -> dict[tuple[str, str], list[TemplateEvent]]:
@@ -140,7 +163,7 @@ class ReportService:
                 self.db, aggregate_id, up_to_position=position
             ):
                 kind = topic.rpartition(".")[2]
-                at = reader.event_time(state)
+                at = reader.transcoded_time(state.get("at")) or reader.event_time(state)
                 if kind in _TEMPLATE_KINDS and at is not None:
                     events.append(TemplateEvent(kind, at, state))
             histories[(name, language)] = events

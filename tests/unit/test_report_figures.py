@@ -311,3 +311,26 @@ def test_frequency_groups_measure_delivered_and_complaints_of_marketing_sends() 
     assert (groups["3-4"]["delivered"], groups["3-4"]["complained"]) == (3, 1)
     frequency = sections.frequency(tally, THRESHOLDS)
     assert frequency["best_frequency"] == "1"  # 3-4 complains at 1/3, over 0.5 %
+
+
+def test_a_channels_platform_limits_and_effective_limit_changes_of_the_month() -> None:
+    history = [
+        TemplateEvent("PlatformLimitRecorded", at(20, month=10), {"tier": "TIER_2K", "limit": 2000, "quality": "GREEN"}),
+        TemplateEvent("PlatformLimitRecorded", at(10), {"tier": "TIER_10K", "limit": 10000, "quality": None}),
+        TemplateEvent("Halved", at(12), {"complaint_rate": "0.001500", "threshold": "0.001"}),
+        TemplateEvent("Restored", at(2, month=12), {"complaint_rate": "0.000100"}),
+    ]  # fmt: skip
+    (row,) = sections.channels(tally_of([send("a", at(3))]), {"whatsapp": history})
+    assert row["platform"]["at_start"]["tier"] == "TIER_2K"
+    assert [c["tier"] for c in row["platform"]["changes"]] == ["TIER_10K"]
+    changes = row["effective_limit_changes"]["changes"]
+    assert [(c["change"], c["complaint_rate"]) for c in changes] == [("halved", "0.001500")]
+
+
+def test_a_pause_on_feedback_names_the_rate_that_reached_its_threshold() -> None:
+    data = {"reason": "complaint_rate", "rate": "0.006000", "threshold": "0.005", "actor": "system"}
+    history = [TemplateEvent("PausedForFeedback", at(7), {**data, "delivered": 500, "count": 3})]
+    (row,) = sections.templates(tally_of(), {("sale", "ru"): history})
+    (pause,) = row["pauses"]
+    assert (pause["cause"], pause["actor"]) == ("complaint_rate", "system")
+    assert pause["figures"]["delivered"] == 500
