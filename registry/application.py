@@ -22,6 +22,7 @@ from registry.domain.tenant import Tenant
 from registry.domain.token import TokenRevocation
 from registry.idempotency import AlreadyAnswered, IdempotentRequest, current_idempotent_request
 from registry.keys import KeyRing
+from registry.metrics import count_events
 from registry.personal_data import PersonalDataKeys
 from registry.projections.documents import customer_document, template_document, tenant_document
 from registry.projections.history import history_entry
@@ -110,6 +111,7 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         self._take_snapshots(processing_event)
         self._notify(recordings)
         self.notify(processing_event.events)  # eventsourcing's deprecated hook, as save()
+        count_events(processing_event.events)  # /metrics: opt-outs, authorizations
         return recordings[-1].notification.id
 
     def write_stored(

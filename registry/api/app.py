@@ -9,8 +9,8 @@ from typing import Any
 from flask import Flask, Response, g, jsonify, request
 from flask.json.provider import DefaultJSONProvider
 from flask_smorest import Api
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 
+from registry import metrics as figures
 from registry.api.auth import TokenVerifier, load_public_keys
 from registry.api.docs import register_docs
 from registry.api.errors import ErrorEnvelopeSchema, error_response, register_error_handlers
@@ -23,11 +23,6 @@ from registry.clock import Clock
 from registry.config import Settings, load_settings
 from registry.memory import TRIM_AFTER_BODY_BYTES, release_freed_memory
 from registry.service import Registry
-
-REQUESTS = Counter(
-    "registry_http_requests_total", "HTTP requests", ["method", "endpoint", "status"]
-)
-LATENCY = Histogram("registry_http_request_seconds", "HTTP request latency", ["endpoint"])
 
 
 class RegistryJSONProvider(DefaultJSONProvider):
@@ -157,14 +152,15 @@ def _register_operational_routes(
     def start_timer() -> None:
         g.started = time.perf_counter()
 
+    metrics_dir = figures.configure(settings.var_dir)
+
     @app.after_request
     def observe(response: Response) -> Response:
         req, context = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
-        endpoint = req.endpoint or "unknown"
-        REQUESTS.labels(req.method, endpoint, str(response.status_code)).inc()
+        route = req.url_rule.rule if req.url_rule is not None else "<unmatched>"
         started = context.get("started")
-        if started is not None:
-            LATENCY.labels(endpoint).observe(time.perf_counter() - started)
+        seconds = None if started is None else time.perf_counter() - started
+        figures.observe_request(req.method, route, response.status_code, seconds)
         response.headers["X-Request-Id"] = context.get("request_id", "")
         return response
 
@@ -186,6 +182,13 @@ def _register_operational_routes(
                 503, "not_ready", f"the database is not reachable: {type(error).__name__}"
             )
 
+    def log_position() -> int:
+        with registry.db.transaction() as sql:
+            return registry.db.max_position(sql)
+
     @app.get("/metrics")
     def metrics() -> Response:
-        return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+        """One view of every worker (registry.metrics)."""
+        return Response(
+            figures.exposition(metrics_dir, log_position), mimetype=figures.CONTENT_TYPE
+        )

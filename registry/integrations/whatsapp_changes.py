@@ -98,3 +98,22 @@ Change: TypeAlias = (
     | PreferenceChanged
     | Unrecognised
 )
+
+
+_FIELDS: dict[type, str] = {
+    TemplateStatusChanged: "message_template_status_update",
+    TemplateQualityChanged: "message_template_quality_update",
+    TemplateCategoryChanged: "template_category_update",
+    InboundMessage: "messages",
+    MarketingStoppedByError: "messages",
+    PreferenceChanged: "user_preferences",
+}
+_KNOWN_FIELDS = frozenset(_FIELDS.values())
+
+
+def field_of(change: Change) -> str:
+    """The webhook field a change came in (`other` for a field the parser does not know,
+    so that a payload cannot invent metric labels)."""
+    if isinstance(change, Unrecognised):
+        return change.field if change.field in _KNOWN_FIELDS else "other"
+    return _FIELDS[type(change)]

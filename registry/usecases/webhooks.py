@@ -16,7 +16,9 @@ from registry.domain.template import Template, template_aggregate_id
 from registry.domain.tenant import Tenant, tenant_aggregate_id
 from registry.domain.vocabulary import ACTOR_PLATFORM, NON_TRANSACTIONAL
 from registry.integrations import whatsapp as wa
+from registry.integrations.whatsapp_changes import field_of
 from registry.keys import derive
+from registry.metrics import count_webhook_change
 from registry.timefmt import iso, utcnow
 from registry.usecases.consents import ConsentUseCases
 
@@ -59,6 +61,7 @@ class WebhookUseCases(ConsentUseCases):
             for change in wa.parse_webhook(payload):
                 outcome = self._ingest_change(tenant, change)
                 counts[outcome] += 1
+                count_webhook_change(field_of(change), outcome)
         return counts
 
     def _ingest_change(self, tenant: str, change: wa.Change) -> str:

@@ -24,6 +24,7 @@ from registry.api.decisions.plain import (
 from registry.api.fields import channel_field, customer_id_field, moment_field
 from registry.api.openapi import idempotent
 from registry.domain.reasons import REASON_ORDER
+from registry.metrics import count_decisions
 from registry.usecases.decisions import check_moment
 
 blp = Blueprint(
@@ -122,7 +123,9 @@ class Decisions(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """May we send this template (or a session message) to this customer now?"""
         check_moment(body.get("at"), max_age_seconds=_max_age())
-        return services().decisions.decide(tenant(), body)
+        answer = services().decisions.decide(tenant(), body)
+        count_decisions((answer,))
+        return answer
 
 
 @blp.route("/decisions/batch")
@@ -135,7 +138,11 @@ class BatchDecisions(MethodView):
         max_age = _max_age()
         for item in body["items"]:
             check_moment(item.get("at"), max_age_seconds=max_age)
-        return services().decisions.decide_batch(tenant(), body["items"], body.get("min_position"))
+        answer = services().decisions.decide_batch(
+            tenant(), body["items"], body.get("min_position")
+        )
+        count_decisions(answer["results"])
+        return answer
 
 
 @blp.route("/authorizations")
