@@ -10,6 +10,7 @@ from marshmallow import Schema, fields, validate
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import idempotently, services, tenant
+from registry.api.openapi import idempotent
 
 blp = Blueprint("tokens", __name__, url_prefix="/v1/tokens", description="Bearer tokens (R-AUTH)")
 
@@ -28,6 +29,7 @@ class RevokeAnswerSchema(Schema):
 @blp.route("/revoke")
 class Revoke(MethodView):
     @requires("policy:write")
+    @idempotent
     @blp.arguments(RevokeSchema)
     @blp.response(200, RevokeAnswerSchema)
     def post(self, body: dict[str, Any]) -> Any:
