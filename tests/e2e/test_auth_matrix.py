@@ -26,6 +26,7 @@ DUMMY = {
     "name": "matrix_nothing",
     "language": "en",
     "month": "2026-11",
+    "receipt_id": "rcpt_matrix_nothing",
 }
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
