@@ -23,8 +23,13 @@ import orjson
 
 from audit.reads import time_key
 from registry.store.database import Database
+from registry.store.schema import audit_leaves, audit_trees, views
 from registry.store.sql import Sql
 from registry.timefmt import parse_iso
+
+_LEAVES = audit_leaves.name
+_TREES = audit_trees.name
+_VIEWS = views.name
 
 PAGE = 5000
 SLACK = timedelta(minutes=10)
@@ -43,7 +48,7 @@ class LogEvent:
 
 
 def tree_size(sql: Sql, tenant: str) -> int:
-    size = sql.scalar("SELECT size FROM audit_trees WHERE tenant = ?", [tenant])
+    size = sql.scalar(f"SELECT size FROM {_TREES} WHERE tenant = ?", [tenant])
     return 0 if size is None else int(size)
 
 
@@ -52,7 +57,7 @@ def last_position(sql: Sql, tenant: str, size: int) -> int:
     if size == 0:
         return 0
     position = sql.scalar(
-        "SELECT position FROM audit_leaves WHERE tenant = ? AND leaf_index = ?",
+        f"SELECT position FROM {_LEAVES} WHERE tenant = ? AND leaf_index = ?",
         [tenant, size - 1],
     )
     return int(position)
@@ -66,7 +71,7 @@ def first_leaf_at(sql: Sql, tenant: str, moment: datetime, size: int) -> int:
     while low < high:
         middle = (low + high) // 2
         found = sql.scalar(
-            "SELECT occurred_key FROM audit_leaves WHERE tenant = ? AND leaf_index = ?",
+            f"SELECT occurred_key FROM {_LEAVES} WHERE tenant = ? AND leaf_index = ?",
             [tenant, middle],
         )
         if str(found) < key:
@@ -100,7 +105,7 @@ def customer_events(
         late = f" OR l.event_type IN ({', '.join('?' * len(late_types))})" if late_types else ""
         statement = (
             "SELECT l.customer_id, l.leaf_index, l.event_type, l.occurred_at, "
-            f"{state} FROM audit_leaves l JOIN {db.events_table} e "
+            f"{state} FROM {_LEAVES} l JOIN {db.events_table} e "
             f"ON e.{db.position_column} = l.position "
             "WHERE l.tenant = ? AND l.leaf_index >= ? AND l.leaf_index < ? "
             "AND l.occurred_key >= ? AND l.customer_id IS NOT NULL "
@@ -140,7 +145,7 @@ def template_keys(db: Database, tenant: str) -> list[tuple[str, str]]:
     """(name, language) of every template the tenant has (its views)."""
     with db.transaction() as sql:
         rows = sql.query(
-            "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'template' ORDER BY key",
+            f"SELECT key FROM {_VIEWS} WHERE tenant = ? AND kind = 'template' ORDER BY key",
             [tenant],
         )
     keys: list[tuple[str, str]] = []

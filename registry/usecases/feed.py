@@ -28,7 +28,10 @@ import orjson
 
 from registry.projections.changes import KINDS, change_item, event_types_of
 from registry.store.database import Database
+from registry.store.schema import audit_leaves
 from registry.usecases.position_watch import PositionWatch
+
+_LEAVES = audit_leaves.name
 
 MAX_WAIT_SECONDS = 30
 ALL_KINDS = frozenset(KINDS)
@@ -88,7 +91,7 @@ class ChangeFeed:
         db = self.db
         statement = (
             "SELECT l.position, l.event_type, l.occurred_at, l.customer_id, l.template, e.state "
-            f"FROM audit_leaves l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
+            f"FROM {_LEAVES} l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
             "WHERE l.tenant = ? AND l.position > ?"
         )
         params: list[Any] = [tenant, after, *types]
