@@ -93,6 +93,7 @@ def run(url: str, tmp: Path, sends: int, per_customer: int, seeded: bool) -> int
     report = json.loads(full["stdout"])
     assert report["summary"]["authorized"] == sends, report["summary"]
     counted = _count_month_leaves(registry, report)
+    read_s, read_cpu_s, streamed = _read_only(registry, report)
     # what the report reads: the sends and the opt-outs (every tenth customer's)
     read_events = sends + (sends // per_customer + 9) // 10
     result = {
@@ -110,6 +111,10 @@ def run(url: str, tmp: Path, sends: int, per_customer: int, seeded: bool) -> int
         "empty_month_peak_rss_mb": empty["peak_rss_mb"],
         "rss_growth_over_empty_mb": round(full["peak_rss_mb"] - empty["peak_rss_mb"], 1),
         "count_leaves_s": round(counted, 2),
+        "read_only_s": round(read_s, 2),
+        "read_only_cpu_s": round(read_cpu_s, 2),
+        "read_only_events": streamed,
+        "report_over_read_only": round((full["seconds"] - empty["seconds"]) / read_s, 2),
         "report_over_count": round(full["seconds"] / counted, 1) if counted else None,
         "us_per_event": round((full["seconds"] - empty["seconds"]) / read_events * 1e6, 1),
         "client_cpu_us_per_event": round((full["cpu_s"] - empty["cpu_s"]) / read_events * 1e6, 1),
@@ -204,6 +209,28 @@ def _report_process(env: dict[str, str], month: str) -> dict[str, Any]:
         "cpu_s": usage.ru_utime + usage.ru_stime,
         "peak_rss_mb": round(peak / 1024, 1),
     }
+
+
+def _read_only(registry: Any, report: dict[str, Any]) -> tuple[float, float, int]:
+    """The report's read alone (the same statement, rows decoded, nothing counted):
+    wall and this process's CPU seconds, and the events read."""
+    from datetime import timedelta
+
+    from registry.reports.figures import CUSTOMER_EVENT_TYPES
+    from registry.reports.reader import customer_events
+
+    start = datetime.fromisoformat(report["period"]["start"])
+    end = datetime.fromisoformat(report["period"]["end"])
+    slack = timedelta(hours=report["attribution_hours"])
+    started, cpu = time.perf_counter(), time.process_time()
+    events = sum(
+        1
+        for _ in customer_events(
+            registry.db, seed.TENANT, since=start - slack, until=end + slack,
+            size=report["checkpoint"]["tree_size"], event_types=CUSTOMER_EVENT_TYPES,
+        )
+    )  # fmt: skip
+    return time.perf_counter() - started, time.process_time() - cpu, events
 
 
 def _count_month_leaves(registry: Any, report: dict[str, Any]) -> float:
