@@ -35,7 +35,9 @@ def test_the_running_month_is_not_over() -> None:
     assert parse_month("2026-11", "Europe/Moscow", NOW).is_over(NOW)
 
 
-@pytest.mark.parametrize("text", ["2026-13", "2026-00", "abc", "2026-1", "26-11", "2026-11-01", ""])
+@pytest.mark.parametrize(
+    "text", ["2026-13", "2026-00", "abc", "2026-1", "26-11", "2026-11-01", "", "٢٠٢٦-١١"]
+)
 def test_malformed_months_are_refused(text: str) -> None:
     with pytest.raises(MonthInvalid):
         parse_month(text, "UTC", NOW)
