@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from zoneinfo import ZoneInfo
 
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits: \\d takes every script's
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})")  # ASCII digits (\d would take any script's)
 
 
 class MonthInvalid(ValueError):
