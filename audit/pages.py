@@ -100,9 +100,11 @@ def leaf_events(
     ]
 
 
-EventHead = tuple[int, str | None, bytes, str]
-"""(leaf index, customer id, leaf hash, head): the head is the event's export line up to
-its proof, `{"kind":"event","leaf_index":…,"position":…,"event":{leaf object},"proof":`."""
+EventHead = tuple[int, str | None, bytes, str, str | None]
+"""(leaf index, customer id, leaf hash, head, template label): the head is the event's
+export line up to its proof,
+`{"kind":"event","leaf_index":…,"position":…,"event":{leaf object},"proof":`; the label is
+the leaf's `name/language`, if it has one."""
 
 _HEAD_PREFIX = '{"kind":"event","leaf_index":'
 _STATE_KEY = ',"state":'
@@ -125,17 +127,17 @@ def event_heads(
     )
     rows = sql.query(
         f"SELECT l.leaf_index, l.customer_id, l.leaf_hash, {head}, "
-        "substring(e.state FROM 1 FOR 1) = '\\x7b'::bytea "
+        "substring(e.state FROM 1 FOR 1) = '\\x7b'::bytea, l.template "
         f"FROM {_LEAVES} l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
         f"WHERE {where} ORDER BY l.leaf_index LIMIT ?",
         [*params, limit],
     )
     # A state that `_one_line` rewrites (not an object, or on several lines) is rare.
     return [
-        (index, customer, leaf_hash, text)
+        (index, customer, leaf_hash, text, template)
         if opens_object and "\n" not in text and "\r" not in text
-        else (index, customer, leaf_hash, _one_line_head(text))
-        for index, customer, leaf_hash, text, opens_object in rows
+        else (index, customer, leaf_hash, _one_line_head(text), template)
+        for index, customer, leaf_hash, text, opens_object, template in rows
     ]
 
 
@@ -143,7 +145,7 @@ def _python_heads(db: Database, sql: Sql, where: str, params: list[Any]) -> list
     """`event_heads` assembled here (SQLite)."""
     rows = sql.query(
         "SELECT l.leaf_index, l.position, l.customer_id, l.leaf_hash, e.originator_id, "
-        "e.originator_version, e.topic, CAST(e.state AS TEXT) "
+        "e.originator_version, e.topic, CAST(e.state AS TEXT), l.template "
         f"FROM {_LEAVES} l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
         f"WHERE {where} ORDER BY l.leaf_index LIMIT ?",
         params,
@@ -155,8 +157,19 @@ def _python_heads(db: Database, sql: Sql, where: str, params: list[Any]) -> list
             bytes(leaf_hash),
             f'{_HEAD_PREFIX}{int(index):d},"position":{int(position):d},"event":'
             f"{_leaf_object(_uuid_text(originator_id), version, topic, state)}{_HEAD_END}",
+            template,
         )
-        for index, position, customer, leaf_hash, originator_id, version, topic, state in rows
+        for (
+            index,
+            position,
+            customer,
+            leaf_hash,
+            originator_id,
+            version,
+            topic,
+            state,
+            template,
+        ) in rows
     ]
 
 
@@ -213,6 +226,29 @@ def living_wrapped_keys(sql: Sql, tenant: str, customers: Sequence[str]) -> dict
         )
         keys.update({str(c): bytes(wrapped) for c, wrapped, flag in rows if not _true(flag)})
     return keys
+
+
+def erased_customers(sql: Sql, tenant: str, customers: Sequence[str]) -> set[str]:
+    """Those of `customers` whose view says erased: their export lines name no customer."""
+    if sql.dialect == "postgres":
+        rows = sql.query(
+            "SELECT v.key FROM unnest(?::text[]) AS page(customer_id) "
+            "JOIN registry_views v ON v.tenant = ? AND v.kind = 'customer' "
+            "AND v.key = page.customer_id "
+            "WHERE strpos(v.doc, 'true') > 0 AND v.doc::json ->> 'erased' = 'true'",
+            [list(customers), tenant],
+        )
+        return {str(key) for (key,) in rows}
+    erased: set[str] = set()
+    for start in range(0, len(customers), _SQLITE_KEYS_PER_QUERY):
+        chunk = list(customers[start : start + _SQLITE_KEYS_PER_QUERY])
+        rows = sql.query(
+            "SELECT key, json_extract(doc, '$.erased') FROM registry_views "
+            f"WHERE tenant = ? AND kind = 'customer' AND key IN ({','.join('?' * len(chunk))})",
+            [tenant, *chunk],
+        )
+        erased.update(str(key) for key, flag in rows if _true(flag))
+    return erased
 
 
 def _true(flag: Any) -> bool:

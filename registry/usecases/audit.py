@@ -17,6 +17,7 @@ from audit.multiproof import inclusion_proofs_json, subtrees_needed
 from audit.pages import (
     EventHead,
     LeafEvent,
+    erased_customers,
     event_heads,
     leaf_events,
     living_wrapped_keys,
@@ -54,6 +55,7 @@ class _JsonlPage:
     subtrees: dict[NodeKey, bytes]  # the stored subtrees the page's proofs need
     sealed: list[str | None]  # per event, its customer when it holds sealed values
     wrapped: dict[str, bytes]  # customer → wrapped data key, living customers only
+    subjects: list[str]  # per event, its `customer_id` and `template` members (JSON text)
 
 
 class AuditUseCases(ConsentUseCases):
@@ -113,7 +115,7 @@ class AuditUseCases(ConsentUseCases):
                     limit=EXPORT_PAGE,
                     **_page_filters(filters, after, size),
                 )
-                needed = subtrees_needed(size, [index for index, _, _, _ in heads])
+                needed = subtrees_needed(size, [index for index, *_ in heads])
                 subtrees = stored_nodes(sql, tenant, needed) if needed else {}
             if heads:
                 yield heads, subtrees
@@ -130,13 +132,21 @@ class AuditUseCases(ConsentUseCases):
             for heads, subtrees in pages:
                 sealed = [
                     customer if customer is not None and _SEALED_MARK in head else None
-                    for _, customer, _, head in heads
+                    for _, customer, _, head, _ in heads
                 ]
                 wrapped: dict[str, bytes] = {}
-                if customers := [c for c in set(sealed) if c is not None]:
+                erased: set[str] = set()
+                named = {customer for _, customer, _, _, _ in heads if customer is not None}
+                if named:
                     with self.db.transaction() as sql:
-                        wrapped = living_wrapped_keys(sql, tenant, customers)
-                yield _JsonlPage(heads, subtrees, sealed, wrapped)
+                        erased = erased_customers(sql, tenant, sorted(named))
+                        if customers := [c for c in set(sealed) if c is not None]:
+                            wrapped = living_wrapped_keys(sql, tenant, customers)
+                subjects = [
+                    subject_members(None if customer in erased else customer, template)
+                    for _, customer, _, _, template in heads
+                ]
+                yield _JsonlPage(heads, subtrees, sealed, wrapped, subjects)
         finally:
             close = getattr(pages, "close", None)
             if close is not None:
@@ -249,15 +259,18 @@ def _event_blocks(
     """A page's event lines as one text: each is its head, proof and readable state."""
     for page in pages:
         proofs = inclusion_proofs_json(
-            size, {index: leaf_hash for index, _, leaf_hash, _ in page.heads}, _known(page)
+            size, {index: leaf_hash for index, _, leaf_hash, *_ in page.heads}, _known(page)
         )
         keys = unwrap_data_keys(master, tenant, page.wrapped)
         openers = {c: key_opener(tenant, c, key) for c, key in keys.items()}
         parts: list[str] = []
         add = parts.append
-        for (index, _, _, head), customer in zip(page.heads, page.sealed, strict=True):
+        for (index, _, _, head, _), customer, subject in zip(
+            page.heads, page.sealed, page.subjects, strict=True
+        ):
             add(head)
             add(proofs[index])
+            add(subject)
             if customer is not None and (opener := openers.get(customer)) is not None:
                 opened = readable_state_json(state_of_head(head), opener)
                 if opened is not None:
@@ -265,6 +278,20 @@ def _event_blocks(
                     add(opened)
             add("}\n")
         yield "".join(parts), len(page.heads)
+
+
+def subject_members(customer_id: str | None, template: str | None) -> str:
+    """An event line's `"customer_id"` (none once erased) and `"template"` members (SPEC §18),
+    as JSON text to follow its proof."""
+    text = "" if customer_id is None else f',"customer_id":{_json_text(customer_id)}'
+    if template is not None and "/" in template:
+        name, language = template.split("/", 1)
+        text += f',"template":{{"name":{_json_text(name)},"language":{_json_text(language)}}}'
+    return text
+
+
+def _json_text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)
 
 
 def _known(page: _JsonlPage) -> Callable[[Sequence[NodeKey]], Mapping[NodeKey, bytes]]:

@@ -91,3 +91,30 @@ def test_filters_combine(api: Any, authorized: dict[str, str]) -> None:
     lines = events(api, "customer_id=anna&template=spring_sale&format=jsonl")
     assert types_of(lines) == ["Customer.SendAuthorized"]
     assert events(api, "customer_id=boris&template=spring_sale") == []
+
+
+def test_export_lines_name_their_customer_and_template(
+    api: Any, authorized: dict[str, str]
+) -> None:
+    lines = events(api, "")
+    by_type: dict[str, list[dict[str, Any]]] = {}
+    for line, kind in zip(lines, types_of(lines), strict=True):
+        by_type.setdefault(kind, []).append(line)
+    (authorization,) = by_type["Customer.SendAuthorized"]
+    assert authorization["customer_id"] == "anna"
+    assert authorization["template"] == {"name": "spring_sale", "language": "ru"}
+    for line in by_type["Template.VersionSubmitted"]:
+        assert line["template"] == {"name": "spring_sale", "language": "ru"}
+        assert "customer_id" not in line
+    grants = by_type["Customer.ConsentGranted"]
+    assert sorted(line["customer_id"] for line in grants) == ["anna", "boris"]
+    assert all("template" not in line for line in grants)
+
+
+def test_an_erased_customers_lines_name_no_customer(api: Any) -> None:
+    assert api.post("/v1/consents", json=promotions_grant("anna")).status_code == 201
+    assert api.post("/v1/consents", json=promotions_grant("boris")).status_code == 201
+    assert api.post("/v1/customers/anna/erase", json={"reason": "asked"}).status_code == 200
+    erased = events(api, "customer_id=anna")
+    assert erased and all("customer_id" not in line for line in erased)
+    assert {line["customer_id"] for line in events(api, "customer_id=boris")} == {"boris"}

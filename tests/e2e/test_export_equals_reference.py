@@ -34,12 +34,24 @@ def reference_export(registry: Any, tenant: str, filters: dict[str, Any]) -> byt
             f'{{"kind":"event","leaf_index":{row.index},"position":{row.position},'
             f'"event":{event_json},"proof":{compact([node.hex() for node in proof])}'
         )
+        if row.customer_id is not None and not is_erased(registry, tenant, row.customer_id):
+            line += f',"customer_id":{compact(row.customer_id)}'
+        if row.template is not None:
+            name, language = row.template.split("/", 1)
+            line += f',"template":{compact({"name": name, "language": language})}'
+        # SPEC §18: the subject of the line, beside the leaf (no customer once erased)
         opened = readable_state(registry, tenant, row.customer_id, state)
         if opened is not None:
             line += f',"readable":{compact(opened)}'
         lines.append(line + "}")
     lines.append(compact({"kind": "end", "count": len(rows)}))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def is_erased(registry: Any, tenant: str, customer_id: str) -> bool:
+    docs, _ = registry.read_views(tenant, [("customer", customer_id)])
+    doc = docs.get(("customer", customer_id))
+    return bool(doc and doc.get("erased"))
 
 
 def stored_event(registry: Any, position: int) -> tuple[str, str]:

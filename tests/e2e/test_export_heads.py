@@ -44,6 +44,7 @@ def python_heads(registry: Any, tenant: str, size: int) -> list[tuple[Any, ...]]
             e.leaf_hash,
             f'{{"kind":"event","leaf_index":{e.leaf_index},"position":{e.position},'
             f'"event":{e.event_json},"proof":',
+            e.template,
         )
         for e in events
     ]
@@ -88,9 +89,10 @@ def test_heads_equal_the_heads_made_in_python(registry: Any, tenant: str, altere
     assert heads == python_heads(registry, tenant, size)
     first = json.loads(heads[0][3] + "[]}")
     assert first["event"]["topic"] == ODD_TOPIC
-    assert all("\n" not in head and "\r" not in head for *_, head in heads)
-    assert [json.loads(state_of_head(head)) for *_, head in heads[:3]][1:] == [
-        json.loads(state_of_head(head)) for *_, head in python_heads(registry, tenant, size)[1:3]
+    assert all("\n" not in head and "\r" not in head for _, _, _, head, _ in heads)
+    assert [json.loads(state_of_head(head)) for _, _, _, head, _ in heads[:3]][1:] == [
+        json.loads(state_of_head(head))
+        for _, _, _, head, _ in python_heads(registry, tenant, size)[1:3]
     ]
 
 
