@@ -238,3 +238,26 @@ def test_views_rebuilt_from_the_log_equal_the_views_the_old_code_wrote(
     rebuilt = old.run("registry.projections.rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert old.rows("registry_views") == written
+
+
+def _start_worker(env: dict[str, str]) -> None:
+    from registry.bootstrap import migrate_database
+
+    migrate_database(load_settings(env))
+
+
+def test_workers_starting_together_on_it_upgrade_it_once_keeping_every_row(
+    old: OldDatabase,
+) -> None:
+    import multiprocessing
+
+    before = old.every_row()
+    context = multiprocessing.get_context("spawn")
+    workers = [context.Process(target=_start_worker, args=(old.env,)) for _ in range(3)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=120)
+    assert [worker.exitcode for worker in workers] == [0, 0, 0]
+    assert revision_of(old.database) == HEAD
+    assert old.every_row() == before
