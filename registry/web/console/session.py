@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from typing import Any, Final
+from typing import Final
 
 from flask import Flask, Request, Response
 from flask.sessions import SecureCookieSession, SessionInterface, SessionMixin
@@ -107,7 +107,3 @@ class ConsoleSessionInterface(SessionInterface):
 def session_end(now: float, token_expires: float) -> int:
     """At most 8 hours from now, and never past the token's `exp`."""
     return int(min(now + MAX_SESSION_SECONDS, token_expires))
-
-
-def session_data(session: SessionMixin) -> dict[str, Any]:
-    return dict(session)
