@@ -180,9 +180,10 @@ def _feedback(policy: dict[str, Any] | None) -> tuple[timedelta, Thresholds]:
             DEFAULT_PAUSE_OPT_OUT_RATE,
             "SPEC R-THROTTLE defaults (the policy has no feedback section)",
         )
-    return timedelta(hours=feedback["attribution_hours"]), Thresholds(
-        Decimal(str(feedback["template_pause_complaint_rate"])),
-        Decimal(str(feedback["template_pause_opt_out_rate"])),
+    hours = Decimal(str(feedback.get("attribution_hours", DEFAULT_ATTRIBUTION_HOURS)))
+    return timedelta(hours=float(hours)), Thresholds(
+        Decimal(str(feedback.get("template_pause_complaint_rate", DEFAULT_PAUSE_COMPLAINT_RATE))),
+        Decimal(str(feedback.get("template_pause_opt_out_rate", DEFAULT_PAUSE_OPT_OUT_RATE))),
         "policy feedback",
     )
 
