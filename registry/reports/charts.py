@@ -92,7 +92,9 @@ def frequency_curve(report: dict[str, Any]) -> Figure:
     figure = Figure(figsize=WIDE, layout="constrained")
     ax = figure.add_subplot()
     best = frequency["best_frequency"]
-    ax.set_title(f"Frequency curve (best: {best or 'not measured'})")
+    if best is None:
+        best = "none under the thresholds" if report["outcomes"]["available"] else "not measured"
+    ax.set_title(f"Frequency curve (best: {best})")
     ax.set_xlabel("marketing sends per customer in the month")
     ax.bar(labels, [g["customers"] for g in groups], color="#d0d7de", label="customers")
     ax.set_ylabel("customers")
