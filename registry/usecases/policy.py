@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from registry.application import RegistryCore
@@ -53,7 +54,7 @@ class PolicyUseCases(RegistryCore):
                             "replaced_at": event["occurred_at"],
                             "actor": event["actor"],
                             "request_id": event["request_id"],
-                            "policy": event["data"]["policy"],
+                            "policy": _as_answered(event["data"]["policy"]),
                         }
                     )
             if len(page) < 1000:
@@ -61,6 +62,17 @@ class PolicyUseCases(RegistryCore):
             after = page[-1]["position"]
         shown = [v for v in versions if v["position"] > after_position][:limit]
         return {"versions": shown, "position": position}
+
+
+def _as_answered(stored: dict[str, Any]) -> dict[str, Any]:
+    """A stored policy document with its decimal-text numbers as GET /v1/policy answers them."""
+    days = stored.get("confirmation_days")
+    if not isinstance(days, str):
+        return stored
+    try:
+        return {**stored, "confirmation_days": as_number(Decimal(days))}
+    except InvalidOperation:
+        return stored
 
 
 def answered(policy: Policy) -> dict[str, Any]:

@@ -23,6 +23,9 @@ def test_every_policy_version_is_listed_with_actor_time_and_policy(
     assert [v["policy"]["marketing_daily_limit"] for v in versions] == [3, 5]
     assert all(v["replaced_at"].endswith("Z") for v in versions)
     assert versions[1]["position"] == second["position"]
+    assert versions[1]["policy"] == {
+        k: v for k, v in second.items() if k not in ("version", "position")
+    }
 
 
 def test_history_pages_after_a_position(api: ApiClient) -> None:
