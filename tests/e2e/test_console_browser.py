@@ -176,6 +176,33 @@ def test_a_second_person_approves_a_pending_version(
     assert reviewed[0]["request_id"]
 
 
+def test_the_queue_shows_side_by_side_what_changed_since_the_approved_version(
+    api: Any,
+    base_url: str,
+    browser_page: Any,
+    size: str,
+    token: Callable[..., str],
+    approved_template: Any,
+) -> None:
+    words = WORDS[size]
+    second = {**MARKETING_TEMPLATE}
+    second["components"] = [
+        {**MARKETING_TEMPLATE["components"][0], "text": "{{1}}, ваш заказ ждёт: скидка 15%."},
+        MARKETING_TEMPLATE["components"][1],
+    ]
+    assert api.post("/v1/templates", json=second).get_json()["version"] == 2
+    sign_in(browser_page, base_url, words, token(sub="bob"))
+
+    browser_page.goto(base_url + "/console/queue")
+
+    changed = browser_page.locator("table.diff tr.d-changed")
+    assert changed.count() == 1
+    cells = changed.first.locator("td").all_inner_texts()
+    assert "кроссовками" in cells[0] and "скидка 15%" in cells[1]
+    assert fits_the_screen(browser_page)
+    browser_page.screenshot(path=screenshot_path(f"console_queue_diff_{size}.png"), full_page=True)
+
+
 def test_an_officer_finds_a_customer_by_phone(
     api: Any, base_url: str, browser_page: Any, size: str, token: Callable[..., str]
 ) -> None:
