@@ -2,9 +2,6 @@
 customer by phone through the blind index, and remembering console sessions that were
 signed out, so that a copy of a signed-out session cookie opens nothing.
 
-It also reads a tenant's policy history (every `Tenant.PolicyReplaced`, with who and when)
-straight from the log, as the history endpoints do.
-
 A phone number is never stored in the clear: the index holds a keyed hash of its E.164
 digits per tenant (the same hash the grant and the webhooks write), so the lookup
 hashes the number it is asked about and reads the index of the asking tenant only.
@@ -12,20 +9,13 @@ hashes the number it is asked about and reads the index of the asking tenant onl
 
 from __future__ import annotations
 
-from typing import Any
-
 import phonenumbers
 
 from registry.clock import Clock
 from registry.crypto import blind_index
-from registry.domain.tenant import tenant_aggregate_id
-from registry.projections.history import history_entry
 from registry.store import schema
 from registry.store.database import Database
 from registry.timefmt import iso
-
-POLICY_REPLACED = "Tenant.PolicyReplaced"
-PAGE = 1000
 
 
 class PhoneNotValid(ValueError):
@@ -61,23 +51,6 @@ class ConsoleQueries:
                 [tenant, blind],
             )
         return None if found is None else str(found)
-
-    def policy_history(self, tenant: str) -> list[dict[str, Any]]:
-        """Every policy the tenant has had, oldest first. The tenant's other events (its
-        platform integration, with sealed secrets) are not the policy and are left out."""
-        aggregate_id = str(tenant_aggregate_id(tenant))
-        found: list[dict[str, Any]] = []
-        after = 0
-        while True:
-            with self.db.transaction() as sql:
-                rows = self.db.events_of(sql, aggregate_id, after_position=after, limit=PAGE)
-            for position, _, topic, state in rows:
-                entry = history_entry(position, topic, state, None)
-                if entry["type"] == POLICY_REPLACED:
-                    found.append(entry)
-            if len(rows) < PAGE:
-                return found
-            after = int(rows[-1][0])
 
 
 SIGNED_OUT = schema.console_signed_out.name

@@ -95,7 +95,14 @@ class Backend:
         return self.services.policies.replace_policy(tenant, document)
 
     def policy_history(self, tenant: str) -> list[dict[str, Any]]:
-        return self.queries.policy_history(tenant)
+        """Every version, oldest first, from the API's own use case (GET /v1/policy/history)."""
+        versions: list[dict[str, Any]] = []
+        while True:
+            after = versions[-1]["position"] if versions else 0
+            page = self.services.policies.policy_history(tenant, limit=1000, after_position=after)
+            versions.extend(page["versions"])
+            if len(page["versions"]) < 1000:
+                return versions
 
     # ---- audit ---------------------------------------------------------------------
 

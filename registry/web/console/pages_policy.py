@@ -9,6 +9,7 @@ from flask import Blueprint, flash, g, redirect, request, url_for
 from registry.domain.exceptions import InvalidRequest
 from registry.domain.policy import Policy
 from registry.querystrings import takes_query
+from registry.usecases.policy import answered
 from registry.web.console.access import acting, has, need, person
 from registry.web.console.policy_form import (
     DAYS,
@@ -23,24 +24,25 @@ from registry.web.console.policy_form import (
 from registry.web.console.render import UnknownParameters, page
 
 
-def policy_versions(tenant: str, events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Newest first: version number, moment, actor, request id and what changed."""
-    previous: dict[str, Any] = Policy.default(tenant).to_document()
-    versions = []
-    for number, event in enumerate(events, start=1):
-        current = event["data"]["policy"]
-        versions.append(
+def policy_versions(tenant: str, versions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Newest first: version number, moment, actor, request id and what changed (the
+    first version against the defaults every tenant starts with)."""
+    previous: dict[str, Any] = answered(Policy.default(tenant))
+    shown = []
+    for version in versions:
+        current = version["policy"]
+        shown.append(
             {
-                "version": number,
-                "occurred_at": event["occurred_at"],
-                "actor": event["actor"],
-                "request_id": event.get("request_id"),
-                "position": event["position"],
+                "version": version["version"],
+                "occurred_at": version["replaced_at"],
+                "actor": version["actor"],
+                "request_id": version.get("request_id"),
+                "position": version["position"],
                 "changes": changes(previous, current),
             }
         )
         previous = current
-    return list(reversed(versions))
+    return list(reversed(shown))
 
 
 def register_policy_pages(bp: Blueprint) -> None:
