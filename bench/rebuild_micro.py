@@ -60,8 +60,12 @@ def rebuild_per_aggregate(registry: RegistryCore) -> int:
             if isinstance(aggregate_id, UUID) and aggregate_id not in seen:
                 seen.add(aggregate_id)
                 aggregate: object = registry.repository.get(aggregate_id)
-                if isinstance(aggregate, RegistryAggregate):
-                    view = registry._view_of(aggregate)
+                view = (
+                    registry._view_of(aggregate)
+                    if isinstance(aggregate, RegistryAggregate)
+                    else None
+                )
+                if isinstance(aggregate, RegistryAggregate) and view is not None:
                     with registry.db.transaction(commit=True) as sql:
                         position = max(
                             registry.db.positions_of(

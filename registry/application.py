@@ -14,9 +14,11 @@ from eventsourcing.application import AggregateNotFoundError, Application, Proce
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from registry.domain.base import RegistryAggregate
+from registry.domain.channel import Channel
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
 from registry.domain.policy import Policy
+from registry.domain.send import Send
 from registry.domain.template import Template
 from registry.domain.tenant import Tenant
 from registry.domain.token import TokenRevocation
@@ -24,9 +26,15 @@ from registry.idempotency import AlreadyAnswered, IdempotentRequest, current_ide
 from registry.keys import KeyRing
 from registry.metrics import count_events
 from registry.personal_data import PersonalDataKeys
-from registry.projections.documents import customer_document, template_document, tenant_document
+from registry.projections.documents import (
+    channel_document,
+    customer_document,
+    template_document,
+    tenant_document,
+)
 from registry.projections.history import history_entry
 from registry.projections.reader import ViewReader, checked_position
+from registry.projections.sends import pending_rows
 from registry.store.database import Database
 from registry.store.recorders import UNIT_OF_WORK
 from registry.store.sql import Sql
@@ -34,6 +42,10 @@ from registry.store.unit_of_work import IdempotencyWrite, ViewWrite, WriteSet
 
 A = TypeVar("A", bound=RegistryAggregate)
 MAX_WRITE_ATTEMPTS = 30
+# Before an aggregate's events are saved: may add events to it and return further
+# aggregates whose events commit in the same transaction (outcomes: feedback attribution,
+# a template's or channel's automatic change; registry/usecases/feedback.py).
+Companions = Callable[[str, RegistryAggregate], list[RegistryAggregate]]
 
 
 class RegistryCore(PersonalDataKeys, Application[UUID]):
@@ -54,6 +66,7 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         self.origin_host = origin_host
         self._policies: dict[tuple[str, int], Policy] = {}
         self.views = ViewReader(db)
+        self.companions: Companions | None = None
 
     # ---- writing -------------------------------------------------------------
 
@@ -85,11 +98,12 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
             if not aggregate.pending_events:
                 with self.db.single_statement() as sql:
                     return {**body, "position": self.db.max_position(sql)}
-            write_set = self._write_set(tenant, [aggregate], body, dedupe_key)
+            others = self.companions(tenant, aggregate) if self.companions else []
+            write_set = self._write_set(tenant, [aggregate, *others], body, dedupe_key)
             if extras is not None:
                 extras(aggregate, write_set)
             try:
-                position = self._save_one(aggregate, write_set)
+                position = self._save_one(aggregate, write_set, others)
             except IntegrityError:
                 self._raise_if_already_answered(tenant, write_set)
                 if dedupe_key is not None and self._seen(tenant, dedupe_key):
@@ -99,13 +113,19 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
             return {**body, "position": position}
         raise RuntimeError("too many concurrent writes to one aggregate")
 
-    def _save_one(self, aggregate: RegistryAggregate, write_set: WriteSet) -> int:
-        """`save(aggregate, unit_of_work=write_set)` (eventsourcing 9.5.6) step by step,
-        without `save()`'s two runtime protocol checks of every object; returns the last
-        event's position."""
+    def _save_one(
+        self,
+        aggregate: RegistryAggregate,
+        write_set: WriteSet,
+        others: Sequence[RegistryAggregate] = (),
+    ) -> int:
+        """`save(aggregate, *others, unit_of_work=write_set)` (eventsourcing 9.5.6) step by
+        step, without `save()`'s two runtime protocol checks of every object; returns the
+        last event's position."""
         processing_event: ProcessingEvent[UUID] = ProcessingEvent()
-        processing_event.events.extend(aggregate.collect_events())
-        processing_event.aggregates[aggregate.id] = aggregate
+        for saved in (aggregate, *others):
+            processing_event.events.extend(saved.collect_events())
+            processing_event.aggregates[saved.id] = saved
         processing_event.saved_kwargs[UNIT_OF_WORK] = write_set
         recordings = self._record(processing_event)
         self._take_snapshots(processing_event)
@@ -180,8 +200,11 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
     ) -> WriteSet:
         write_set = WriteSet(tenant=tenant, dedupe_key=dedupe_key)
         for aggregate in aggregates:
-            write_set.views.append(self._view_of(aggregate))
+            view = self._view_of(aggregate)
+            if view is not None:
+                write_set.views.append(view)
             write_set.leaf_labels[str(aggregate.id)] = self._labels_of(aggregate)
+            write_set.rows += pending_rows(tenant, aggregate)
         request = current_idempotent_request()
         if request is not None:
             write_set.idempotency = IdempotencyWrite(
@@ -193,8 +216,13 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         return write_set
 
     @staticmethod
-    def _view_of(aggregate: RegistryAggregate) -> ViewWrite:
-        if isinstance(aggregate, Customer):
+    def _view_of(aggregate: RegistryAggregate) -> ViewWrite | None:
+        """The aggregate's view row; None for a `Send`, whose rows are registry_sends'."""
+        if isinstance(aggregate, Send):
+            return None
+        if isinstance(aggregate, Channel):
+            doc, kind, key = channel_document(aggregate), "channel", aggregate.channel
+        elif isinstance(aggregate, Customer):
             doc, kind, key = customer_document(aggregate), "customer", aggregate.customer_id
         elif isinstance(aggregate, Template):
             doc = template_document(aggregate)
@@ -214,6 +242,9 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
             return aggregate.customer_id, None
         if isinstance(aggregate, Template):
             return None, f"{aggregate.name}/{aggregate.language}"
+        if isinstance(aggregate, Send):
+            template = aggregate.template
+            return aggregate.customer_id, f"{template['name']}/{template['language']}"
         return None, None
 
     def _raise_if_already_answered(self, tenant: str, write_set: WriteSet) -> None:
@@ -270,10 +301,15 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
     # ---- reading views -----------------------------------------------------------
 
     def read_views(
-        self, tenant: str, keys: Sequence[tuple[str, str]], min_position: int | None = None
+        self,
+        tenant: str,
+        keys: Sequence[tuple[str, str]],
+        min_position: int | None = None,
+        *,
+        window_from: int | None = None,
     ) -> tuple[dict[tuple[str, str], dict[str, Any]], int]:
         """Documents for (kind, key) pairs and the log position they reflect."""
-        return self.views.read(tenant, keys, min_position)
+        return self.views.read(tenant, keys, min_position, window_from=window_from)
 
     def _position_at_least(self, sql: Sql, min_position: int | None) -> int:
         return checked_position(self.db.max_position(sql), min_position)

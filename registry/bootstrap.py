@@ -20,6 +20,7 @@ from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.consent_records import ConsentRecordService
 from registry.usecases.container import Parts, Services
 from registry.usecases.feed import ChangeFeed
+from registry.usecases.outcomes import OutcomeService
 from registry.usecases.position_watch import PositionWatch
 from registry.usecases.reports import ReportService
 from registry.usecases.tokens import TokenService
@@ -168,6 +169,7 @@ def build_registry(settings: Settings) -> Registry:
     if settings.database.dialect == "postgres":
         liveness.install(registry.recorder.datastore.pool)  # type: ignore[attr-defined]
     registry.configure(keyring, db, settings.public_url, settings.public_host)
+    install_outcomes(registry)
     return registry
 
 
@@ -211,6 +213,7 @@ def build_services(
             parts.origin_host,
             registry,
         ),
+        outcomes=install_outcomes(registry, parts.clock),
     )
 
 
@@ -246,6 +249,15 @@ def build_feed(db: Database, settings: Settings | None) -> ChangeFeed:
         return ChangeFeed(db, PositionWatch(log_position))
     watch = PositionWatch(log_position, interval=settings.feed_poll_seconds)
     return ChangeFeed(db, watch, max_waits=settings.feed_max_waits)
+
+
+def install_outcomes(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> OutcomeService:
+    """Outcomes (SPEC §11-12): the service, and the writer's hook that attributes feedback
+    and saves the automatic pauses and throttles with it (build_services installs it again
+    with the services' clock)."""
+    registry.outcomes = OutcomeService(registry, clock)
+    registry.companions = registry.outcomes.feedback.companions
+    return registry.outcomes
 
 
 def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:

@@ -8,7 +8,7 @@ already encrypted under the customer's data key; the domain never sees it in cle
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -29,7 +29,17 @@ def consent_key(channel: str, purpose: str) -> str:
 
 
 class Customer(RegistryAggregate):
+    """v2 keeps each channel's last send, latest marketing sends and platform holds
+    (`last_sends`, `marketing_at`, `holds`); v1 snapshots read back with none."""
+
+    class_version = 2
     customer_id: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("last_sends", {})
+        state.setdefault("marketing_at", {})
+        state.setdefault("holds", {})
 
     class Registered(RegistryAggregate.Created):
         """v2 carries the profile a customer arrives with (an import), so a new
@@ -199,15 +209,53 @@ class Customer(RegistryAggregate):
         message_ref: str | None
 
         def apply(self, customer: Customer) -> None:
+            customer.last_sends[self.channel] = {
+                "authorization_id": self.authorization_id,
+                "template": self.template,
+                "purpose": self.purpose,
+                "authorized_at": self.authorized_at,
+            }
             if self.purpose in NON_TRANSACTIONAL:
                 customer.recent_authorizations = kept_authorizations(
                     customer.recent_authorizations, self.authorized_at
                 )
+                previous = customer.marketing_at.get(self.channel, [None, None])[1]
+                customer.marketing_at[self.channel] = [previous, self.authorized_at]
 
     class PlatformPreferenceRecorded(RegistryAggregate.Event):
         category: str
         value: str
         recorded_at: datetime
+
+    class FeedbackAttributed(RegistryAggregate.Event):
+        """An opt-out or suppression attributed to the last send on its channel within
+        the policy's `feedback.attribution_hours` (SPEC §11); saved with that feedback."""
+
+        kind: str  # opted_out | suppressed
+        cause: str  # the event type it explains
+        at: datetime
+        source_kind: str | None
+        purposes: list[str]
+        authorization_id: str
+        channel: str
+        template: dict[str, Any]
+        purpose: str
+        authorized_at: datetime
+
+    class PlatformUserCapped(RegistryAggregate.Event):
+        """Error 131049: the platform's per-user marketing cap holds marketing to this
+        customer on this channel until `until` (24 h from the status's own time)."""
+
+        channel: str
+        until: datetime
+        authorization_id: str
+        error_code: str
+        at: datetime
+
+        def apply(self, customer: Customer) -> None:
+            current = customer.holds.get(self.channel)
+            if current is None or self.until > current:
+                customer.holds[self.channel] = self.until
 
     class Erased(RegistryAggregate.Event):
         reason: str | None
@@ -223,6 +271,9 @@ class Customer(RegistryAggregate):
         self.profile: dict[str, Any] = {}
         self.last_inbound_at: dict[str, datetime] = {}
         self.recent_authorizations: list[datetime] = []
+        self.last_sends: dict[str, dict[str, Any]] = {}
+        self.marketing_at: dict[str, list[datetime | None]] = {}  # [previous, latest]
+        self.holds: dict[str, datetime] = {}
         self.suppressed = False
         self.erased = False
 
@@ -435,6 +486,53 @@ class Customer(RegistryAggregate):
             category=category,
             value=value,
             recorded_at=recorded_at,
+        )
+
+    def attribute_feedback(
+        self,
+        *,
+        kind: str,
+        cause: str,
+        at: datetime,
+        source_kind: str | None,
+        purposes: list[str],
+        channel: str | None,
+        within: timedelta,
+    ) -> dict[str, Any] | None:
+        """Attributes feedback to the most recent send on `channel` (None: any channel)
+        authorized within `within` before `at`; returns that send, or None."""
+        candidates = [
+            (ch, send) for ch, send in self.last_sends.items() if channel is None or ch == channel
+        ]
+        in_window = [(ch, s) for ch, s in candidates if at - within <= s["authorized_at"] <= at]
+        if not in_window:
+            return None
+        send_channel, send = max(in_window, key=lambda item: item[1]["authorized_at"])
+        self.trigger_event(
+            self.FeedbackAttributed,
+            kind=kind,
+            cause=cause,
+            at=at,
+            source_kind=source_kind,
+            purposes=purposes,
+            authorization_id=send["authorization_id"],
+            channel=send_channel,
+            template=send["template"],
+            purpose=send["purpose"],
+            authorized_at=send["authorized_at"],
+        )
+        return {**send, "channel": send_channel}
+
+    def hold_for_platform_cap(
+        self, *, channel: str, until: datetime, authorization_id: str, error_code: str, at: datetime
+    ) -> None:
+        self.trigger_event(
+            self.PlatformUserCapped,
+            channel=channel,
+            until=until,
+            authorization_id=authorization_id,
+            error_code=error_code,
+            at=at,
         )
 
     def erase(self, reason: str | None) -> None:

@@ -43,6 +43,19 @@ class CustomerFacts(NamedTuple):
     consents: Mapping[str, ConsentFact] = MappingProxyType({})
     last_inbound_at: Mapping[str, datetime] = MappingProxyType({})
     recent_authorizations: tuple[datetime, ...] = ()
+    holds: Mapping[str, datetime] = MappingProxyType({})  # channel → platform cap until
+    marketing_at: Mapping[str, datetime] = MappingProxyType({})  # channel → latest marketing send
+
+
+class ChannelLimit(NamedTuple):
+    """The channel's effective messaging limit (distinct customers per rolling 24 h, see
+    registry.domain.limits) and how many it counts now; `frees_at` is when the oldest
+    counted send leaves the window (known when the count is at the limit)."""
+
+    effective: int | None
+    customers_24h: int
+    window_start: datetime  # a customer whose latest marketing send is at or after it counts
+    frees_at: datetime | None = None
 
 
 class TemplateFacts(NamedTuple):
@@ -86,6 +99,7 @@ def decide(
     channel: str,
     policy: Policy,
     at: datetime,
+    channel_limit: ChannelLimit | None = None,
 ) -> Decision:
     zone = _customer_zone(customer, policy)
     day_is_full = day_is_full_for(
@@ -103,6 +117,7 @@ def decide(
             consent_failing, consent = consent_reasons(customer, channel, purpose, at)
             reasons += consent_failing
         if purpose in NON_TRANSACTIONAL:
+            reasons += _feedback_reasons(customer, channel, channel_limit, at)
             reasons += failing_time_rules(at, zone, policy, day_is_full=day_is_full)
     else:
         reasons += service_window_reasons(customer, channel, policy.service_window_hours, at)
@@ -110,7 +125,9 @@ def decide(
     ordered = in_order(reasons)
     next_at = None
     if ordered and set(ordered) <= TIME_REASONS:
-        next_at = next_allowed_at(at, zone, policy, day_is_full=day_is_full)
+        start = _held_until(customer, channel, channel_limit, ordered, at)
+        if start is not None:
+            next_at = next_allowed_at(start, zone, policy, day_is_full=day_is_full)
     return Decision(
         allowed=not ordered,
         reasons=ordered,
@@ -120,3 +137,38 @@ def decide(
         consent=consent,
         local_time=at.astimezone(zone),
     )
+
+
+def _feedback_reasons(
+    customer: CustomerFacts | None, channel: str, limit: ChannelLimit | None, at: datetime
+) -> list[str]:
+    """`messaging_limit_reached` (SPEC §12) and `platform_user_cap` (SPEC §11)."""
+    reasons: list[str] = []
+    if limit is not None and limit.effective is not None:
+        latest = None if customer is None else customer.marketing_at.get(channel)
+        counted = latest is not None and latest >= limit.window_start
+        if not counted and limit.customers_24h + 1 > limit.effective:
+            reasons.append("messaging_limit_reached")
+    hold = None if customer is None else customer.holds.get(channel)
+    if hold is not None and at < hold:
+        reasons.append("platform_user_cap")
+    return reasons
+
+
+def _held_until(
+    customer: CustomerFacts | None,
+    channel: str,
+    limit: ChannelLimit | None,
+    reasons: list[str],
+    at: datetime,
+) -> datetime | None:
+    """The moment the feedback rules pass (then the schedule is asked from there); None
+    when the messaging limit has no known end (a limit of 0)."""
+    start = at
+    if "platform_user_cap" in reasons and customer is not None:
+        start = max(start, customer.holds[channel])
+    if "messaging_limit_reached" in reasons:
+        if limit is None or limit.frees_at is None:
+            return None
+        start = max(start, limit.frees_at)
+    return start

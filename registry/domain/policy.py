@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import time
 from decimal import Decimal
 from functools import cache
@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo, available_timezones
 import holidays as holiday_calendars
 
 from registry.domain.confirmation import DEFAULT_CONFIRMATION_DAYS, read_confirmation_days
+from registry.domain.feedback import Feedback, read_feedback
 
 DAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -68,6 +69,7 @@ FIELDS: Final = frozenset(
         "marketing_daily_limit",
         "service_window_hours",
         "lint",
+        "feedback",
     }
 )
 _WINDOW_FIELDS: Final = ("start", "end")
@@ -126,6 +128,7 @@ class Policy:
     service_window_hours: int
     max_emoji: int
     confirmation_days: Decimal = DEFAULT_CONFIRMATION_DAYS  # R-CONFIRM, stored as text
+    feedback: Feedback = field(default_factory=Feedback)
 
     @classmethod
     def default(cls, tenant: str) -> Policy:
@@ -155,6 +158,7 @@ class Policy:
             "service_window_hours": self.service_window_hours,
             "lint": {"max_emoji": self.max_emoji},
             "confirmation_days": str(self.confirmation_days),
+            "feedback": self.feedback.to_document(),
         }
 
     @property
@@ -214,6 +218,7 @@ class _PolicyReader:
             confirmation_days=read_confirmation_days(
                 doc.get("confirmation_days", d.confirmation_days), self.fail
             ),
+            feedback=read_feedback(doc.get("feedback", {}), self.fail),
         )
         if self.errors:
             raise PolicyInvalid(self.errors)

@@ -4,6 +4,7 @@ our review (four eyes), our pause/resume/disable, and the platform's own view of
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -24,8 +25,17 @@ def template_aggregate_id(tenant: str, name: str, language: str) -> UUID:
 
 
 class Template(RegistryAggregate):
+    """v2 keeps the registry's own pauses of versions for feedback (`feedback_paused`,
+    `feedback_resumed_at`); v1 snapshots read back with none."""
+
+    class_version = 2
     name: str
     language: str
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("feedback_paused", {})
+        state.setdefault("feedback_resumed_at", {})
 
     class Registered(RegistryAggregate.Created):
         name: str
@@ -92,6 +102,34 @@ class Template(RegistryAggregate):
         def apply(self, template: Template) -> None:
             template.paused = False
             template.pause_cause = None
+            version = template.approved_version
+            if version is not None and template.feedback_paused.pop(str(version), {}):
+                template.feedback_resumed_at[str(version)] = self.timestamp
+
+    class PausedForFeedback(RegistryAggregate.Event):
+        """The registry's own pause of a version whose rolling complaint or opt-out rate
+        reached its threshold (SPEC §12), with the figures it judged; actor `system`."""
+
+        version: int
+        reason: str  # complaint_rate | opt_out_rate
+        rate: str | None  # decimal string
+        count: int  # complained or opted out
+        delivered: int
+        threshold: str
+        window_days: int
+        min_delivered: int
+        window_start: datetime
+        at: datetime
+
+        def apply(self, template: Template) -> None:
+            template.feedback_paused[str(self.version)] = {
+                "reason": self.reason,
+                "rate": self.rate,
+                "count": self.count,
+                "delivered": self.delivered,
+                "threshold": self.threshold,
+                "at": self.at,
+            }
 
     class Disabled(RegistryAggregate.Event):
         reason: str | None
@@ -138,6 +176,8 @@ class Template(RegistryAggregate):
         self.platform_category: str | None = None
         self.category_blocked = False
         self.quality = "UNKNOWN"
+        self.feedback_paused: dict[str, dict[str, Any]] = {}  # version → figures
+        self.feedback_resumed_at: dict[str, datetime] = {}  # version → last resume
 
     @classmethod
     def register(cls, tenant: str, name: str, language: str) -> Template:
@@ -163,10 +203,21 @@ class Template(RegistryAggregate):
         return None if current is None else str(current["purpose"])
 
     @property
+    def feedback_pause(self) -> dict[str, Any] | None:
+        """The approved version's pause for feedback, if any."""
+        if self.approved_version is None:
+            return None
+        return self.feedback_paused.get(str(self.approved_version))
+
+    @property
+    def effectively_paused(self) -> bool:
+        return self.paused or self.feedback_pause is not None
+
+    @property
     def status(self) -> str:
         if self.disabled:
             return "DISABLED"
-        if self.paused:
+        if self.effectively_paused:
             return "PAUSED"
         if self.approved_version is not None:
             return "APPROVED"
@@ -220,12 +271,18 @@ class Template(RegistryAggregate):
             raise TemplateStateConflict(
                 "a disabled template is not resumed; approve a new version instead"
             )
-        if self.paused:
+        if self.effectively_paused:
             self.trigger_event(self.Resumed, reason=reason)
 
     def disable(self, reason: str | None) -> None:
         if not self.disabled:
             self.trigger_event(self.Disabled, reason=reason)
+
+    def pause_for_feedback(self, **figures: Any) -> None:
+        """Pauses `figures["version"]` (actor `system`) unless it is paused for feedback
+        already; see `registry.usecases.feedback`."""
+        if str(figures["version"]) not in self.feedback_paused:
+            self.trigger_event(self.PausedForFeedback, **figures)
 
     def record_platform_status(self, status: str, reason: str | None) -> None:
         self.trigger_event(self.PlatformStatusChanged, status=status, reason=reason)

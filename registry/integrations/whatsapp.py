@@ -13,8 +13,11 @@ What is parsed, per `changes[].field`:
 - `messages`: every customer message in `messages[]` is an `InboundMessage` (it opens the
   service window); a `system` message of type `user_preference_changed` is a
   `PreferenceChanged`, other system messages (number changes …) are kept as `Unrecognised`.
-  In `statuses[]` only a status carrying error 131050 matters (`MarketingStoppedByError`);
-  sent/delivered/read and other errors are ignored, as are app-level `errors[]`.
+  Every `statuses[]` item (sent, delivered, read, failed) is a `MessageStatus` with its error
+  codes (R-OUTCOME); one carrying error 131050 is also a `MarketingStoppedByError`. A status
+  of another kind (`deleted`, `warning`, …) is kept as `Unrecognised`; app-level `errors[]`
+  are ignored.
+- `phone_number_quality_update`: a `PhoneNumberLimitChanged` (account.py).
 - `user_preferences`: one `PreferenceChanged` per item.
 Anything else is `Unrecognised`: at most one per change (a change with several bad items still
 yields one, next to whatever it held that did parse), one per malformed entry, and exactly one
@@ -34,6 +37,7 @@ from datetime import datetime
 from typing import Final, TypeAlias
 
 from registry.domain.keywords import is_stop_promotions_phrase
+from registry.integrations import whatsapp_account as account
 from registry.integrations import whatsapp_fields as fields
 from registry.integrations import whatsapp_templates as templates
 from registry.integrations.whatsapp_changes import (
@@ -41,6 +45,8 @@ from registry.integrations.whatsapp_changes import (
     InboundMessage,
     Json,
     MarketingStoppedByError,
+    MessageStatus,
+    PhoneNumberLimitChanged,
     PreferenceChanged,
     TemplateCategoryChanged,
     TemplateQualityChanged,
@@ -52,6 +58,8 @@ __all__ = [
     "Change",
     "InboundMessage",
     "MarketingStoppedByError",
+    "MessageStatus",
+    "PhoneNumberLimitChanged",
     "PreferenceChanged",
     "TemplateCategoryChanged",
     "TemplateQualityChanged",
@@ -64,6 +72,7 @@ __all__ = [
 WABA_OBJECT: Final = "whatsapp_business_account"
 SIGNATURE_PREFIX: Final = "sha256="
 STOPPED_MARKETING_ERROR: Final = 131050
+STATUS_KINDS: Final = frozenset({"sent", "delivered", "read", "failed"})
 
 
 def signature_is_valid(app_secret: str, raw_body: bytes, header: str | None) -> bool:
@@ -130,7 +139,7 @@ def _parse_change(change: object, context: Json) -> Iterator[Change]:
 
 
 _Parser: TypeAlias = Callable[[Json, datetime | None, list[str]], Iterator[Change]]
-_ItemParser: TypeAlias = Callable[[Json, list[Json], datetime | None], Change | None]
+_ItemParser: TypeAlias = Callable[[Json, list[Json], datetime | None], Change | list[Change]]
 
 
 def _parse_messages(
@@ -151,15 +160,16 @@ def _parse_messages(
             continue
         for item in items:
             try:
-                change = parse_item(fields.json_object(item, key), contacts, entry_time)
+                parsed = parse_item(fields.json_object(item, key), contacts, entry_time)
             except fields.Malformed as malformed:
                 problems.append(str(malformed))
             else:
-                if change is not None:
-                    yield change
+                yield from parsed if isinstance(parsed, list) else [parsed]
 
 
-def _parse_message(message: Json, contacts: list[Json], entry_time: datetime | None) -> Change:
+def _parse_message(
+    message: Json, contacts: list[Json], entry_time: datetime | None
+) -> Change | list[Change]:
     message_id = fields.stripped(message.get("id"))
     if message_id is None:
         raise fields.Malformed("message without an id")
@@ -223,25 +233,51 @@ def _system_message(
     )
 
 
-def _parse_status(status: Json, contacts: list[Json], entry_time: datetime | None) -> Change | None:
-    codes = {
-        fields.text_id(fields.as_dict(error).get("code"))
-        for error in fields.as_list(status.get("errors"))
-    }
-    if str(STOPPED_MARKETING_ERROR) not in codes:
-        return None
+def _parse_status(status: Json, contacts: list[Json], entry_time: datetime | None) -> list[Change]:
     message_id = fields.stripped(status.get("id"))
+    state = fields.stripped(status.get("status"))
+    if state is None:
+        raise fields.Malformed("status without a status")
+    state = state.lower()
+    codes = tuple(
+        code
+        for code in (
+            fields.text_id(fields.as_dict(error).get("code"))
+            for error in fields.as_list(status.get("errors"))
+        )
+        if code is not None
+    )
     recipient_user_id = status.get("recipient_user_id") or status.get("user_id")
     wa_id, user_id = _identity(status.get("recipient_id"), recipient_user_id, contacts)
-    state = fields.stripped(status.get("status")) or "failed"
+    at = fields.epoch(status.get("timestamp")) or entry_time
     key = f"status:{message_id}:{state}" if message_id else "status:h" + fields.digest(status)
-    return MarketingStoppedByError(
-        dedupe_key=key,
-        occurred_at=fields.epoch(status.get("timestamp")) or entry_time,
-        wa_id=wa_id,
-        user_id=user_id,
-        message_id=message_id,
+    changes: list[Change] = []
+    if str(STOPPED_MARKETING_ERROR) in codes:
+        changes.append(
+            MarketingStoppedByError(
+                dedupe_key=key, occurred_at=at, wa_id=wa_id, user_id=user_id, message_id=message_id
+            )
+        )
+    if state not in STATUS_KINDS:
+        if changes:
+            return changes
+        raise fields.Malformed(f"status {state[:40]!r} is not handled")
+    if message_id is None:
+        if changes:
+            return changes
+        raise fields.Malformed("status without a message id")
+    changes.append(
+        MessageStatus(
+            dedupe_key=f"outcome:{message_id}:{state}",
+            occurred_at=at,
+            wa_id=wa_id,
+            user_id=user_id,
+            message_id=message_id,
+            status=state,
+            error_codes=codes,
+        )
     )
+    return changes
 
 
 def _parse_user_preferences(
@@ -280,6 +316,7 @@ _PARSERS: Final[Mapping[str, _Parser]] = {
     "template_category_update": templates.parse_category,
     "messages": _parse_messages,
     "user_preferences": _parse_user_preferences,
+    "phone_number_quality_update": account.parse_phone_quality,
 }
 
 

@@ -70,6 +70,33 @@ class MarketingStoppedByError:
 
 
 @dataclass(frozen=True, kw_only=True)
+class MessageStatus:
+    """A `statuses[]` item: what became of a message the business sent (R-OUTCOME)."""
+
+    dedupe_key: str
+    occurred_at: datetime | None
+    wa_id: str | None
+    user_id: str | None
+    message_id: str
+    status: str  # sent | delivered | read | failed
+    error_codes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhoneNumberLimitChanged:
+    """`phone_number_quality_update`: the phone number's messaging limit and quality."""
+
+    dedupe_key: str
+    occurred_at: datetime | None
+    display_phone_number: str | None
+    event: str | None
+    tier: str | None  # as sent, e.g. TIER_2K
+    previous_tier: str | None
+    limit: int | None  # None: unlimited or not set
+    quality: str | None
+
+
+@dataclass(frozen=True, kw_only=True)
 class PreferenceChanged:
     dedupe_key: str
     occurred_at: datetime | None
@@ -95,6 +122,8 @@ Change: TypeAlias = (
     | TemplateCategoryChanged
     | InboundMessage
     | MarketingStoppedByError
+    | MessageStatus
+    | PhoneNumberLimitChanged
     | PreferenceChanged
     | Unrecognised
 )
@@ -107,6 +136,8 @@ _FIELDS: dict[type, str] = {
     InboundMessage: "messages",
     MarketingStoppedByError: "messages",
     PreferenceChanged: "user_preferences",
+    MessageStatus: "messages",
+    PhoneNumberLimitChanged: "phone_number_quality_update",
 }
 _KNOWN_FIELDS = frozenset(_FIELDS.values())
 

@@ -5,8 +5,10 @@ pure decision function reads back from them. Rebuildable from the log at any tim
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from typing import Any
 
+from registry.domain.channel import Channel
 from registry.domain.customer import Customer
 from registry.domain.decision import ConsentFact, CustomerFacts, TemplateFacts
 from registry.domain.template import Template
@@ -26,6 +28,9 @@ def customer_document(customer: Customer) -> dict[str, Any]:
             "last_inbound_at": dict(customer.last_inbound_at),
             "consents": dict(customer.consents),
             "recent_authorizations": list(customer.recent_authorizations),
+            "last_sends": dict(customer.last_sends),
+            "marketing_at": dict(customer.marketing_at),
+            "holds": dict(customer.holds),
             "aggregate_id": str(customer.id),
             "version": customer.version,
         }
@@ -61,14 +66,32 @@ def template_document(template: Template) -> dict[str, Any]:
             "platform_reason": template.platform_reason,
             "platform_category": template.platform_category,
             "quality": template.quality,
-            "paused": template.paused,
+            "paused": template.effectively_paused,
+            "review_paused": template.paused,
             "pause_cause": template.pause_cause,
+            "feedback_paused": template.feedback_paused,
+            "feedback_resumed_at": template.feedback_resumed_at,
             "disabled": template.disabled,
             "category_blocked": template.category_blocked,
             "sms_deliverable": _sms_deliverable(current),
             "versions": template.versions,
             "aggregate_id": str(template.id),
             "version": template.version,
+        }
+    )
+    return doc
+
+
+def channel_document(channel: Channel) -> dict[str, Any]:
+    doc: dict[str, Any] = jsonable(
+        {
+            "channel": channel.channel,
+            "platform": channel.platform,
+            "halved": channel.halved,
+            "halved_at": channel.halved_at,
+            "recovering_since": channel.recovering_since,
+            "aggregate_id": str(channel.id),
+            "version": channel.version,
         }
     )
     return doc
@@ -134,6 +157,7 @@ def customer_facts(doc: dict[str, Any] | None) -> CustomerFacts | None:
         return None
     inbound = doc["last_inbound_at"]
     recent = doc["recent_authorizations"]
+    holds, marketing = doc.get("holds"), doc.get("marketing_at")
     return CustomerFacts(
         erased=bool(doc["erased"]),
         suppressed=bool(doc["suppressed"]),
@@ -147,6 +171,8 @@ def customer_facts(doc: dict[str, Any] | None) -> CustomerFacts | None:
         recent_authorizations=tuple(a for a in map(parse_iso, recent) if a is not None)
         if recent
         else (),
+        holds=_moments(holds) if holds else {},
+        marketing_at=_moments({ch: pair[1] for ch, pair in marketing.items()}) if marketing else {},
     )
 
 
@@ -166,3 +192,7 @@ def template_facts(doc: dict[str, Any] | None) -> TemplateFacts | None:
         category_blocked=bool(doc["category_blocked"]),
         sms_deliverable=bool(doc["sms_deliverable"]),
     )
+
+
+def _moments(values: dict[str, str | None]) -> dict[str, datetime]:
+    return {key: moment for key, moment in ((k, parse_iso(v)) for k, v in values.items()) if moment}

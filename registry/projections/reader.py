@@ -11,6 +11,7 @@ from typing import Any
 import orjson
 
 from registry.domain.exceptions import InvalidRequest
+from registry.domain.vocabulary import CHANNELS
 from registry.store.database import Database
 from registry.store.schema import views
 
@@ -55,11 +56,19 @@ class ViewReader:
         self._kept: dict[tuple[str, str, str], tuple[int, dict[str, Any]]] = {}
 
     def read(
-        self, tenant: str, keys: Sequence[tuple[str, str]], min_position: int | None = None
+        self,
+        tenant: str,
+        keys: Sequence[tuple[str, str]],
+        min_position: int | None = None,
+        *,
+        window_from: int | None = None,
     ) -> tuple[Docs, int]:
+        """`("window", channel)` keys read the channel's messaging window (registry.domain.
+        limits): `{"customers": n}` counted from minute `window_from`, in the same statement."""
         by_kind: dict[str, list[str]] = {}
         for kind, key in keys:
             by_kind.setdefault(kind, []).append(key)
+        windows = by_kind.pop("window", [])
         # The log position is an arm of its own: computed once, and present when no
         # view matches. Views have no empty kind, which marks that row.
         parts = [
@@ -90,6 +99,14 @@ class ViewReader:
                 "WHERE tenant = ? AND kind = ? AND key = ?"
             )
             params += [tenant, REVOKED_TOKEN, probe.jti]
+        for channel in windows:
+            if channel not in CHANNELS or window_from is None:
+                raise ValueError(f"a window read needs a channel and window_from, not {channel!r}")
+            parts.append(
+                f"SELECT 'window', '{channel}', 0, CAST(COALESCE(SUM(customers), 0) AS TEXT), "
+                "NULL FROM registry_channel_window WHERE tenant = ? AND channel = ? AND minute >= ?"
+            )
+            params += [tenant, channel, window_from]
         with self.db.single_statement() as sql:
             rows = sql.query(" UNION ALL ".join(parts), params)
         docs: Docs = {}
@@ -102,6 +119,8 @@ class ViewReader:
         for kind, key, version, text, row_position in rows:
             if kind == "":
                 position = int(row_position or 0)
+            elif kind == "window":
+                docs[("window", str(key))] = {"customers": int(text)}
             elif text is None:  # the kept version is the stored one
                 docs[(str(kind), str(key))] = asked_kept[(str(kind), str(key))]
             else:

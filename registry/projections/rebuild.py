@@ -37,7 +37,9 @@ from registry.application import RegistryCore
 from registry.bootstrap import build_registry
 from registry.config import ConfigError, load_settings
 from registry.domain.base import RegistryAggregate
+from registry.domain.customer import Customer
 from registry.progress import Progress, progress
+from registry.projections.sends import Statement, event_rows, rebuild_window, window_buckets
 from registry.store.schema import column_list, placeholders, views
 from registry.store.sql import Sql
 from registry.store.unit_of_work import UPSERT_VIEW, view_row
@@ -55,6 +57,7 @@ def rebuild(registry: RegistryCore, page: int = PAGE, shown: Progress | None = N
     written = 0
     after: tuple[Any, int] | None = None
     folding: _Folding | None = None  # the aggregate the last page ended in
+    windows: dict[tuple[str, str, int], int] = {}  # the messaging window's minutes
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="rebuild-writer") as writer:
         writing: Future[None] | None = None
         while True:
@@ -62,19 +65,21 @@ def rebuild(registry: RegistryCore, page: int = PAGE, shown: Progress | None = N
             if shown is not None:
                 shown.update(len(rows))
             finished: list[Row] = []
+            derived: list[Statement] = []
             for originator_id, version, topic, state, position in rows:
                 if folding is None or folding.originator_id != originator_id:
                     if folding is not None:
-                        folding.finish(finished)
+                        folding.finish(finished, windows)
                     folding = _Folding(originator_id)
                 stored = StoredEvent(originator_id, version, topic, state)
-                folding.apply(registry, stored, position)
+                folding.apply(registry, stored, position, derived)
             last_page = len(rows) < page
             if last_page and folding is not None:
-                folding.finish(finished)
+                folding.finish(finished, windows)
             if writing is not None:
                 writing.result()  # at most one page in flight
-            writing = writer.submit(_write_views, registry, finished)
+            window = windows if last_page else None  # complete once the log is read
+            writing = writer.submit(_write_views, registry, finished, derived, window)
             written += len(finished)
             if last_page:
                 writing.result()
@@ -97,15 +102,24 @@ class _Folding:
         self.aggregate: Any = None
         self.position = 0
 
-    def apply(self, registry: RegistryCore, stored: StoredEvent, position: int) -> None:
+    def apply(
+        self, registry: RegistryCore, stored: StoredEvent, position: int, derived: list[Statement]
+    ) -> None:
         event: Any = registry.mapper.to_domain_event(stored)
         self.aggregate = event.mutate(self.aggregate)
         self.position = max(self.position, int(position))
+        if isinstance(self.aggregate, RegistryAggregate):
+            derived += event_rows(self.aggregate.tenant, self.aggregate, event)
 
-    def finish(self, into: list[Row]) -> None:
+    def finish(self, into: list[Row], windows: dict[tuple[str, str, int], int]) -> None:
         aggregate = self.aggregate
         if isinstance(aggregate, RegistryAggregate):
-            into.append(view_row(aggregate.tenant, RegistryCore._view_of(aggregate), self.position))
+            view = RegistryCore._view_of(aggregate)
+            if view is not None:
+                into.append(view_row(aggregate.tenant, view, self.position))
+        if isinstance(aggregate, Customer) and aggregate.marketing_at:
+            for key, customers in window_buckets([(aggregate.tenant, aggregate)]).items():
+                windows[key] = windows.get(key, 0) + customers
 
 
 def _read_page(registry: RegistryCore, after: tuple[Any, int] | None, limit: int) -> list[Row]:
@@ -123,15 +137,26 @@ def _read_page(registry: RegistryCore, after: tuple[Any, int] | None, limit: int
         return sql.query(statement, [*params, limit])
 
 
-def _write_views(registry: RegistryCore, rows: Sequence[Row]) -> None:
+def _write_views(
+    registry: RegistryCore,
+    rows: Sequence[Row],
+    derived: Sequence[Statement] = (),
+    window: dict[tuple[str, str, int], int] | None = None,
+) -> None:
     """One transaction per page. A concurrent writer can make PostgreSQL pick this
-    transaction as a deadlock victim (or keep SQLite locked): the page is retried."""
-    if not rows:
+    transaction as a deadlock victim (or keep SQLite locked): the page is retried.
+    The last page also replaces the messaging window (`window`)."""
+    if not rows and not derived and window is None:
         return
     for attempt in range(1, WRITE_ATTEMPTS + 1):
         try:
             with registry.db.transaction(commit=True) as sql:
-                _upsert(sql, rows)
+                if rows:
+                    _upsert(sql, rows)
+                for statement, params in derived:
+                    sql.execute(statement, params)
+                if window is not None:
+                    rebuild_window(sql, window)
             return
         except OperationalError:
             if attempt == WRITE_ATTEMPTS:

@@ -158,6 +158,9 @@ def _document(grant: NewCustomerGrant, originator_id: str, granted_at: datetime)
             "last_inbound_at": {},
             "consents": consents,
             "recent_authorizations": [],
+            "last_sends": {},
+            "marketing_at": {},
+            "holds": {},
             "aggregate_id": originator_id,
             "version": 2,
         }

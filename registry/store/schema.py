@@ -19,6 +19,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Column,
     Index,
     Integer,
@@ -166,6 +167,93 @@ console_signed_out = Table(
     _text("tenant"),
     _text("actor"),
     _text("signed_out_at"),
+)
+
+
+# ---- outcomes (SPEC §11-12): derived from the log, rebuilt by `make rebuild` ---------------
+# (registry/projections/sends.py writes them in the transaction of their events).
+
+
+def _flag(name: str) -> Column[Any]:
+    return Column(name, Integer, nullable=False, server_default="0")
+
+
+SEND_FLAGS = (
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "clicked",
+    "replied",
+    "converted",
+    "complained",
+    "opted_out",
+    "suppressed",
+)
+
+# One row per authorization: its identity, its Send aggregate's version (0: none yet) and
+# one 0/1 column per outcome status and attributed feedback. Times: microseconds since 1970.
+sends = Table(
+    "registry_sends",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("authorization_id", primary_key=True),
+    _text("customer_id"),
+    _text("channel"),
+    _text("template_name"),
+    _text("language"),
+    Column("version", Integer, nullable=True),
+    _text("purpose"),
+    Column("authorized_at", BigInteger, nullable=False),
+    _text("message_ref", nullable=True),
+    Column("send_version", Integer, nullable=False, server_default="0"),
+    *(_flag(name) for name in SEND_FLAGS),
+    Index("registry_sends_template", "tenant", "template_name", "language", "authorized_at"),
+    Index("registry_sends_channel", "tenant", "channel", "authorized_at"),
+)
+
+# The platform's (or the sender's) message id of a send.
+message_refs = Table(
+    "registry_message_refs",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("message_ref", primary_key=True),
+    _text("authorization_id"),
+)
+
+# Distinct customers per minute of their latest marketing authorization on a channel.
+channel_window = Table(
+    "registry_channel_window",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("channel", primary_key=True),
+    Column("minute", BigInteger, primary_key=True),
+    Column("customers", Integer, nullable=False),
+)
+
+# Written last in an authorization's transaction while a messaging limit is in force: the
+# window's count minus the limit, which the CHECK keeps from being positive (never one over).
+limit_guard = Table(
+    "registry_limit_guard",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("channel", primary_key=True),
+    Column("excess", Integer, nullable=False),
+    CheckConstraint("excess <= 0", name="excess_not_positive"),
+)
+
+# Outcomes naming no known authorization, kept (sealed) for inspection.
+outcomes_unknown = Table(
+    "registry_outcomes_unknown",
+    metadata,
+    Column("id", Position, primary_key=True, autoincrement=True),
+    _text("tenant"),
+    _text("received_at"),
+    _text("source"),
+    _text("reason"),
+    _text("item"),
+    Index("registry_outcomes_unknown_tenant", "tenant", "id"),
+    sqlite_autoincrement=True,
 )
 
 

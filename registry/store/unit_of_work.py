@@ -114,6 +114,9 @@ class WriteSet:
     erase_data_key_of: str | None = None
     answered: dict[str, Any] | None = None  # the idempotent answer, once written
     reads: list[Read] = field(default_factory=list)  # answered in the transaction
+    # Further rows of the registry's derived tables (outcomes: sends, the messaging window),
+    # each a statement and its parameters, written after the views in the same transaction.
+    rows: list[tuple[str, list[Any]]] = field(default_factory=list)
     tree_ahead: audit_log.TreeRead | None = field(default=None, repr=False)
 
     def statements_ahead(
@@ -144,6 +147,7 @@ class WriteSet:
             position = f"({positions})[{last.get(view.aggregate_id, len(stored))}]"
             statements.append((_upsert_view(position), [*row[:4], *params, row[5]]))
         statements += [(_UPSERT_INDEX, list(row)) for row in self._index_rows()]
+        statements += self.rows
         if self.erase_data_key_of is not None:
             statements += [(erase, [self.tenant, self.erase_data_key_of]) for erase in _ERASE]
         return statements
@@ -194,6 +198,8 @@ class WriteSet:
         else:
             sql.executemany(UPSERT_VIEW, view_rows)
         sql.executemany(_UPSERT_INDEX, self._index_rows())
+        for statement, params in self.rows:
+            sql.execute(statement, params)
         if self.erase_data_key_of is not None:
             for erase in _ERASE:
                 sql.execute(erase, [self.tenant, self.erase_data_key_of])

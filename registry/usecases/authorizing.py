@@ -45,6 +45,15 @@ def customer_from_view(tenant: str, doc: dict[str, Any]) -> Customer:
             "profile": dict(doc["profile"]),
             "last_inbound_at": {ch: parse_iso(at) for ch, at in doc["last_inbound_at"].items()},
             "recent_authorizations": [parse_iso(at) for at in doc["recent_authorizations"]],
+            "last_sends": {
+                channel: {**send, "authorized_at": parse_iso(send["authorized_at"])}
+                for channel, send in doc.get("last_sends", {}).items()
+            },
+            "marketing_at": {
+                channel: [parse_iso(at) for at in pair]
+                for channel, pair in doc.get("marketing_at", {}).items()
+            },
+            "holds": {channel: parse_iso(at) for channel, at in doc.get("holds", {}).items()},
             "suppressed": bool(doc["suppressed"]),
             "erased": bool(doc["erased"]),
         },

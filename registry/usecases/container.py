@@ -17,6 +17,7 @@ from registry.store.writer import EventWriter
 from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.consent_records import ConsentRecordService
 from registry.usecases.feed import ChangeFeed
+from registry.usecases.outcomes import OutcomeService
 
 if TYPE_CHECKING:
     from registry.service import Registry
@@ -57,3 +58,4 @@ class Services:
     reports: ReportService  # the signed monthly review (R-REPORT)
     tokens: TokenService  # token revocation: revoke, is_revoked (read on every request)
     consent_records: ConsentRecordService  # GET /v1/consents/{receipt_id}: signed records
+    outcomes: OutcomeService  # outcomes, message refs, stats, limits (R-OUTCOME, R-THROTTLE)

@@ -15,16 +15,20 @@ import jwt
 
 from audit.checkpoint import key_id as signed_note_key_id
 from registry.application import RegistryCore
+from registry.clock import SYSTEM_CLOCK
 from registry.domain.customer import Customer, customer_aggregate_id
-from registry.domain.decision import CustomerFacts, Decision, TemplateFacts, decide
+from registry.domain.decision import ChannelLimit, CustomerFacts, Decision, TemplateFacts, decide
 from registry.domain.exceptions import InvalidRequest, NotFound
+from registry.domain.limits import window_first_minute
 from registry.domain.policy import Policy
-from registry.domain.vocabulary import DEFAULT_CHANNEL, normalise_language
+from registry.domain.vocabulary import DEFAULT_CHANNEL, NON_TRANSACTIONAL, normalise_language
 from registry.idempotency import current_idempotent_request
 from registry.projections.documents import customer_document, customer_facts, template_facts
+from registry.projections.sends import limit_guard
 from registry.store.unit_of_work import WriteSet
 from registry.timefmt import iso, utcnow
 from registry.usecases.authorizing import Event, EventPositions, customer_from_view
+from registry.usecases.limits import LimitService, channel_limit, limit_keys
 
 
 def _template_key(template: dict[str, Any] | None) -> str | None:
@@ -46,9 +50,11 @@ class DocumentFacts:
     """The decision facts of one read's documents, each parsed once however many
     requests of a batch ask about the same customer or template."""
 
-    def __init__(self, docs: dict[tuple[str, str], dict[str, Any]]) -> None:
+    def __init__(self, docs: dict[tuple[str, str], dict[str, Any]], window_from: int = 0) -> None:
         self.docs = docs
+        self.window_from = window_from  # the messaging window's first minute, as read
         self.policy: tuple[Policy, int] | None = None  # (policy, version), once resolved
+        self.limits: dict[str, ChannelLimit] = {}
         self._customers: dict[str, CustomerFacts | None] = {}
         self._templates: dict[tuple[str, str], tuple[str, TemplateFacts | None]] = {}
 
@@ -75,14 +81,22 @@ class DecisionUseCases(RegistryCore):
             facts.policy = self.policy_of(tenant, facts.docs.get(("tenant", "")))
         policy, policy_version = facts.policy
         ref = request.get("template")
-        decision = decide(
-            customer=facts.customer(request["customer_id"]),
-            template=None if ref is None else facts.template(ref)[1],
-            template_requested=ref is not None,
-            channel=request.get("channel") or DEFAULT_CHANNEL,
-            policy=policy,
-            at=at,
-        )
+        channel = request.get("channel") or DEFAULT_CHANNEL
+        arguments: dict[str, Any] = {
+            "customer": facts.customer(request["customer_id"]),
+            "template": None if ref is None else facts.template(ref)[1],
+            "template_requested": ref is not None,
+            "channel": channel,
+            "policy": policy,
+            "at": at,
+        }
+        if ref is not None and channel not in facts.limits:
+            facts.limits[channel] = channel_limit(facts.docs, channel, policy, facts.window_from)
+        decision = decide(**arguments, channel_limit=facts.limits.get(channel))
+        if "messaging_limit_reached" in decision.reasons and facts.limits[channel].frees_at is None:
+            limit = self._limits.frees_at(tenant, channel, facts.limits[channel], facts.window_from)
+            facts.limits[channel] = limit
+            decision = decide(**arguments, channel_limit=limit)
         return decision, policy_version
 
     @staticmethod
@@ -92,23 +106,36 @@ class DecisionUseCases(RegistryCore):
         for request in requests:
             keys.add(("customer", request["customer_id"]))
             ref = request.get("template")
+            if ref is not None:
+                keys.update(limit_keys(request.get("channel") or DEFAULT_CHANNEL))
             if ref is not None and (ref["name"], ref["language"]) not in templates:
                 templates.add((ref["name"], ref["language"]))
                 keys.add(("template", str(_template_key(ref))))
         return sorted(keys)
 
+    def _read(
+        self, tenant: str, keys: list[tuple[str, str]], min_position: int | None = None
+    ) -> tuple[DocumentFacts, int]:
+        """The decision's single read: its views and the messaging windows it needs."""
+        first = window_first_minute(utcnow())
+        docs, position = self.read_views(tenant, keys, min_position, window_from=first)
+        return DocumentFacts(docs, first), position
+
+    @cached_property
+    def _limits(self) -> LimitService:
+        return LimitService(self, SYSTEM_CLOCK)
+
     def decide(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
-        docs, position = self.read_views(tenant, self._keys([request]), request.get("min_position"))
+        facts, position = self._read(tenant, self._keys([request]), request.get("min_position"))
         at = request.get("at") or utcnow()
-        decision, _ = self._decide_with(tenant, request, DocumentFacts(docs), at)
+        decision, _ = self._decide_with(tenant, request, facts, at)
         return {**decision_body(decision), "position": position}
 
     def decide_batch(
         self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None
     ) -> dict[str, Any]:
         floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
-        docs, position = self.read_views(tenant, self._keys(items), floor or None)
-        facts = DocumentFacts(docs)
+        facts, position = self._read(tenant, self._keys(items), floor or None)
         now = utcnow()
         results = [
             decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0])
@@ -127,20 +154,22 @@ class DecisionUseCases(RegistryCore):
         customer_id = request["customer_id"]
         channel = request.get("channel") or DEFAULT_CHANNEL
         keys = self._keys([request])
-        docs, position = self.read_views(tenant, keys)
-        view = docs.get(("customer", customer_id))
+        facts, position = self._read(tenant, keys)
+        view = facts.docs.get(("customer", customer_id))
 
-        def decide_on(docs: dict[tuple[str, str], dict[str, Any]]) -> dict[str, Any]:
+        def decide_on(facts: DocumentFacts) -> dict[str, Any]:
             now = utcnow()
-            decision, policy_version = self._decide_with(tenant, request, DocumentFacts(docs), now)
+            decision, policy_version = self._decide_with(tenant, request, facts, now)
             return {
                 "decision": decision,
                 "policy_version": policy_version,
                 "now": now,
-                "docs": docs,
+                "docs": facts.docs,
+                "limit": facts.limits.get(channel),
+                "window_from": facts.window_from,
             }
 
-        outcome = decide_on(docs)
+        outcome = decide_on(facts)
         if view is not None and not outcome["decision"].allowed:
             return False, {**decision_body(outcome["decision"]), "position": position}
         restored = None if view is None else customer_from_view(tenant, view)
@@ -148,8 +177,8 @@ class DecisionUseCases(RegistryCore):
 
         def command(customer: Customer) -> None:
             if customer is not restored:  # a retry, or a customer without a view
-                fresh, _ = self.read_views(tenant, keys)
-                fresh[("customer", customer_id)] = customer_document(customer)
+                fresh, _ = self._read(tenant, keys)
+                fresh.docs[("customer", customer_id)] = customer_document(customer)
                 outcome.update(decide_on(fresh))
             decision: Decision = outcome["decision"]
             if decision.allowed:
@@ -183,7 +212,22 @@ class DecisionUseCases(RegistryCore):
         aggregate_id = customer_aggregate_id(tenant, customer_id)
         positions_after: list[Callable[[], dict[str, int | None]]] = []
 
+        def guard(write_set: WriteSet) -> None:
+            """A limit in force: the transaction fails if the window would go over it."""
+            decision: Decision = outcome["decision"]
+            limit: ChannelLimit | None = outcome["limit"]
+            if (
+                decision.allowed
+                and decision.purpose in NON_TRANSACTIONAL
+                and limit is not None
+                and limit.effective is not None
+            ):
+                write_set.rows.append(
+                    limit_guard(tenant, channel, limit.effective, outcome["window_from"])
+                )
+
         def read_positions(_: Customer, write_set: WriteSet) -> None:
+            guard(write_set)
             events = self._receipt_events(request, outcome, aggregate_id)
             found = self._receipt_positions.read_in(write_set, list(events.values()))
             positions_after[:] = [lambda: {name: found().get(e) for name, e in events.items()}]
@@ -196,6 +240,7 @@ class DecisionUseCases(RegistryCore):
                     None,
                     command,
                     result=lambda _: answer(self._positions_now(request, outcome, aggregate_id)),
+                    extras=lambda _, write_set: guard(write_set),
                     loaded=restored,
                 )
                 return bool(body["allowed"]), body

@@ -21,9 +21,12 @@ from registry.keys import derive
 from registry.metrics import count_webhook_change
 from registry.timefmt import iso, utcnow
 from registry.usecases.consents import ConsentUseCases
+from registry.usecases.outcomes import OutcomeService
 
 
 class WebhookUseCases(ConsentUseCases):
+    outcomes: OutcomeService  # set by registry.bootstrap.install_outcomes
+
     def _tenant_secret_key(self, tenant: str) -> bytes:
         return derive(self.keyring.master_data_key, f"tenant secrets {tenant}")
 
@@ -56,12 +59,28 @@ class WebhookUseCases(ConsentUseCases):
     # ---- ingestion ---------------------------------------------------------------------
 
     def ingest_whatsapp(self, tenant: str, payload: object) -> dict[str, int]:
+        """Statuses (R-OUTCOME) are recorded together, as one outcome batch (after the
+        other changes of the delivery); everything else one change at a time."""
         counts = {"recorded": 0, "duplicates": 0, "unprocessed": 0, "ignored": 0}
+        statuses: list[wa.MessageStatus] = []
         with acting_as(ACTOR_PLATFORM):
             for change in wa.parse_webhook(payload):
+                if isinstance(change, wa.MessageStatus):
+                    statuses.append(change)
+                    continue
                 outcome = self._ingest_change(tenant, change)
                 counts[outcome] += 1
                 count_webhook_change(field_of(change), outcome)
+            if statuses:
+                answer = self.outcomes.record_whatsapp_statuses(tenant, statuses)
+                for name, outcome in (
+                    ("recorded", "recorded"),
+                    ("duplicates", "duplicates"),
+                    ("unknown", "unprocessed"),
+                ):
+                    counts[outcome] += answer[name]
+                    for _ in range(answer[name]):
+                        count_webhook_change("messages", outcome)
         return counts
 
     def _ingest_change(self, tenant: str, change: wa.Change) -> str:
@@ -77,6 +96,9 @@ class WebhookUseCases(ConsentUseCases):
             wa.TemplateStatusChanged | wa.TemplateQualityChanged | wa.TemplateCategoryChanged,
         ):
             return self._template_change(tenant, change, dedupe)
+        if isinstance(change, wa.PhoneNumberLimitChanged):
+            answer = self.outcomes.record_phone_limit(tenant, change, dedupe)
+            return "duplicates" if answer.get("duplicate") else "recorded"
         return self._customer_change(tenant, change, dedupe)
 
     def _template_change(self, tenant: str, change: Any, dedupe: str) -> str:

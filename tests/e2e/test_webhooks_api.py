@@ -252,8 +252,8 @@ def test_unknown_field_is_acknowledged_and_kept_for_inspection(
     kept = api.get("/v1/integrations/whatsapp/unprocessed")
     assert kept.status_code == 200
     items = kept.get_json()["items"]
-    assert [item["field"] for item in items] == ["phone_number_quality_update"]
-    assert "FLAGGED" in json.dumps(items[0]["payload"])
+    assert [item["field"] for item in items] == ["account_update"]
+    assert "VERIFIED_ACCOUNT" in json.dumps(items[0]["payload"])
 
 
 def test_customer_is_matched_by_user_id_once_seen(api: Any, tenant: str, integration: None) -> None:

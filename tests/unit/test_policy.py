@@ -19,6 +19,16 @@ SPEC_DEFAULTS: dict[str, Any] = {
     "service_window_hours": 24,
     "lint": {"max_emoji": 3},
     "confirmation_days": "30",  # §17; the stored form is decimal text (no floats in events)
+    # SPEC §12's defaults; rates are stored as decimal strings (no floats in events)
+    "feedback": {
+        "attribution_hours": 72,
+        "window_days": 7,
+        "min_delivered": 200,
+        "template_pause_complaint_rate": "0.005",
+        "template_pause_opt_out_rate": "0.02",
+        "tenant_warn_complaint_rate": "0.001",
+        "marketing_daily_customers": None,
+    },
 }
 
 
@@ -92,6 +102,15 @@ def test_full_document_round_trips() -> None:
         "service_window_hours": 720,
         "lint": {"max_emoji": 0},
         "confirmation_days": "0.75",
+        "feedback": {
+            "attribution_hours": 24,
+            "window_days": 3,
+            "min_delivered": 5,
+            "template_pause_complaint_rate": "0.25",
+            "template_pause_opt_out_rate": "1",
+            "tenant_warn_complaint_rate": "0.0001",
+            "marketing_daily_customers": 250,
+        },
     }
 
     assert Policy.from_document(doc, tenant="acme").to_document() == doc

@@ -14,6 +14,7 @@ from registry.integrations.whatsapp import (
     Change,
     InboundMessage,
     MarketingStoppedByError,
+    MessageStatus,
     PreferenceChanged,
     TemplateCategoryChanged,
     TemplateQualityChanged,
@@ -297,8 +298,13 @@ def test_other_system_messages_are_unrecognised() -> None:
 # Statuses
 
 
+def stop_of(changes: list[Change]) -> Change:
+    """The marketing stop of a 131050 status (it also yields the failed outcome)."""
+    return only([c for c in changes if not isinstance(c, MessageStatus)])
+
+
 def test_status_with_error_131050_stops_marketing_for_the_recipient() -> None:
-    change = only(parse_webhook(load("status_failed_131050")))
+    change = stop_of(parse_webhook(load("status_failed_131050")))
     assert change == MarketingStoppedByError(
         dedupe_key="status:wamid.HBgLNzkxNjEyMzQ1NjcVAgARGBI3RkE2QzM4QjQ1RDk2MkE0MUQA:failed",
         occurred_at=datetime(2026, 1, 2, 13, 0, tzinfo=UTC),
@@ -311,19 +317,53 @@ def test_status_with_error_131050_stops_marketing_for_the_recipient() -> None:
 def test_error_code_131050_sent_as_a_string_is_recognised() -> None:
     payload = load("status_failed_131050")
     first_value(payload)["statuses"][0]["errors"][0]["code"] = "131050"
-    assert isinstance(only(parse_webhook(payload)), MarketingStoppedByError)
+    assert isinstance(stop_of(parse_webhook(payload)), MarketingStoppedByError)
 
 
 def test_131050_for_a_message_sent_to_a_user_id_names_the_user_id() -> None:
     payload = load("status_failed_131050")
     first_value(payload)["statuses"][0]["recipient_id"] = "US.13491208655302741918"
-    change = only(parse_webhook(payload))
+    change = stop_of(parse_webhook(payload))
     assert isinstance(change, MarketingStoppedByError)
     assert (change.wa_id, change.user_id) == (None, "US.13491208655302741918")
 
 
-def test_delivered_statuses_and_other_errors_are_ignored() -> None:
-    assert parse_webhook(load("statuses_delivered_and_other_error")) == []
+def test_a_status_with_error_131050_is_also_a_failed_outcome() -> None:
+    outcomes = [
+        c for c in parse_webhook(load("status_failed_131050")) if isinstance(c, MessageStatus)
+    ]
+    assert [(o.status, o.error_codes) for o in outcomes] == [("failed", ("131050",))]
+
+
+def test_every_status_is_an_outcome_with_its_error_codes_and_recipient() -> None:
+    changes = parse_webhook(load("statuses_delivered_and_other_error"))
+    assert changes == [
+        MessageStatus(
+            dedupe_key="outcome:wamid.HBgLNzkwMzExMTIyMzMVAgARGBJCNkY5NTBENEU3ODYxQTM3RUQA:delivered",
+            occurred_at=datetime(2026, 1, 2, 14, 0, tzinfo=UTC),
+            wa_id="79031112233",
+            user_id="RU.2210938475561029384",
+            message_id="wamid.HBgLNzkwMzExMTIyMzMVAgARGBJCNkY5NTBENEU3ODYxQTM3RUQA",
+            status="delivered",
+            error_codes=(),
+        ),
+        MessageStatus(
+            dedupe_key="outcome:wamid.HBgLNzkwMzExMTIyMzMVAgARGBI5QjZCMjA0QUFCRDc2MUY4NTgA:failed",
+            occurred_at=datetime(2026, 1, 2, 14, 1, tzinfo=UTC),
+            wa_id="79031112233",
+            user_id="RU.2210938475561029384",
+            message_id="wamid.HBgLNzkwMzExMTIyMzMVAgARGBI5QjZCMjA0QUFCRDc2MUY4NTgA",
+            status="failed",
+            error_codes=("131049",),
+        ),
+    ]
+
+
+def test_a_status_of_a_kind_not_handled_is_kept_for_inspection() -> None:
+    payload = load("statuses_delivered_and_other_error")
+    first_value(payload)["statuses"][0]["status"] = "held_for_quality_assessment"
+    changes = parse_webhook(payload)
+    assert [type(c).__name__ for c in changes] == ["MessageStatus", "Unrecognised"]
 
 
 def test_app_level_errors_in_a_messages_change_are_ignored() -> None:
@@ -378,6 +418,8 @@ def test_mixed_batch_yields_each_understood_change_in_order() -> None:
         InboundMessage,
         InboundMessage,
         MarketingStoppedByError,
+        MessageStatus,  # the 131050 failure, as an outcome
+        MessageStatus,  # a read
         PreferenceChanged,
         Unrecognised,
     ]
@@ -386,7 +428,7 @@ def test_mixed_batch_yields_each_understood_change_in_order() -> None:
 def test_unknown_field_is_unrecognised_under_its_field_name() -> None:
     change = only(parse_webhook(load("unknown_field")))
     assert isinstance(change, Unrecognised)
-    assert change.field == "phone_number_quality_update"
+    assert change.field == "account_update"
 
 
 def test_unrecognised_raw_is_an_envelope_that_parses_to_the_same_result() -> None:

@@ -15,6 +15,18 @@ from registry.api.queries import MinPositionQuery, PageQuery
 blp = Blueprint("policy", __name__, url_prefix="/v1/policy", description="Tenant policy (R-POLICY)")
 
 
+class FeedbackSchema(Schema):
+    """SPEC §12; rates are numbers here (stored as decimal strings)."""
+
+    attribution_hours = fields.Integer()
+    window_days = fields.Integer()
+    min_delivered = fields.Integer()
+    template_pause_complaint_rate = fields.Float()
+    template_pause_opt_out_rate = fields.Float()
+    tenant_warn_complaint_rate = fields.Float()
+    marketing_daily_customers = fields.Integer(allow_none=True)
+
+
 class PolicySchema(Schema):
     display_name = fields.String()
     timezone = fields.String()
@@ -33,6 +45,7 @@ class PolicySchema(Schema):
             "description": "double opt-in expiry (R-CONFIRM)",
         }
     )
+    feedback = fields.Nested(FeedbackSchema)
     version = fields.Integer(dump_only=True)
     position = fields.Integer(dump_only=True)
 

@@ -1,0 +1,149 @@
+"""Reads of the outcome tables (registry/projections/sends.py writes them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from registry.domain.send import SendIdentity
+from registry.projections.sends import FLAGS, from_micros, micros
+from registry.store.sql import Sql
+
+_COLUMNS = (
+    "authorization_id, customer_id, channel, template_name, language, version, purpose, "
+    "authorized_at, message_ref, send_version, " + ", ".join(FLAGS)
+)
+
+
+class SendRow(NamedTuple):
+    identity: SendIdentity
+    message_ref: str | None
+    send_version: int
+    flags: dict[str, bool]
+
+    @property
+    def template_key(self) -> str:
+        return f"{self.identity.template['name']}/{self.identity.template['language']}"
+
+
+def _row(raw: tuple[Any, ...]) -> SendRow:
+    authorization_id, customer_id, channel, name, language, version, purpose, at = raw[:8]
+    identity = SendIdentity(
+        authorization_id=str(authorization_id),
+        customer_id=str(customer_id),
+        channel=str(channel),
+        template={"name": name, "language": language, "version": version},
+        purpose=str(purpose),
+        authorized_at=from_micros(int(at)),
+    )
+    flags = {flag: bool(value) for flag, value in zip(FLAGS, raw[10:], strict=True)}
+    return SendRow(identity, raw[8], int(raw[9]), flags)
+
+
+def sends_by_id(sql: Sql, tenant: str, authorization_ids: Sequence[str]) -> dict[str, SendRow]:
+    if not authorization_ids:
+        return {}
+    rows = sql.query_in(
+        f"SELECT {_COLUMNS} FROM registry_sends WHERE tenant = ?",
+        [tenant],
+        "authorization_id",
+        sorted(set(authorization_ids)),
+    )
+    return {row.identity.authorization_id: row for row in map(_row, rows)}
+
+
+def authorizations_by_ref(sql: Sql, tenant: str, refs: Sequence[str]) -> dict[str, str]:
+    if not refs:
+        return {}
+    rows = sql.query_in(
+        "SELECT message_ref, authorization_id FROM registry_message_refs WHERE tenant = ?",
+        [tenant],
+        "message_ref",
+        sorted(set(refs)),
+    )
+    return {str(ref): str(authorization_id) for ref, authorization_id in rows}
+
+
+class Counts(NamedTuple):
+    authorized: int
+    flags: dict[str, int]
+
+
+def _sums(rows: list[tuple[Any, ...]]) -> Counts:
+    if not rows or rows[0][0] is None:
+        return Counts(0, dict.fromkeys(FLAGS, 0))
+    first = rows[0]
+    return Counts(int(first[0]), {f: int(v or 0) for f, v in zip(FLAGS, first[1:], strict=True)})
+
+
+def summed(counts: Iterable[Counts]) -> Counts:
+    total = Counts(0, dict.fromkeys(FLAGS, 0))
+    for one in counts:
+        total = Counts(
+            total.authorized + one.authorized,
+            {flag: total.flags[flag] + one.flags[flag] for flag in FLAGS},
+        )
+    return total
+
+
+_SUMS = "COUNT(*), " + ", ".join(f"SUM({flag})" for flag in FLAGS)
+
+
+def version_counts(
+    sql: Sql, tenant: str, name: str, language: str, version: int, since: datetime
+) -> Counts:
+    """A template version's sends authorized at or after `since`, and their outcomes."""
+    return _sums(
+        sql.query(
+            f"SELECT {_SUMS} FROM registry_sends WHERE tenant = ? AND template_name = ? "
+            "AND language = ? AND authorized_at >= ? AND version = ?",
+            [tenant, name, language, micros(since), version],
+        )
+    )
+
+
+def channel_counts(sql: Sql, tenant: str, channel: str, since: datetime) -> Counts:
+    """Every send on a channel authorized at or after `since`, and their outcomes."""
+    return _sums(
+        sql.query(
+            f"SELECT {_SUMS} FROM registry_sends WHERE tenant = ? AND channel = ? "
+            "AND authorized_at >= ?",
+            [tenant, channel, micros(since)],
+        )
+    )
+
+
+def template_counts_by_version(
+    sql: Sql,
+    tenant: str,
+    name: str,
+    language: str,
+    since: datetime | None,
+    until: datetime | None,
+) -> dict[int | None, Counts]:
+    """Per version, the sends authorized in [since, until) and their outcomes."""
+    statement = (
+        f"SELECT version, {_SUMS} FROM registry_sends WHERE tenant = ? AND template_name = ? "
+        "AND language = ?"
+    )
+    params: list[Any] = [tenant, name, language]
+    if since is not None:
+        statement += " AND authorized_at >= ?"
+        params.append(micros(since))
+    if until is not None:
+        statement += " AND authorized_at < ?"
+        params.append(micros(until))
+    rows = sql.query(statement + " GROUP BY version ORDER BY version", params)
+    return {(None if row[0] is None else int(row[0])): _sums([row[1:]]) for row in rows}
+
+
+def window_rows(sql: Sql, tenant: str, channel: str, first_minute: int) -> list[tuple[int, int]]:
+    return [
+        (int(minute), int(customers))
+        for minute, customers in sql.query(
+            "SELECT minute, customers FROM registry_channel_window "
+            "WHERE tenant = ? AND channel = ? AND minute >= ? AND customers > 0",
+            [tenant, channel, first_minute],
+        )
+    ]

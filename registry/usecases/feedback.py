@@ -1,0 +1,258 @@
+"""SPEC §11 attribution and §12 automatic changes, decided in the transaction of the
+feedback that causes them (SPEC §19).
+
+- An opt-out or a suppression of a customer is attributed to their most recent send on
+  that channel (suppression: on any channel) within `feedback.attribution_hours`
+  (`Customer.FeedbackAttributed`, saved with it: `companions`, the writer's hook).
+- After any write that changes a send's outcomes, each template version it touches is
+  judged on its rolling `window_days` (sends authorized since the window's start, or since
+  a reviewer last resumed that version, whichever is later): a complaint or opt-out rate
+  at or over its threshold, with at least `min_delivered` delivered, pauses the version
+  (`Template.PausedForFeedback`, actor `system`). Each channel it touches is judged the
+  same way on its complaint rate for the tenant's warning (registry.domain.channel).
+The figures are counted from `registry_sends` as committed plus what the write adds, so
+they are the ones a recount of the log gives once the write is in.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from registry.clock import Clock
+from registry.domain.base import RegistryAggregate, acting_as
+from registry.domain.channel import Channel, RateFigures, channel_aggregate_id, next_step
+from registry.domain.customer import Customer
+from registry.domain.feedback import Feedback, rate_text, reaches
+from registry.domain.send import SendIdentity
+from registry.domain.template import template_aggregate_id
+from registry.domain.vocabulary import ACTOR_SYSTEM
+from registry.projections.send_reads import Counts, channel_counts, sends_by_id, version_counts
+from registry.timefmt import parse_iso
+
+
+@dataclass
+class Touched:
+    """A send whose flags a write sets (some may be set already)."""
+
+    identity: SendIdentity
+    flags: set[str] = field(default_factory=set)
+
+
+class FeedbackRules:
+    def __init__(self, core: Any, clock: Clock) -> None:
+        self.core = core
+        self.clock = clock
+
+    # ---- the writer's hook ------------------------------------------------------------
+
+    def companions(self, tenant: str, aggregate: RegistryAggregate) -> list[RegistryAggregate]:
+        if not isinstance(aggregate, Customer) or not aggregate.last_sends:
+            return []
+        causes = [
+            e
+            for e in aggregate.pending_events
+            if isinstance(e, Customer.ConsentWithdrawn | Customer.Suppressed)
+        ]
+        if not causes:
+            return []
+        docs, _ = self.core.read_views(tenant, [("tenant", "")])
+        policy, _ = self.core.policy_of(tenant, docs.get(("tenant", "")))
+        within = timedelta(hours=policy.feedback.attribution_hours)
+        touched: list[Touched] = []
+        for cause in causes:
+            withdrawal = isinstance(cause, Customer.ConsentWithdrawn)
+            if isinstance(cause, Customer.ConsentWithdrawn):
+                send = aggregate.attribute_feedback(
+                    kind="opted_out",
+                    cause="Customer.ConsentWithdrawn",
+                    at=cause.withdrawn_at,
+                    source_kind=(cause.source or {}).get("kind"),
+                    purposes=list(cause.purposes),
+                    channel=cause.channel,
+                    within=within,
+                )
+            else:
+                send = aggregate.attribute_feedback(
+                    kind="suppressed",
+                    cause="Customer.Suppressed",
+                    at=cause.timestamp,
+                    source_kind=None,
+                    purposes=[],
+                    channel=None,
+                    within=within,
+                )
+            if send is not None:
+                identity = SendIdentity(
+                    send["authorization_id"],
+                    aggregate.customer_id,
+                    send["channel"],
+                    send["template"],
+                    send["purpose"],
+                    send["authorized_at"],
+                )
+                touched.append(Touched(identity, {"opted_out" if withdrawal else "suppressed"}))
+        return self.judge(tenant, touched, policy.feedback) if touched else []
+
+    # ---- judging ------------------------------------------------------------------------
+
+    def judge(
+        self, tenant: str, touched: Sequence[Touched], feedback: Feedback
+    ) -> list[RegistryAggregate]:
+        """The Template and Channel aggregates with the events these changes cause."""
+        now = self.clock.now()
+        window_start = now - timedelta(days=feedback.window_days)
+        versions = {
+            (
+                t.identity.template["name"],
+                t.identity.template["language"],
+                t.identity.template["version"],
+            )
+            for t in touched
+            if t.identity.template.get("version") is not None
+        }
+        channels = {t.identity.channel for t in touched}
+        keys = [("template", f"{n}/{lang}") for n, lang, _ in versions]
+        keys += [("channel", channel) for channel in channels]
+        docs, _ = self.core.read_views(tenant, sorted(set(keys)))
+        changed: list[RegistryAggregate] = []
+        with self.core.db.transaction() as sql:
+            stored = sends_by_id(sql, tenant, [t.identity.authorization_id for t in touched])
+            added = [
+                (
+                    t.identity,
+                    {
+                        f
+                        for f in t.flags
+                        if not (
+                            stored.get(t.identity.authorization_id)
+                            and stored[t.identity.authorization_id].flags[f]
+                        )
+                    },
+                )
+                for t in touched
+            ]
+            for name, language, version in sorted(versions):
+                doc = docs.get(("template", f"{name}/{language}"))
+                if doc is None or str(version) in (doc.get("feedback_paused") or {}):
+                    continue
+                resumed = parse_iso((doc.get("feedback_resumed_at") or {}).get(str(version)))
+                start = max(window_start, resumed) if resumed else window_start
+                counts = _plus(
+                    version_counts(sql, tenant, name, language, version, start),
+                    [
+                        flags
+                        for identity, flags in added
+                        if identity.template["name"] == name
+                        and identity.template["language"] == language
+                        and identity.template["version"] == version
+                        and identity.authorized_at >= start
+                    ],
+                )
+                pause = _template_breach(counts, feedback)
+                if pause is not None:
+                    changed += self._pause(
+                        tenant, name, language, version, pause, start, now, feedback
+                    )
+            for channel in sorted(channels):
+                counts = _plus(
+                    channel_counts(sql, tenant, channel, window_start),
+                    [
+                        f
+                        for i, f in added
+                        if i.channel == channel and i.authorized_at >= window_start
+                    ],
+                )
+                changed += self._judge_channel(
+                    tenant, channel, docs.get(("channel", channel)), counts, feedback, now
+                )
+        return changed
+
+    def _pause(
+        self,
+        tenant: str,
+        name: str,
+        language: str,
+        version: int,
+        pause: tuple[str, int, int, str],
+        start: datetime,
+        now: datetime,
+        feedback: Feedback,
+    ) -> list[RegistryAggregate]:
+        reason, count, delivered, threshold = pause
+        try:
+            template = self.core.repository.get(template_aggregate_id(tenant, name, language))
+        except AggregateNotFoundError:
+            return []
+        with acting_as(ACTOR_SYSTEM):
+            template.pause_for_feedback(
+                version=version,
+                reason=reason,
+                rate=rate_text(count, delivered),
+                count=count,
+                delivered=delivered,
+                threshold=threshold,
+                window_days=feedback.window_days,
+                min_delivered=feedback.min_delivered,
+                window_start=start,
+                at=now,
+            )
+        return [template] if template.pending_events else []
+
+    def _judge_channel(
+        self,
+        tenant: str,
+        channel: str,
+        doc: dict[str, Any] | None,
+        counts: Counts,
+        feedback: Feedback,
+        now: datetime,
+    ) -> list[RegistryAggregate]:
+        delivered, complained = counts.flags["delivered"], counts.flags["complained"]
+        above = delivered >= feedback.min_delivered and reaches(
+            complained, delivered, feedback.tenant_warn_complaint_rate
+        )
+        halved = bool(doc and doc.get("halved"))
+        recovering = parse_iso(doc.get("recovering_since")) if doc else None
+        if next_step(halved, recovering, above, now) is None:
+            return []
+        try:
+            aggregate: Channel = self.core.repository.get(channel_aggregate_id(tenant, channel))
+        except AggregateNotFoundError:
+            aggregate = Channel.register(tenant, channel)
+        figures = RateFigures(
+            complained=complained,
+            delivered=delivered,
+            rate=rate_text(complained, delivered),
+            threshold=str(feedback.tenant_warn_complaint_rate),
+            window_days=feedback.window_days,
+            min_delivered=feedback.min_delivered,
+        )
+        with acting_as(ACTOR_SYSTEM):
+            aggregate.evaluate(figures, at_or_above=above, at=now)
+        return [aggregate] if aggregate.pending_events else []
+
+
+def _plus(counts: Counts, added: Sequence[set[str]]) -> Counts:
+    flags = dict(counts.flags)
+    for new in added:
+        for flag in new:
+            flags[flag] += 1
+    return Counts(counts.authorized, flags)
+
+
+def _template_breach(counts: Counts, feedback: Feedback) -> tuple[str, int, int, str] | None:
+    """(reason, count, delivered, threshold) when the version is to be paused."""
+    delivered = counts.flags["delivered"]
+    if delivered < feedback.min_delivered or delivered == 0:
+        return None
+    complained, opted_out = counts.flags["complained"], counts.flags["opted_out"]
+    if reaches(complained, delivered, feedback.template_pause_complaint_rate):
+        return "complaint_rate", complained, delivered, str(feedback.template_pause_complaint_rate)
+    if reaches(opted_out, delivered, feedback.template_pause_opt_out_rate):
+        return "opt_out_rate", opted_out, delivered, str(feedback.template_pause_opt_out_rate)
+    return None
