@@ -27,6 +27,7 @@ DUMMY = {
     "language": "en",
     "month": "2026-11",
     "receipt_id": "rcpt_matrix_nothing",
+    "authorization_id": "auth_matrix_nobody",
 }
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 

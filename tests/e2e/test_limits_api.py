@@ -215,7 +215,7 @@ def test_the_channel_is_halved_for_complaints_and_restored_after_seven_days_belo
         ["configured"],
     )
     events = ready.get("/v1/changes", query_string={"kinds": "limit"}).get_json()["changes"]
-    assert [e["status"] for e in events] == ["halved", "recovery_started", "restored"]
+    assert [e["status"] for e in events] == ["halved", "recovering", "restored"]
 
 
 def test_a_rebuild_recounts_the_same_stats_and_limits(ready: ApiClient, registry: Any) -> None:

@@ -237,7 +237,26 @@ def test_views_rebuilt_from_the_log_equal_the_views_the_old_code_wrote(
     old.execute("DELETE FROM registry_views")
     rebuilt = old.run("registry.projections.rebuild")
     assert rebuilt.returncode == 0, rebuilt.stderr
-    assert old.rows("registry_views") == written
+    assert [without_later_keys(row) for row in old.rows("registry_views")] == written
+
+
+# Document keys today's code adds to a view (outcomes, SPEC §11-12); the old code's views lack them.
+LATER_KEYS = {
+    "customer": ("last_sends", "marketing_at", "holds"),
+    "template": ("review_paused", "feedback_paused", "feedback_resumed_at"),
+}
+
+
+def without_later_keys(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    tenant, kind, key, version, position, doc = row
+    later = LATER_KEYS.get(str(kind), ())
+    if not later:
+        return row
+    document = json.loads(doc)
+    for name in later:
+        document.pop(name, None)
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # as views are written
+    return (tenant, kind, key, version, position, text)
 
 
 def _start_worker(env: dict[str, str]) -> None:
