@@ -125,17 +125,11 @@ def raw_read(feed: Any, tenant: str) -> dict[str, Any]:
     from registry.usecases.feed import ALL_KINDS
 
     db, types = feed.db, event_types_of(ALL_KINDS)
-    statement = (
-        "SELECT l.position, l.event_type, l.occurred_at, l.customer_id, l.template, e.state "
-        f"FROM audit_leaves l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
-        f"WHERE l.tenant = ? AND l.position > ? AND l.event_type IN ({','.join('?' * len(types))}) "
-        "ORDER BY l.position LIMIT ?"
-    )
     rows = after = 0
     started = time.perf_counter()
     while True:
         with db.single_statement() as sql:
-            page = sql.query(statement, [tenant, after, *types, PAGE])
+            page = sql.query(*feed.page_statement(tenant, after, PAGE, types))
         if not page:
             break
         rows += len(page)

@@ -87,17 +87,24 @@ class ChangeFeed:
         finally:
             self._waits.release()
 
-    def _page(self, tenant: str, after: int, limit: int, types: list[str]) -> dict[str, Any]:
+    def page_statement(
+        self, tenant: str, after: int, limit: int, types: list[str]
+    ) -> tuple[str, list[Any]]:
+        """The page's SQL and parameters. The events' own position condition is redundant
+        for the result but not for PostgreSQL's planner: without it a merge join read the
+        events index from its start on every page (2 s a page at 10^6 events)."""
         db = self.db
         statement = (
             "SELECT l.position, l.event_type, l.occurred_at, l.customer_id, l.template, e.state "
             f"FROM {_LEAVES} l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
-            "WHERE l.tenant = ? AND l.position > ?"
+            f"WHERE l.tenant = ? AND l.position > ? AND e.{db.position_column} > ? "
+            f"AND l.event_type IN ({','.join('?' * len(types))}) ORDER BY l.position LIMIT ?"
         )
-        params: list[Any] = [tenant, after, *types]
-        statement += f" AND l.event_type IN ({','.join('?' * len(types))})"
-        statement += " ORDER BY l.position LIMIT ?"
-        params.append(limit)
+        return statement, [tenant, after, after, *types, limit]
+
+    def _page(self, tenant: str, after: int, limit: int, types: list[str]) -> dict[str, Any]:
+        db = self.db
+        statement, params = self.page_statement(tenant, after, limit, types)
         with db.single_statement() as sql:
             rows = sql.query(statement, params)
         changes = [
