@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check registry audit tests bench wsgi.py
 	$(BIN)/ruff format --check registry audit tests bench wsgi.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 # The fault tests stop and start a private PostgreSQL cluster of their own (initdb into a
 # temporary directory, pg_ctl on a free loopback port); they run alone, after the rest,

@@ -137,13 +137,7 @@ def _register_optional(app: Flask, api: Api) -> None:
         ("registry.api.audit.views", "register"),
         ("registry.api.reports.views", "register"),
     ):
-        try:
-            module = importlib.import_module(module_name)
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        getattr(module, attribute)(app, api)
+        getattr(importlib.import_module(module_name), attribute)(app, api)
 
 
 def _register_operational_routes(

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from registry.domain.vocabulary import NON_TRANSACTIONAL
+from tests.helpers import decide
 
 PUBLIC_URL = "http://registry.test"
 
@@ -50,13 +51,6 @@ def statuses(api: Any, customer: str) -> dict[str, str]:
 def history(api: Any, customer: str) -> list[dict[str, Any]]:
     events: list[dict[str, Any]] = api.get(f"/v1/customers/{customer}/history").get_json()["events"]
     return events
-
-
-def decide(api: Any, customer: str, template: dict[str, str]) -> dict[str, Any]:
-    answer = api.post("/v1/decisions", json={"customer_id": customer, "template": template})
-    assert answer.status_code == 200, answer.get_json()
-    body: dict[str, Any] = answer.get_json()
-    return body
 
 
 ALL_GRANTED = {p: "granted" for p in ["service", *NON_TRANSACTIONAL]}

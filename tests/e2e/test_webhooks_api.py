@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import copy
-import hashlib
-import hmac
 import json
 import time
 from pathlib import Path
@@ -13,6 +11,7 @@ from typing import Any
 import pytest
 
 from registry.domain.vocabulary import NON_TRANSACTIONAL
+from tests.helpers import decide, webhook_signature
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "whatsapp"
 APP_SECRET = "app-secret-for-tests"
@@ -45,7 +44,7 @@ def for_template(payload: Any, name: str) -> Any:
 
 
 def sign(body: bytes, secret: str = APP_SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return webhook_signature(body, secret)
 
 
 @pytest.fixture
@@ -94,13 +93,6 @@ def history(api: Any, customer_id: str) -> list[dict[str, Any]]:
     assert answer.status_code == 200, answer.get_json()
     events: list[dict[str, Any]] = answer.get_json()["events"]
     return events
-
-
-def decide(api: Any, customer_id: str, template: dict[str, str]) -> dict[str, Any]:
-    answer = api.post("/v1/decisions", json={"customer_id": customer_id, "template": template})
-    assert answer.status_code == 200, answer.get_json()
-    body: dict[str, Any] = answer.get_json()
-    return body
 
 
 FOUR_WITHDRAWN_SERVICE_KEPT = {

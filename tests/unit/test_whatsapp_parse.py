@@ -1,6 +1,4 @@
 import copy
-import hashlib
-import hmac
 import json
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +21,7 @@ from registry.integrations.whatsapp import (
     parse_webhook,
     signature_is_valid,
 )
+from tests.helpers import webhook_signature
 
 FIXTURES = Path(__file__).parent.parent / "fixtures" / "whatsapp"
 FIXTURE_NAMES = sorted(path.stem for path in FIXTURES.glob("*.json"))
@@ -642,7 +641,7 @@ BODY = (FIXTURES / "mixed_batch.json").read_bytes()
 
 
 def sign(body: bytes, secret: str = SECRET) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+    return webhook_signature(body, secret)
 
 
 def test_signature_of_the_raw_body_with_the_app_secret_is_valid() -> None:
