@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import MARKETING_TEMPLATE
+from tests.conftest import MARKETING_TEMPLATE, promotions_grant, put_any_time_policy
 from tests.e2e.browser import CHROMIUM_ARGS, PHONE, live_server, require_chromium, screenshot_path
 
 pytestmark = pytest.mark.browser
@@ -201,6 +201,42 @@ def test_the_queue_shows_side_by_side_what_changed_since_the_approved_version(
     assert "кроссовками" in cells[0] and "скидка 15%" in cells[1]
     assert fits_the_screen(browser_page)
     browser_page.screenshot(path=screenshot_path(f"console_queue_diff_{size}.png"), full_page=True)
+
+
+def test_an_officer_reads_send_statistics_and_channel_limits(
+    api: Any,
+    base_url: str,
+    browser_page: Any,
+    size: str,
+    token: Callable[..., str],
+    approved_template: Any,
+) -> None:
+    words = WORDS[size]
+    put_any_time_policy(api)
+    sends = []
+    for n in range(3):
+        assert api.post("/v1/consents", json=promotions_grant(f"c{n}")).status_code == 201
+        answer = api.post(
+            "/v1/authorizations", json={"customer_id": f"c{n}", "template": approved_template}
+        ).get_json()
+        sends.append(answer["authorization_id"])
+    items = [{"authorization_id": a, "status": s} for a in sends for s in ("sent", "delivered")]
+    assert api.post("/v1/outcomes", json={"items": items}).get_json()["recorded"] == 6
+    sign_in(browser_page, base_url, words, token(sub="bob"))
+
+    browser_page.goto(base_url + "/console/templates/spring_sale/ru")
+    delivered = browser_page.locator("table.numbers tr", has_text="delivered").first
+    stats = api.get("/v1/templates/spring_sale/ru/stats").get_json()["total"]
+    assert delivered.locator("td").first.inner_text() == str(stats["delivered"]) == "3"
+    assert fits_the_screen(browser_page)
+    browser_page.screenshot(path=screenshot_path(f"console_stats_{size}.png"), full_page=True)
+    browser_page.goto(base_url + "/console/limits")
+    whatsapp = api.get("/v1/limits").get_json()["channels"][0]
+    row = browser_page.locator("table.cards tbody tr").first
+    assert whatsapp["channel"] in row.inner_text()
+    assert str(whatsapp["customers_24h"]) in row.inner_text()
+    assert fits_the_screen(browser_page)
+    browser_page.screenshot(path=screenshot_path(f"console_limits_{size}.png"), full_page=True)
 
 
 def test_an_officer_finds_a_customer_by_phone(
