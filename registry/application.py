@@ -17,6 +17,7 @@ from registry.domain.base import RegistryAggregate
 from registry.domain.channel import Channel
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
+from registry.domain.experiment import Experiment
 from registry.domain.policy import Policy
 from registry.domain.send import Send
 from registry.domain.template import Template
@@ -29,6 +30,7 @@ from registry.personal_data import PersonalDataKeys
 from registry.projections.documents import (
     channel_document,
     customer_document,
+    experiment_document,
     template_document,
     tenant_document,
 )
@@ -232,6 +234,8 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         elif isinstance(aggregate, TokenRevocation):
             doc = {"jti": aggregate.jti, "reason": aggregate.reason}
             kind, key = "revoked_token", aggregate.jti
+        elif isinstance(aggregate, Experiment):
+            doc, kind, key = experiment_document(aggregate), "experiment", aggregate.name
         else:  # pragma: no cover - every aggregate kind is listed above
             raise TypeError(type(aggregate))
         return ViewWrite(kind, key, str(aggregate.id), aggregate.version, doc)

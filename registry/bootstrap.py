@@ -19,6 +19,7 @@ from registry.store.database import Database
 from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.consent_records import ConsentRecordService
 from registry.usecases.container import Parts, Services
+from registry.usecases.experiments import ExperimentService
 from registry.usecases.feed import ChangeFeed
 from registry.usecases.outcomes import OutcomeService
 from registry.usecases.position_watch import PositionWatch
@@ -214,6 +215,7 @@ def build_services(
             registry,
         ),
         outcomes=install_outcomes(registry, parts.clock),
+        experiments=ExperimentService(parts.writer, parts.views, parts.db),
     )
 
 

@@ -112,11 +112,22 @@ def create_app(
     from registry.api.customers.views import blp as customers
     from registry.api.decisions.views import blp as decisions
     from registry.api.outcomes.views import blp as outcomes
+    from registry.api.experiments.views import blp as experiments
     from registry.api.policy.views import blp as policy
     from registry.api.templates.views import blp as templates
     from registry.api.tokens.views import blp as tokens
 
-    for blueprint in (consents, customers, templates, policy, decisions, changes, tokens, outcomes):
+    for blueprint in (
+        consents,
+        customers,
+        templates,
+        policy,
+        decisions,
+        changes,
+        tokens,
+        outcomes,
+        experiments,
+    ):
         api.register_blueprint(blueprint)
     _register_operational_routes(app, registry, settings, readiness)
     install_request_logging(app)

@@ -11,6 +11,7 @@ from typing import Any
 from registry.domain.channel import Channel
 from registry.domain.customer import Customer
 from registry.domain.decision import ConsentFact, CustomerFacts, TemplateFacts
+from registry.domain.experiment import Experiment
 from registry.domain.template import Template
 from registry.domain.tenant import Tenant
 from registry.timefmt import jsonable, parse_iso
@@ -105,6 +106,22 @@ def tenant_document(tenant: Tenant) -> dict[str, Any]:
         "aggregate_id": str(tenant.id),
         "version": tenant.version,
     }
+
+
+def experiment_document(experiment: Experiment) -> dict[str, Any]:
+    doc: dict[str, Any] = jsonable(
+        {
+            "name": experiment.name,
+            **experiment.definition,
+            "status": experiment.status,
+            "created_by": experiment.created_by,
+            "started_by": experiment.started_by,
+            "started_at": experiment.started_at,
+            "winner": experiment.winner,
+            "ended": experiment.ended,
+        }
+    )
+    return doc
 
 
 class ConsentFacts(Mapping[str, ConsentFact]):

@@ -21,6 +21,7 @@ from registry.usecases.outcomes import OutcomeService
 
 if TYPE_CHECKING:
     from registry.service import Registry
+    from registry.usecases.experiments import ExperimentService
     from registry.usecases.reports import ReportService
     from registry.usecases.tokens import TokenService
 
@@ -59,3 +60,4 @@ class Services:
     tokens: TokenService  # token revocation: revoke, is_revoked (read on every request)
     consent_records: ConsentRecordService  # GET /v1/consents/{receipt_id}: signed records
     outcomes: OutcomeService  # outcomes, message refs, stats, limits (R-OUTCOME, R-THROTTLE)
+    experiments: ExperimentService  # A/B tests (R-EXPERIMENT): create/start/stop/conclude

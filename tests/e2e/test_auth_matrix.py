@@ -54,8 +54,8 @@ TEMPLATE_READERS = frozenset({"templates:write", "templates:review"})
 
 def accepted_scopes(app: Any, method: str, path: str) -> frozenset[str]:
     """The scopes that open an operation: the one its view is marked with, or (template
-    reads, R-AUTH) either of templates:write and templates:review."""
-    if method == "GET" and path.startswith("/v1/templates"):
+    and experiment reads, R-AUTH) either of templates:write and templates:review."""
+    if method == "GET" and path.startswith(("/v1/templates", "/v1/experiments")):
         return TEMPLATE_READERS
     adapter = app.url_map.bind("registry.test")
     endpoint, _ = adapter.match(path, method=method)
