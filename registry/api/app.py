@@ -111,8 +111,8 @@ def create_app(
     from registry.api.consents.views import blp as consents
     from registry.api.customers.views import blp as customers
     from registry.api.decisions.views import blp as decisions
-    from registry.api.outcomes.views import blp as outcomes
     from registry.api.experiments.views import blp as experiments
+    from registry.api.outcomes.views import blp as outcomes
     from registry.api.policy.views import blp as policy
     from registry.api.templates.views import blp as templates
     from registry.api.tokens.views import blp as tokens
