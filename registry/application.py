@@ -13,7 +13,8 @@ from uuid import UUID
 from eventsourcing.application import AggregateNotFoundError, Application, ProcessingEvent
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from registry.domain.base import RegistryAggregate
+from registry.clock import SYSTEM_CLOCK, Clock
+from registry.domain.base import RegistryAggregate, events_stamped_by
 from registry.domain.channel import Channel
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
@@ -60,6 +61,7 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
     db: Database
     origin_host: str
     public_url: str
+    clock: Clock = SYSTEM_CLOCK  # stamps the events written (bootstrap.build_services sets it)
 
     def configure(self, keyring: KeyRing, db: Database, public_url: str, origin_host: str) -> None:
         self.keyring = keyring
@@ -91,11 +93,12 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         (an authorization restores the customer from its view); retries load it from
         the event store."""
         for attempt in range(MAX_WRITE_ATTEMPTS):
-            if attempt == 0 and loaded is not None:
-                aggregate = loaded
-            else:
-                aggregate = self._load_or_create(aggregate_id, create)
-            command(aggregate)
+            with events_stamped_by(self.clock.now):
+                if attempt == 0 and loaded is not None:
+                    aggregate = loaded
+                else:
+                    aggregate = self._load_or_create(aggregate_id, create)
+                command(aggregate)
             body = result(aggregate) if result else {}
             if not aggregate.pending_events:
                 with self.db.single_statement() as sql:

@@ -179,6 +179,7 @@ def build_services(
 ) -> Services:
     """Every area's service, each built once on the shared parts (`settings` tune the
     feed's long poll; absent, its defaults)."""
+    registry.clock = clock
     parts = Parts(
         writer=registry,
         views=registry.views,

@@ -79,6 +79,38 @@ def app(backend_env: dict[str, str]) -> Any:
     return flask_app
 
 
+@pytest.fixture(scope="session")
+def clocked_app(backend_env: dict[str, str]) -> Any:
+    """A second app on the same database whose services read a `FakeClock` (started at
+    the real time, so that what other apps recorded lies in its past)."""
+    from datetime import UTC, datetime
+
+    from registry.api.app import create_app
+    from registry.config import load_settings
+    from tests.fakes import FakeClock
+
+    clock = FakeClock(datetime.now(UTC))
+    flask_app = create_app(load_settings(backend_env), clock=clock)
+    flask_app.config["TESTING"] = True
+    flask_app.extensions["test_clock"] = clock
+    return flask_app
+
+
+@pytest.fixture
+def clock(clocked_app: Any) -> Any:
+    """The clocked app's clock, moved to the real time or later for each test."""
+    from datetime import UTC, datetime
+
+    moved = clocked_app.extensions["test_clock"]
+    moved.at = max(moved.at, datetime.now(UTC))
+    return moved
+
+
+@pytest.fixture
+def clocked_api(clocked_app: Any, token: Callable[..., str], clock: Any) -> ApiClient:
+    return ApiClient(clocked_app.test_client(), token())
+
+
 @pytest.fixture
 def registry(app: Any) -> Any:
     return app.extensions["registry"]

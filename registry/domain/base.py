@@ -6,9 +6,10 @@ webhook and link handlers), not as a parameter threaded through every command.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
@@ -16,6 +17,18 @@ from eventsourcing.domain import Aggregate
 
 _actor: ContextVar[str] = ContextVar("registry_actor", default="system")
 _request_id: ContextVar[str] = ContextVar("registry_request_id", default="")
+_now: ContextVar[Callable[[], datetime] | None] = ContextVar("registry_event_clock", default=None)
+
+
+@contextmanager
+def events_stamped_by(now: Callable[[], datetime]) -> Iterator[None]:
+    """Events made inside carry `now()` as their timestamp (the writer's clock), instead
+    of eventsourcing's reading of the system clock."""
+    token = _now.set(now)
+    try:
+        yield
+    finally:
+        _now.reset(token)
 
 
 @contextmanager
@@ -60,6 +73,11 @@ class RegistryAggregate(Aggregate):
     class Event(Aggregate.Event):
         actor: str
         request_id: str
+
+        @staticmethod
+        def create_timestamp() -> datetime:
+            now = _now.get()
+            return Aggregate.Event.create_timestamp() if now is None else now()
 
     class Created(Event, Aggregate.Created):
         tenant: str
