@@ -1,0 +1,143 @@
+"""Outcomes (SPEC §11-12), in-process: statuses ingested per second through signed
+WhatsApp webhooks of 1000 statuses, and decisions per second with and without the
+feedback state a busy tenant has (a messaging limit in force, a full window, outcomes).
+
+    .venv/bin/python -m bench.outcomes_micro --database-url postgresql://postgres@127.0.0.1:5432/bench_outcomes
+    (default: a SQLite file in a temp directory). Figures are printed as rates and ratios.
+
+Decisions are also compared against another tree (`--before PATH`, e.g. a worktree of
+the commit before outcomes): run this script once with PYTHONPATH=PATH and once without.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench import inprocess, seed
+
+SECRET = "bench-secret-bench-secret-bench-secret"
+APP_SECRET = "bench-app-secret"
+BATCH = 1000
+
+
+def _ok(answer: Any) -> Any:
+    if answer.status_code >= 300:
+        raise RuntimeError(f"{answer.status_code}: {answer.get_data(as_text=True)[:300]}")
+    return answer.get_json()
+
+
+def statuses_payload(refs: list[str], status: str, at: int) -> bytes:
+    value = {
+        "messaging_product": "whatsapp",
+        "statuses": [
+            {"id": ref, "status": status, "timestamp": str(at), "recipient_id": f"7900{i:07d}"}
+            for i, ref in enumerate(refs)
+        ],
+    }
+    payload = {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}],
+    }
+    return json.dumps(payload).encode()
+
+
+def decisions_per_second(client: Any, headers: dict[str, str], seconds: float) -> float:
+    body = {"customer_id": "c1", "template": seed.TEMPLATE_REF}
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        _ok(client.post("/v1/decisions", json=body, headers=headers))
+        done += 1
+    return done / (time.perf_counter() - started)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.outcomes_micro")
+    parser.add_argument("--database-url", default="")
+    parser.add_argument("--sends", type=int, default=2000, help="authorizations with message refs")
+    parser.add_argument("--seconds", type=float, default=3.0, help="per decision run")
+    parser.add_argument("--decisions-only", action="store_true")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="bench-outcomes-"))
+    _app, client = inprocess.build(args.database_url, workdir, SECRET)
+    headers = inprocess.author_headers(SECRET)
+    inprocess.prepare_tenant(client, SECRET)
+    inprocess.import_rows(client, SECRET, (seed.grant_row(i) for i in range(args.sends)), 5000)
+    plain = decisions_per_second(client, headers, args.seconds)
+    print(f"decisions/s, no feedback state: {plain:.0f}")
+    if args.decisions_only:
+        return 0
+    _ok(
+        client.put(
+            "/v1/integrations/whatsapp",
+            json={"app_secret": APP_SECRET, "verify_token": "bench-verify"},
+            headers=headers,
+        )
+    )
+    policy = {**seed.ANY_TIME_POLICY, "feedback": {"marketing_daily_customers": args.sends * 2}}
+    _ok(client.put("/v1/policy", json=policy, headers=headers))
+    refs = []
+    started = time.perf_counter()
+    for i in range(args.sends):
+        ref = f"wamid.bench.{i}"
+        authorized = _ok(
+            client.post(
+                "/v1/authorizations",
+                json={
+                    "customer_id": f"c{i}",
+                    "template": seed.TEMPLATE_REF,
+                    "message_ref": ref,
+                },
+                headers=headers,
+            )
+        )
+        if not authorized.get("authorization_id"):
+            raise RuntimeError(f"not authorized: {authorized}")
+        refs.append(ref)
+    allowed = _ok(
+        client.get(f"/v1/authorizations/{authorized['authorization_id']}", headers=headers)
+    )
+    if allowed["message_ref"] != refs[-1]:
+        raise RuntimeError("the last authorization lost its message_ref")
+    print(
+        f"authorizations/s with a messaging limit in force: {args.sends / (time.perf_counter() - started):.0f}"
+    )
+    tenant = seed.TENANT
+    for status in ("delivered", "read"):
+        total, spent = 0, 0.0
+        for start in range(0, len(refs), BATCH):
+            body = statuses_payload(refs[start : start + BATCH], status, int(time.time()))
+            signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+            began = time.perf_counter()
+            answer = client.post(
+                f"/webhooks/whatsapp/{tenant}",
+                data=body,
+                headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+            )
+            spent += time.perf_counter() - began
+            if answer.status_code != 200:
+                raise RuntimeError(answer.get_data(as_text=True)[:300])
+            recorded = len(refs[start : start + BATCH])
+            total += recorded
+        note = (
+            "first status of each send (opens its Send)"
+            if status == "delivered"
+            else "later status"
+        )
+        print(f"statuses/s, webhooks of {BATCH} '{status}' ({note}): {total / spent:.0f}")
+    busy = decisions_per_second(client, headers, args.seconds)
+    print(
+        f"decisions/s, limit in force, {args.sends} customers in the window, outcomes: {busy:.0f}"
+    )
+    print(f"ratio busy/plain: {busy / plain:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
