@@ -27,6 +27,7 @@ from registry.projections.documents import customer_document, customer_facts, te
 from registry.projections.sends import limit_guard
 from registry.store.unit_of_work import WriteSet
 from registry.timefmt import iso, utcnow
+from registry.usecases import experiment_decisions
 from registry.usecases.authorizing import Event, EventPositions, customer_from_view
 from registry.usecases.limits import LimitService, channel_limit, limit_keys
 
@@ -126,21 +127,31 @@ class DecisionUseCases(RegistryCore):
         return LimitService(self, SYSTEM_CLOCK)
 
     def decide(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
+        [(request, choice)] = experiment_decisions.resolve(self.read_views, tenant, [request])
         facts, position = self._read(tenant, self._keys([request]), request.get("min_position"))
         at = request.get("at") or utcnow()
         decision, _ = self._decide_with(tenant, request, facts, at)
-        return {**decision_body(decision), "position": position}
+        body = {**decision_body(decision), "position": position}
+        return experiment_decisions.answered(body, request, choice)
 
     def decide_batch(
         self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None
     ) -> dict[str, Any]:
         floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
+        resolved = experiment_decisions.resolve(self.read_views, tenant, items)
+        if any(choice is not None for _, choice in resolved):
+            items = [item for item, _ in resolved]
         facts, position = self._read(tenant, self._keys(items), floor or None)
         now = utcnow()
         results = [
             decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0])
             for item in items
         ]
+        if any(choice is not None for _, choice in resolved):
+            results = [
+                experiment_decisions.answered(body, item, choice)
+                for body, (item, choice) in zip(results, resolved, strict=True)
+            ]
         return {"results": results, "position": position}
 
     def authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:

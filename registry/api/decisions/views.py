@@ -4,7 +4,7 @@ from typing import Any
 
 from flask import current_app
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
@@ -50,9 +50,24 @@ class DecisionRequestSchema(PlainPathSchema):
 
     customer_id = customer_id_field(required=True)
     channel = channel_field(load_default="whatsapp")
-    template = fields.Nested(TemplateRefSchema, required=True, allow_none=True)
+    template = fields.Nested(
+        TemplateRefSchema,
+        allow_none=True,
+        metadata={"description": "Required unless `experiment` is given; null: a session message."},
+    )
+    experiment = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,128}$"),
+        metadata={"description": "An experiment's name in place of `template` (R-EXPERIMENT)."},
+    )
     at = moment_field(calculated=True, allow_none=True)
     min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
+
+    @validates_schema
+    def _template_or_experiment(self, data: dict[str, Any], **_: Any) -> None:
+        if "experiment" in data and "template" in data:
+            raise ValidationError("give either template or experiment", "experiment")
+        if "experiment" not in data and "template" not in data:
+            raise ValidationError("Missing data for required field.", "template")
 
 
 class DecisionSchema(PlainPathSchema):
@@ -62,6 +77,11 @@ class DecisionSchema(PlainPathSchema):
     reasons = reasons_field()
     template_version = fields.Integer(allow_none=True)
     next_allowed_at = fields.String(allow_none=True)
+    experiment = fields.String(metadata={"description": "Only when the request named one."})
+    arm = fields.String(allow_none=True, metadata={"description": "The customer's arm."})
+    template = fields.Dict(
+        allow_none=True, metadata={"description": "{name, language, version} the arm resolved to."}
+    )
     position = fields.Integer()
 
 
