@@ -155,6 +155,21 @@ class DecisionUseCases(RegistryCore):
         return {"results": results, "position": position}
 
     def authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+        """`_authorize`, for a request naming `experiment` too: its arm's template is
+        authorized; a control, stopped or unknown experiment records nothing."""
+        if request.get("experiment") is None:
+            return self._authorize(tenant, request)
+        [(resolved, choice)] = experiment_decisions.resolve(self.read_views, tenant, [request])
+        assert choice is not None
+        if choice.reason is not None:
+            asked: dict[str, Any] = {
+                k: request[k] for k in ("customer_id", "channel", "experiment") if k in request
+            }
+            return False, self.decide(tenant, asked)
+        allowed, body = self._authorize(tenant, resolved)
+        return allowed, experiment_decisions.answered(body, resolved, choice)
+
+    def _authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
         """Decide for now and, when allowed, record the send on the customer; the
         customer's version check makes the daily limit atomic across workers.
 

@@ -130,3 +130,26 @@ def test_neither_template_nor_experiment_is_refused(api: ApiClient, running: Non
               "template": {"name": "spring_sale", "language": "ru"}},
     )  # fmt: skip
     assert both.status_code == 422
+
+
+def test_an_authorization_sends_the_arms_template(
+    api: ApiClient, tenant: str, running: None
+) -> None:
+    customer_id = customer_in(api, tenant, "b")
+    answer = api.post(
+        "/v1/authorizations", json={"customer_id": customer_id, "experiment": "spring_ab"}
+    )
+    assert answer.status_code in (200, 201), answer.get_json()
+    body = answer.get_json()
+    assert (body["allowed"], body["arm"], body["template"]["name"]) == (True, "b", "spring_sale_b")
+    assert body["authorization_id"].startswith("auth_")
+
+
+def test_a_control_customer_is_not_authorized(api: ApiClient, tenant: str, running: None) -> None:
+    customer_id = customer_in(api, tenant, "control")
+    answer = api.post(
+        "/v1/authorizations", json={"customer_id": customer_id, "experiment": "spring_ab"}
+    )
+    body = answer.get_json()
+    assert (body["allowed"], body["reasons"]) == (False, ["experiment_control"]), body
+    assert "authorization_id" not in body

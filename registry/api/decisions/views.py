@@ -115,8 +115,21 @@ class AuthorizationRequestSchema(PlainPathSchema):
 
     customer_id = customer_id_field(required=True)
     channel = channel_field(load_default="whatsapp")
-    template = fields.Nested(TemplateRefSchema, required=True)
+    template = fields.Nested(
+        TemplateRefSchema, metadata={"description": "Required unless `experiment` is given."}
+    )
+    experiment = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,128}$"),
+        metadata={"description": "An experiment's name in place of `template` (R-EXPERIMENT)."},
+    )
     message_ref = fields.String(validate=validate.Length(max=256), allow_none=True)
+
+    @validates_schema
+    def _template_or_experiment(self, data: dict[str, Any], **_: Any) -> None:
+        if "experiment" in data and "template" in data:
+            raise ValidationError("give either template or experiment", "experiment")
+        if "experiment" not in data and "template" not in data:
+            raise ValidationError("Missing data for required field.", "template")
 
 
 class AuthorizationSchema(PlainPathSchema):
@@ -128,6 +141,11 @@ class AuthorizationSchema(PlainPathSchema):
     receipt = fields.String()
     reasons = reasons_field()
     next_allowed_at = fields.String(allow_none=True)
+    experiment = fields.String(metadata={"description": "Only when the request named one."})
+    arm = fields.String(allow_none=True, metadata={"description": "The customer's arm."})
+    template = fields.Dict(
+        allow_none=True, metadata={"description": "{name, language, version} the arm resolved to."}
+    )
     position = fields.Integer()
 
 
