@@ -84,7 +84,7 @@ class PolicyVersionSchema(Schema):
     replaced_at = fields.String()
     actor = fields.String()
     request_id = fields.String(allow_none=True)
-    policy = fields.Dict()
+    policy = fields.Nested(PolicySchema)
 
 
 class PolicyHistorySchema(Schema):
