@@ -43,8 +43,18 @@ class ArmSchema(Schema):
 
 
 class GuardrailsSchema(Schema):
-    max_opt_out_rate = fields.Decimal(required=True, validate=validate.Range(min=0, max=1))
-    max_complaint_rate = fields.Decimal(required=True, validate=validate.Range(min=0, max=1))
+    max_opt_out_rate = fields.Decimal(
+        required=True,
+        validate=validate.Range(min=0, max=1),
+        # apispec writes a Decimal field's range as strings, which is no JSON Schema
+        metadata={"minimum": 0, "maximum": 1},
+    )
+    max_complaint_rate = fields.Decimal(
+        required=True,
+        validate=validate.Range(min=0, max=1),
+        # apispec writes a Decimal field's range as strings, which is no JSON Schema
+        metadata={"minimum": 0, "maximum": 1},
+    )
 
 
 class ExperimentRequestSchema(Schema):
