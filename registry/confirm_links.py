@@ -12,23 +12,14 @@ Payload (version 2)::
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
-import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESSIV
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from registry.sealed_links import ForgedToken, read_uleb128, seal, uleb128, unseal
 
 LANGUAGE_CODES: Final = ("", "ru", "en")  # as the opt-out links' code book
-_MAX_TOKEN_CHARS: Final = 2048
-_TOKEN_ALPHABET: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class InvalidConfirmLink(Exception):
@@ -36,8 +27,6 @@ class InvalidConfirmLink(Exception):
 
 
 VERSION: Final = 2
-_NONCE_BYTES: Final = 12
-_TAG_BYTES: Final = 16
 _HEADER: Final = struct.Struct(">IB")
 _HKDF_INFO: Final = b"consent-registry/confirm-link/v2/aes-siv"
 
@@ -70,46 +59,33 @@ def issue_confirm_token(link_key: bytes, claims: ConfirmClaims) -> str:
     payload = b"".join(
         (
             _HEADER.pack(expires, LANGUAGE_CODES.index(claims.lang)),
-            _uleb128(len(tenant)),
+            uleb128(len(tenant)),
             tenant,
-            _uleb128(len(customer)),
+            uleb128(len(customer)),
             customer,
             claims.receipt_id.encode("utf-8"),
         )
     )
-    prefix, nonce = bytes([VERSION]), os.urandom(_NONCE_BYTES)
-    sealed = _cipher(link_key).encrypt(payload, [prefix, nonce])
-    return base64.urlsafe_b64encode(prefix + nonce + sealed).rstrip(b"=").decode("ascii")
+    return seal(link_key, _HKDF_INFO, VERSION, payload)
 
 
 def open_confirm_token(link_key: bytes, token: str, *, now: datetime) -> ConfirmClaims:
     """The claims of an authentic, unexpired token; `InvalidConfirmLink` otherwise."""
-    raw = _decode(token)
-    if len(raw) < 1 + _NONCE_BYTES + _TAG_BYTES + _HEADER.size or raw[0] != VERSION:
-        raise InvalidConfirmLink("forged")
-    prefix, nonce, sealed = raw[:1], raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
     try:
-        payload = _cipher(link_key).decrypt(sealed, [prefix, nonce])
+        payload = unseal(link_key, _HKDF_INFO, VERSION, token, min_payload=_HEADER.size)
         claims = _parse(payload)
-    except (InvalidTag, ValueError, IndexError, struct.error):
+    except (ForgedToken, ValueError, IndexError, struct.error):
         raise InvalidConfirmLink("forged") from None
     if now >= claims.expires_at:
         raise InvalidConfirmLink("expired")
     return claims
 
 
-def _cipher(link_key: bytes) -> AESSIV:
-    if len(link_key) < 32:
-        raise ValueError("link_key must hold at least 32 bytes of secret material")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_HKDF_INFO)
-    return AESSIV(hkdf.derive(link_key))
-
-
 def _parse(payload: bytes) -> ConfirmClaims:
     expires, lang = _HEADER.unpack_from(payload)
-    tenant_length, offset = _read_uleb128(payload, _HEADER.size)
+    tenant_length, offset = read_uleb128(payload, _HEADER.size)
     tenant_end = offset + tenant_length
-    customer_length, customer_start = _read_uleb128(payload, tenant_end)
+    customer_length, customer_start = read_uleb128(payload, tenant_end)
     customer_end = customer_start + customer_length
     if customer_end >= len(payload):
         raise ValueError("truncated payload")
@@ -120,38 +96,3 @@ def _parse(payload: bytes) -> ConfirmClaims:
         lang=LANGUAGE_CODES[lang],
         expires_at=datetime.fromtimestamp(expires, UTC),
     )
-
-
-def _decode(token: str) -> bytes:
-    """Strict base64url: one spelling per token, so no altered character is ever accepted."""
-    if len(token) > _MAX_TOKEN_CHARS or not _TOKEN_ALPHABET.fullmatch(token):
-        raise InvalidConfirmLink("forged")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidConfirmLink("forged") from None
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token:
-        raise InvalidConfirmLink("forged")
-    return raw
-
-
-def _uleb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _read_uleb128(data: bytes, offset: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, offset
-        if shift > 28:
-            raise ValueError("length too large")

@@ -24,27 +24,16 @@ The code books below belong to version 1: entries may be appended, never reorder
 
 from __future__ import annotations
 
-import base64
-import binascii
-import os
-import re
 import struct
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Literal
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESSIV
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from registry.sealed_links import ForgedToken, read_uleb128, seal, uleb128, unseal
 
 VERSION: Final = 1
-_NONCE_BYTES: Final = 12
-_TAG_BYTES: Final = 16
 _HEADER: Final = struct.Struct(">IBBB")
 _HKDF_INFO: Final = b"consent-registry/optout-link/v1/aes-siv"
-_MAX_TOKEN_CHARS: Final = 2048
-_TOKEN_ALPHABET: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 CHANNEL_CODES: Final = ("whatsapp", "sms", "viber", "telegram", "email")
 PURPOSE_CODES: Final = (
@@ -116,26 +105,19 @@ def issue_token(link_key: bytes, claims: LinkClaims) -> str:
                 LANGUAGE_CODES.index(claims.lang),
                 _purpose_mask(claims.purposes),
             ),
-            _uleb128(len(tenant)),
+            uleb128(len(tenant)),
             tenant,
             claims.customer_id.encode("utf-8"),
         )
     )
-    prefix = bytes([VERSION])
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = _cipher(link_key).encrypt(payload, [prefix, nonce])
-    return base64.urlsafe_b64encode(prefix + nonce + sealed).rstrip(b"=").decode("ascii")
+    return seal(link_key, _HKDF_INFO, VERSION, payload)
 
 
 def open_token(link_key: bytes, token: str, *, now: datetime) -> LinkClaims:
     """Return the claims of an authentic, unexpired token; raise `InvalidLink` otherwise."""
-    raw = _decode(token)
-    if len(raw) < 1 + _NONCE_BYTES + _TAG_BYTES + _HEADER.size or raw[0] != VERSION:
-        raise InvalidLink("forged")
-    prefix, nonce, sealed = raw[:1], raw[1 : 1 + _NONCE_BYTES], raw[1 + _NONCE_BYTES :]
     try:
-        payload = _cipher(link_key).decrypt(sealed, [prefix, nonce])
-    except InvalidTag:
+        payload = unseal(link_key, _HKDF_INFO, VERSION, token, min_payload=_HEADER.size)
+    except ForgedToken:
         raise InvalidLink("forged") from None
     try:
         claims = _parse(payload)
@@ -147,29 +129,9 @@ def open_token(link_key: bytes, token: str, *, now: datetime) -> LinkClaims:
     return claims
 
 
-def _cipher(link_key: bytes) -> AESSIV:
-    if len(link_key) < 32:
-        raise ValueError("link_key must hold at least 32 bytes of secret material")
-    hkdf = HKDF(algorithm=hashes.SHA256(), length=64, salt=None, info=_HKDF_INFO)
-    return AESSIV(hkdf.derive(link_key))
-
-
-def _decode(token: str) -> bytes:
-    """Strict base64url: one spelling per token, so no altered character is ever accepted."""
-    if len(token) > _MAX_TOKEN_CHARS or not _TOKEN_ALPHABET.fullmatch(token):
-        raise InvalidLink("forged")
-    try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-    except (binascii.Error, ValueError):
-        raise InvalidLink("forged") from None
-    if base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii") != token:
-        raise InvalidLink("forged")
-    return raw
-
-
 def _parse(payload: bytes) -> LinkClaims:
     expires, channel, lang, mask = _HEADER.unpack_from(payload)
-    tenant_length, offset = _read_uleb128(payload, _HEADER.size)
+    tenant_length, offset = read_uleb128(payload, _HEADER.size)
     tenant_end = offset + tenant_length
     if tenant_end > len(payload):
         raise ValueError("truncated payload")
@@ -190,25 +152,3 @@ def _purpose_mask(purposes: tuple[str, ...]) -> int:
     for purpose in purposes:
         mask |= 1 << PURPOSE_CODES.index(purpose)
     return mask
-
-
-def _uleb128(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
-def _read_uleb128(data: bytes, offset: int) -> tuple[int, int]:
-    value = shift = 0
-    while True:
-        byte = data[offset]
-        offset += 1
-        value |= (byte & 0x7F) << shift
-        shift += 7
-        if not byte & 0x80:
-            return value, offset
-        if shift > 28:
-            raise ValueError("length too large")
