@@ -33,6 +33,7 @@ from registry.application import RegistryCore
 from registry.bootstrap import build_registry
 from registry.config import Settings, load_settings, parse_database_url
 from registry.domain.base import RegistryAggregate, acting_as
+from registry.projections.documents import view_of
 from registry.projections.rebuild import rebuild
 from registry.store.unit_of_work import UPSERT_VIEW, view_row
 
@@ -60,11 +61,7 @@ def rebuild_per_aggregate(registry: RegistryCore) -> int:
             if isinstance(aggregate_id, UUID) and aggregate_id not in seen:
                 seen.add(aggregate_id)
                 aggregate: object = registry.repository.get(aggregate_id)
-                view = (
-                    registry._view_of(aggregate)
-                    if isinstance(aggregate, RegistryAggregate)
-                    else None
-                )
+                view = view_of(aggregate) if isinstance(aggregate, RegistryAggregate) else None
                 if isinstance(aggregate, RegistryAggregate) and view is not None:
                     with registry.db.transaction(commit=True) as sql:
                         position = max(

@@ -179,9 +179,9 @@ def build_services(
 ) -> Services:
     """Every area's service, each built once on the shared parts (`settings` tune the
     feed's long poll; absent, its defaults)."""
-    registry.clock = clock
+    registry.writer.clock = clock
     parts = Parts(
-        writer=registry,
+        writer=registry.writer,
         views=registry.views,
         keys=registry,
         db=registry.db,
@@ -259,7 +259,7 @@ def install_outcomes(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> Outcome
     and saves the automatic pauses and throttles with it (build_services installs it again
     with the services' clock)."""
     registry.outcomes = OutcomeService(registry, clock)
-    registry.companions = registry.outcomes.feedback.companions
+    registry.writer.companions = registry.outcomes.feedback.companions
     return registry.outcomes
 
 

@@ -8,12 +8,16 @@ from collections.abc import Iterator, Mapping
 from datetime import datetime
 from typing import Any
 
+from registry.domain.base import RegistryAggregate
 from registry.domain.channel import Channel
 from registry.domain.customer import Customer
 from registry.domain.decision import ConsentFact, CustomerFacts, TemplateFacts
 from registry.domain.experiment import Experiment
+from registry.domain.send import Send
 from registry.domain.template import Template
 from registry.domain.tenant import Tenant
+from registry.domain.token import TokenRevocation
+from registry.store.unit_of_work import ViewWrite
 from registry.timefmt import jsonable, parse_iso
 
 SMS_UNDELIVERABLE_HEADERS = frozenset({"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
@@ -122,6 +126,41 @@ def experiment_document(experiment: Experiment) -> dict[str, Any]:
         }
     )
     return doc
+
+
+def view_of(aggregate: RegistryAggregate) -> ViewWrite | None:
+    """The aggregate's view row; None for a `Send`, whose rows are registry_sends'."""
+    if isinstance(aggregate, Send):
+        return None
+    if isinstance(aggregate, Channel):
+        doc, kind, key = channel_document(aggregate), "channel", aggregate.channel
+    elif isinstance(aggregate, Customer):
+        doc, kind, key = customer_document(aggregate), "customer", aggregate.customer_id
+    elif isinstance(aggregate, Template):
+        doc = template_document(aggregate)
+        kind, key = "template", f"{aggregate.name}/{aggregate.language}"
+    elif isinstance(aggregate, Tenant):
+        doc, kind, key = tenant_document(aggregate), "tenant", ""
+    elif isinstance(aggregate, TokenRevocation):
+        doc = {"jti": aggregate.jti, "reason": aggregate.reason}
+        kind, key = "revoked_token", aggregate.jti
+    elif isinstance(aggregate, Experiment):
+        doc, kind, key = experiment_document(aggregate), "experiment", aggregate.name
+    else:  # pragma: no cover - every aggregate kind is listed above
+        raise TypeError(type(aggregate))
+    return ViewWrite(kind, key, str(aggregate.id), aggregate.version, doc)
+
+
+def leaf_labels_of(aggregate: RegistryAggregate) -> tuple[str | None, str | None]:
+    """The (customer id, template key) an aggregate's audit leaves are labelled with."""
+    if isinstance(aggregate, Customer):
+        return aggregate.customer_id, None
+    if isinstance(aggregate, Template):
+        return None, f"{aggregate.name}/{aggregate.language}"
+    if isinstance(aggregate, Send):
+        template = aggregate.template
+        return aggregate.customer_id, f"{template['name']}/{template['language']}"
+    return None, None
 
 
 class ConsentFacts(Mapping[str, ConsentFact]):

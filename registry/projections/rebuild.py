@@ -39,6 +39,7 @@ from registry.config import ConfigError, load_settings
 from registry.domain.base import RegistryAggregate
 from registry.domain.customer import Customer
 from registry.progress import Progress, progress
+from registry.projections.documents import view_of
 from registry.projections.sends import Statement, event_rows, rebuild_window, window_buckets
 from registry.store.schema import column_list, placeholders, views
 from registry.store.sql import Sql
@@ -114,7 +115,7 @@ class _Folding:
     def finish(self, into: list[Row], windows: dict[tuple[str, str, int], int]) -> None:
         aggregate = self.aggregate
         if isinstance(aggregate, RegistryAggregate):
-            view = RegistryCore._view_of(aggregate)
+            view = view_of(aggregate)
             if view is not None:
                 into.append(view_row(aggregate.tenant, view, self.position))
         if isinstance(aggregate, Customer) and aggregate.marketing_at:

@@ -85,7 +85,7 @@ class WebhookUseCases(ConsentUseCases):
 
     def _ingest_change(self, tenant: str, change: wa.Change) -> str:
         dedupe = f"whatsapp:{change.dedupe_key}"
-        if self._seen(tenant, dedupe):
+        if self.seen(tenant, dedupe):
             return "duplicates"
         if isinstance(change, wa.Unrecognised):
             self.keep_unprocessed(tenant, change.reason, change.field, change.raw)
