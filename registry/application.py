@@ -8,35 +8,29 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import Application
 from eventsourcing.persistence import StoredEvent
 
 from registry.domain.base import RegistryAggregate
-from registry.domain.customer import Customer
 from registry.domain.policy import Policy
-from registry.domain.template import Template
 from registry.idempotency import IdempotentRequest
 from registry.keys import KeyRing
 from registry.personal_data import PersonalDataKeys
-from registry.projections.history import history_entry
 from registry.projections.projection import project_into
 from registry.projections.reader import ViewReader
 from registry.store.database import Database
+from registry.store.events import EventStore
 from registry.store.idempotency import IdempotencyRecords
 from registry.store.unit_of_work import WriteSet
 from registry.store.writer import StoreWriter
+from registry.usecases.policy import PolicyService
 
 A = TypeVar("A", bound=RegistryAggregate)
 
 
-class RegistryCore(PersonalDataKeys, Application[UUID]):
+class RegistryCore(PersonalDataKeys, EventStore):
     """Persistence, concurrency retries, views and keys. Use cases live in mixins."""
 
-    name = "registry"
-    snapshotting_intervals = {Customer: 100, Template: 100}
-
     keyring: KeyRing
-    db: Database
     origin_host: str
     public_url: str
 
@@ -45,10 +39,10 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         self.db = db
         self.public_url = public_url
         self.origin_host = origin_host
-        self._policies: dict[tuple[str, int], Policy] = {}
         self.views = ViewReader(db)
         self.idempotency = IdempotencyRecords(db)
         self.writer = StoreWriter(self, db, self.idempotency, project_into)
+        self.policies = PolicyService(self.writer, self.views)
 
     # ---- writing (StoreWriter, registry/store/writer.py) ---------------------------
 
@@ -141,21 +135,7 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         return [json.loads(doc) for (doc,) in rows], position
 
     def policy_of(self, tenant: str, tenant_doc: dict[str, Any] | None) -> tuple[Policy, int]:
-        if tenant_doc is None or tenant_doc.get("policy") is None:
-            return self._cached_policy(tenant, 0, None), 0
-        version = int(tenant_doc["policy_version"])
-        return self._cached_policy(tenant, version, tenant_doc["policy"]), version
-
-    def _cached_policy(self, tenant: str, version: int, doc: dict[str, Any] | None) -> Policy:
-        cached = self._policies.get((tenant, version))
-        if cached is None:
-            cached = (
-                Policy.default(tenant) if doc is None else Policy.from_document(doc, tenant=tenant)
-            )
-            if len(self._policies) > 10000:
-                self._policies.clear()
-            self._policies[(tenant, version)] = cached
-        return cached
+        return self.policies.policy_of(tenant, tenant_doc)
 
     def aggregate_history(
         self,
@@ -166,6 +146,6 @@ class RegistryCore(PersonalDataKeys, Application[UUID]):
         open_value: Callable[[Any], Any] | None = None,
     ) -> list[dict[str, Any]]:
         """An aggregate's events, oldest first, for the history endpoints."""
-        with self.db.transaction() as sql:
-            rows = self.db.events_of(sql, aggregate_id, after_position=after_position, limit=limit)
-        return [history_entry(p, topic, state, open_value) for p, _, topic, state in rows]
+        return self.views.history(
+            aggregate_id, after_position=after_position, limit=limit, open_value=open_value
+        )

@@ -16,13 +16,17 @@ from registry.keys import load_keyring
 from registry.service import Registry
 from registry.store import liveness, migrate
 from registry.store.database import Database
+from registry.usecases.authorizing import EventPositions
 from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.consent_records import ConsentRecordService
 from registry.usecases.container import Parts, Services
+from registry.usecases.decisions import DecisionService
 from registry.usecases.experiments import ExperimentService
 from registry.usecases.feed import ChangeFeed
+from registry.usecases.limits import LimitService
 from registry.usecases.outcomes import OutcomeService
 from registry.usecases.position_watch import PositionWatch
+from registry.usecases.receipts import Receipts
 from registry.usecases.reports import ReportService
 from registry.usecases.tokens import TokenService
 
@@ -194,9 +198,16 @@ def build_services(
         parts=parts,
         consents=registry,
         imports=registry,
-        decisions=registry,
+        decisions=DecisionService(
+            parts.views,
+            registry.policies,
+            parts.writer,
+            Receipts(EventPositions(parts.db), parts.keyring, parts.origin_host),
+            LimitService(registry, parts.clock),
+            parts.clock,
+        ),
         templates=registry,
-        policies=registry,
+        policies=registry.policies,
         audit=registry,
         webhooks=registry,
         idempotency=registry,
@@ -213,7 +224,7 @@ def build_services(
             parts.keyring,
             parts.clock,
             parts.origin_host,
-            registry,
+            registry.policies,
         ),
         outcomes=install_outcomes(registry, parts.clock),
         experiments=ExperimentService(parts.writer, parts.views, parts.db),

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from registry.usecases.audit import AuditUseCases
 from registry.usecases.consents import ConsentUseCases
-from registry.usecases.decisions import DecisionUseCases
 from registry.usecases.imports import ImportUseCases
-from registry.usecases.policy import PolicyUseCases
 from registry.usecases.templates import TemplateUseCases
 from registry.usecases.webhooks import WebhookUseCases
 
@@ -17,7 +15,5 @@ class Registry(
     AuditUseCases,
     ConsentUseCases,
     TemplateUseCases,
-    PolicyUseCases,
-    DecisionUseCases,
 ):
     pass

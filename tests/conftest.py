@@ -117,6 +117,12 @@ def registry(app: Any) -> Any:
 
 
 @pytest.fixture
+def services(app: Any) -> Any:
+    """The app's services container (registry/usecases/container.py)."""
+    return app.extensions["services"]
+
+
+@pytest.fixture
 def tenant() -> str:
     return "t" + uuid.uuid4().hex[:12]
 

@@ -4,7 +4,7 @@ statement so that the position and the documents come from one snapshot."""
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextvars import ContextVar
 from typing import Any
 
@@ -12,6 +12,7 @@ import orjson
 
 from registry.domain.exceptions import InvalidRequest
 from registry.domain.vocabulary import CHANNELS
+from registry.projections.history import history_entry
 from registry.store.database import Database
 from registry.store.schema import views
 
@@ -126,6 +127,19 @@ class ViewReader:
             else:
                 docs[(str(kind), str(key))] = self._parsed(tenant, kind, key, int(version), text)
         return docs, checked_position(position, min_position)
+
+    def history(
+        self,
+        aggregate_id: str,
+        *,
+        after_position: int,
+        limit: int,
+        open_value: Callable[[Any], Any] | None = None,
+    ) -> list[dict[str, Any]]:
+        """An aggregate's events, oldest first, for the history endpoints."""
+        with self.db.transaction() as sql:
+            rows = self.db.events_of(sql, aggregate_id, after_position=after_position, limit=limit)
+        return [history_entry(p, topic, state, open_value) for p, _, topic, state in rows]
 
     def _kept_for(
         self, tenant: str, kind: str, kind_keys: list[str]

@@ -33,7 +33,6 @@ from typing import Any
 
 from eventsourcing.persistence import OperationalError, StoredEvent
 
-from registry.application import RegistryCore
 from registry.bootstrap import build_registry
 from registry.config import ConfigError, load_settings
 from registry.domain.base import RegistryAggregate
@@ -41,6 +40,7 @@ from registry.domain.customer import Customer
 from registry.progress import Progress, progress
 from registry.projections.documents import view_of
 from registry.projections.sends import Statement, event_rows, rebuild_window, window_buckets
+from registry.store.events import EventStore
 from registry.store.schema import column_list, placeholders, views
 from registry.store.sql import Sql
 from registry.store.unit_of_work import UPSERT_VIEW, view_row
@@ -53,7 +53,7 @@ VIEW_COLUMNS = column_list(views)
 Row = tuple[Any, ...]  # (originator_id, originator_version, topic, state, position)
 
 
-def rebuild(registry: RegistryCore, page: int = PAGE, shown: Progress | None = None) -> int:
+def rebuild(registry: EventStore, page: int = PAGE, shown: Progress | None = None) -> int:
     """Returns the number of views written; `shown` counts the events read."""
     written = 0
     after: tuple[Any, int] | None = None
@@ -104,7 +104,7 @@ class _Folding:
         self.position = 0
 
     def apply(
-        self, registry: RegistryCore, stored: StoredEvent, position: int, derived: list[Statement]
+        self, registry: EventStore, stored: StoredEvent, position: int, derived: list[Statement]
     ) -> None:
         event: Any = registry.mapper.to_domain_event(stored)
         self.aggregate = event.mutate(self.aggregate)
@@ -123,7 +123,7 @@ class _Folding:
                 windows[key] = windows.get(key, 0) + customers
 
 
-def _read_page(registry: RegistryCore, after: tuple[Any, int] | None, limit: int) -> list[Row]:
+def _read_page(registry: EventStore, after: tuple[Any, int] | None, limit: int) -> list[Row]:
     db = registry.db
     statement = (
         f"SELECT originator_id, originator_version, topic, state, {db.position_column} "
@@ -139,7 +139,7 @@ def _read_page(registry: RegistryCore, after: tuple[Any, int] | None, limit: int
 
 
 def _write_views(
-    registry: RegistryCore,
+    registry: EventStore,
     rows: Sequence[Row],
     derived: Sequence[Statement] = (),
     window: dict[tuple[str, str, int], int] | None = None,

@@ -21,7 +21,9 @@ from registry.usecases.outcomes import OutcomeService
 
 if TYPE_CHECKING:
     from registry.service import Registry
+    from registry.usecases.decisions import DecisionService
     from registry.usecases.experiments import ExperimentService
+    from registry.usecases.policy import PolicyService
     from registry.usecases.reports import ReportService
     from registry.usecases.tokens import TokenService
 
@@ -48,9 +50,9 @@ class Services:
     parts: Parts
     consents: Registry  # grants, opt-outs, profile, inbound, suppression, erasure, reads
     imports: Registry  # bulk import of grants
-    decisions: Registry  # decide, decide_batch, authorize
+    decisions: DecisionService  # decide, decide_batch, authorize, check_moment
     templates: Registry  # submit, review/pause/resume/disable, reads
-    policies: Registry  # policy, replace_policy, policy_of
+    policies: PolicyService  # policy, replace_policy, policy_history, policy_of
     audit: Registry  # checkpoint, proofs, export, replay
     webhooks: Registry  # WhatsApp settings, webhook ingestion, unprocessed items
     idempotency: Registry  # idempotent_answer, remember_answer

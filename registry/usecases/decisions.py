@@ -7,15 +7,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from functools import cached_property
 from typing import Any
-from uuid import UUID
 
-import jwt
-
-from audit.checkpoint import key_id as signed_note_key_id
-from registry.application import RegistryCore
-from registry.clock import SYSTEM_CLOCK
+from registry.clock import Clock
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.decision import ChannelLimit, CustomerFacts, Decision, TemplateFacts, decide
 from registry.domain.exceptions import InvalidRequest, NotFound
@@ -24,18 +18,16 @@ from registry.domain.policy import Policy
 from registry.domain.vocabulary import DEFAULT_CHANNEL, NON_TRANSACTIONAL, normalise_language
 from registry.idempotency import current_idempotent_request
 from registry.projections.documents import customer_document, customer_facts, template_facts
+from registry.projections.reader import ViewReader
 from registry.projections.sends import limit_guard
 from registry.store.unit_of_work import WriteSet
-from registry.timefmt import iso, utcnow
+from registry.store.writer import EventWriter
+from registry.timefmt import iso
 from registry.usecases import experiment_decisions
-from registry.usecases.authorizing import Event, EventPositions, customer_from_view
+from registry.usecases.authorizing import customer_from_view
 from registry.usecases.limits import LimitService, channel_limit, limit_keys
-
-
-def _template_key(template: dict[str, Any] | None) -> str | None:
-    if template is None:
-        return None
-    return f"{template['name']}/{normalise_language(template['language'])}"
+from registry.usecases.policy import PolicyService
+from registry.usecases.receipts import Receipts, template_key
 
 
 def decision_body(decision: Decision) -> dict[str, Any]:
@@ -68,18 +60,38 @@ class DocumentFacts:
         """The template's view key and facts (None when there is no such template)."""
         raw = (ref["name"], ref["language"])
         if raw not in self._templates:
-            key = _template_key(ref)
+            key = template_key(ref)
             assert key is not None
             self._templates[raw] = (key, template_facts(self.docs.get(("template", key))))
         return self._templates[raw]
 
 
-class DecisionUseCases(RegistryCore):
+class DecisionService:
+    """Owns decisions (no side effects; the rules are `registry.domain.decision.decide`)
+    and authorizations (recorded on the customer through the writer, counted against the
+    daily limit atomically, with a signed receipt)."""
+
+    def __init__(
+        self,
+        views: ViewReader,
+        policies: PolicyService,
+        writer: EventWriter,
+        receipts: Receipts,
+        limits: LimitService,
+        clock: Clock,
+    ) -> None:
+        self.views = views
+        self.policies = policies
+        self.writer = writer
+        self.receipts = receipts
+        self.limits = limits  # when a messaging limit frees up (R-THROTTLE)
+        self.clock = clock
+
     def _decide_with(
         self, tenant: str, request: dict[str, Any], facts: DocumentFacts, at: datetime
     ) -> tuple[Decision, int]:
         if facts.policy is None:
-            facts.policy = self.policy_of(tenant, facts.docs.get(("tenant", "")))
+            facts.policy = self.policies.policy_of(tenant, facts.docs.get(("tenant", "")))
         policy, policy_version = facts.policy
         ref = request.get("template")
         channel = request.get("channel") or DEFAULT_CHANNEL
@@ -95,7 +107,7 @@ class DecisionUseCases(RegistryCore):
             facts.limits[channel] = channel_limit(facts.docs, channel, policy, facts.window_from)
         decision = decide(**arguments, channel_limit=facts.limits.get(channel))
         if "messaging_limit_reached" in decision.reasons and facts.limits[channel].frees_at is None:
-            limit = self._limits.frees_at(tenant, channel, facts.limits[channel], facts.window_from)
+            limit = self.limits.frees_at(tenant, channel, facts.limits[channel], facts.window_from)
             facts.limits[channel] = limit
             decision = decide(**arguments, channel_limit=limit)
         return decision, policy_version
@@ -111,25 +123,21 @@ class DecisionUseCases(RegistryCore):
                 keys.update(limit_keys(request.get("channel") or DEFAULT_CHANNEL))
             if ref is not None and (ref["name"], ref["language"]) not in templates:
                 templates.add((ref["name"], ref["language"]))
-                keys.add(("template", str(_template_key(ref))))
+                keys.add(("template", str(template_key(ref))))
         return sorted(keys)
 
     def _read(
         self, tenant: str, keys: list[tuple[str, str]], min_position: int | None = None
     ) -> tuple[DocumentFacts, int]:
         """The decision's single read: its views and the messaging windows it needs."""
-        first = window_first_minute(utcnow())
-        docs, position = self.read_views(tenant, keys, min_position, window_from=first)
+        first = window_first_minute(self.clock.now())
+        docs, position = self.views.read(tenant, keys, min_position, window_from=first)
         return DocumentFacts(docs, first), position
 
-    @cached_property
-    def _limits(self) -> LimitService:
-        return LimitService(self, SYSTEM_CLOCK)
-
     def decide(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
-        [(request, choice)] = experiment_decisions.resolve(self.read_views, tenant, [request])
+        [(request, choice)] = experiment_decisions.resolve(self.views.read, tenant, [request])
         facts, position = self._read(tenant, self._keys([request]), request.get("min_position"))
-        at = request.get("at") or utcnow()
+        at = request.get("at") or self.clock.now()
         decision, _ = self._decide_with(tenant, request, facts, at)
         body = {**decision_body(decision), "position": position}
         return experiment_decisions.answered(body, request, choice)
@@ -138,11 +146,11 @@ class DecisionUseCases(RegistryCore):
         self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None
     ) -> dict[str, Any]:
         floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
-        resolved = experiment_decisions.resolve(self.read_views, tenant, items)
+        resolved = experiment_decisions.resolve(self.views.read, tenant, items)
         if any(choice is not None for _, choice in resolved):
             items = [item for item, _ in resolved]
         facts, position = self._read(tenant, self._keys(items), floor or None)
-        now = utcnow()
+        now = self.clock.now()
         results = [
             decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0])
             for item in items
@@ -159,7 +167,7 @@ class DecisionUseCases(RegistryCore):
         authorized; a control, stopped or unknown experiment records nothing."""
         if request.get("experiment") is None:
             return self._authorize(tenant, request)
-        [(resolved, choice)] = experiment_decisions.resolve(self.read_views, tenant, [request])
+        [(resolved, choice)] = experiment_decisions.resolve(self.views.read, tenant, [request])
         assert choice is not None
         if choice.reason is not None:
             asked: dict[str, Any] = {
@@ -184,7 +192,7 @@ class DecisionUseCases(RegistryCore):
         view = facts.docs.get(("customer", customer_id))
 
         def decide_on(facts: DocumentFacts) -> dict[str, Any]:
-            now = utcnow()
+            now = self.clock.now()
             decision, policy_version = self._decide_with(tenant, request, facts, now)
             return {
                 "decision": decision,
@@ -230,7 +238,7 @@ class DecisionUseCases(RegistryCore):
                 "authorization_id": authorization_id,
                 "allowed": True,
                 "template_version": decision.template_version,
-                "receipt": self._receipt(
+                "receipt": self.receipts.sign(
                     tenant, request, channel, authorization_id, outcome, positions
                 ),
             }
@@ -254,23 +262,25 @@ class DecisionUseCases(RegistryCore):
 
         def read_positions(_: Customer, write_set: WriteSet) -> None:
             guard(write_set)
-            events = self._receipt_events(request, outcome, aggregate_id)
-            found = self._receipt_positions.read_in(write_set, list(events.values()))
+            events = self.receipts.events_named(request, outcome, aggregate_id)
+            found = self.receipts.read_in(write_set, list(events.values()))
             positions_after[:] = [lambda: {name: found().get(e) for name, e in events.items()}]
 
         try:
             if current_idempotent_request() is not None:  # its answer commits with the send
-                body = self.write(
+                body = self.writer.write(
                     tenant,
                     aggregate_id,
                     None,
                     command,
-                    result=lambda _: answer(self._positions_now(request, outcome, aggregate_id)),
+                    result=lambda _: answer(
+                        self.receipts.positions_now(request, outcome, aggregate_id)
+                    ),
                     extras=lambda _, write_set: guard(write_set),
                     loaded=restored,
                 )
                 return bool(body["allowed"]), body
-            written = self.write(
+            written = self.writer.write(
                 tenant, aggregate_id, None, command, extras=read_positions, loaded=restored
             )
         except NotFound:  # a customer never seen: refused with no_consent, nothing recorded
@@ -279,101 +289,13 @@ class DecisionUseCases(RegistryCore):
         body = {**answer(positions), "position": written["position"]}
         return bool(body["allowed"]), body
 
-    @staticmethod
-    def _receipt_events(
-        request: dict[str, Any], outcome: dict[str, Any], customer: UUID
-    ) -> dict[str, Event]:
-        """The events a receipt names: the consent relied on, the template's approval and
-        the policy version, each as (aggregate id, version)."""
-        decision: Decision = outcome["decision"]
-        docs = outcome["docs"]
-        template_doc = docs.get(("template", _template_key(request["template"]))) or {}
-        tenant_doc = docs.get(("tenant", ""))
-        events: dict[str, Event] = {}
-        if decision.consent:
-            events["consent"] = (str(customer), decision.consent.event_version)
-        if template_doc.get("approved_event_version"):
-            events["approval"] = (
-                template_doc["aggregate_id"],
-                template_doc["approved_event_version"],
-            )
-        if tenant_doc is not None:
-            events["policy"] = (tenant_doc["aggregate_id"], tenant_doc["version"])
-        return events
-
-    def _positions_now(
-        self, request: dict[str, Any], outcome: dict[str, Any], customer: UUID
-    ) -> dict[str, int | None]:
-        events = self._receipt_events(request, outcome, customer)
-        found = self._receipt_positions.of(list(events.values()))
-        return {name: found.get(event) for name, event in events.items()}
-
-    def _receipt(
-        self,
-        tenant: str,
-        request: dict[str, Any],
-        channel: str,
-        authorization_id: str,
-        outcome: dict[str, Any],
-        positions: dict[str, int | None],
-    ) -> str:
-        """A compact JWS (EdDSA) of the authorization and what it rested on, with the
-        `positions` of the events `_receipt_events` names."""
-        decision: Decision = outcome["decision"]
-        now: datetime = outcome["now"]
-        claims = {
-            "iss": f"{self.origin_host}/{tenant}",
-            "iat": int(now.timestamp()),
-            "jti": authorization_id,
-            "tenant": tenant,
-            "customer_id": request["customer_id"],
-            "channel": channel,
-            "template": {
-                "name": request["template"]["name"],
-                "language": normalise_language(request["template"]["language"]),
-                "version": decision.template_version,
-                "approval_position": positions.get("approval"),
-            },
-            "purpose": decision.purpose,
-            "consent": {
-                "receipt_id": decision.consent.receipt_id if decision.consent else None,
-                "granted_at": iso(decision.consent.granted_at) if decision.consent else None,
-                "position": positions.get("consent"),
-            },
-            "policy": {"version": outcome["policy_version"], "position": positions.get("policy")},
-            "authorized_at": iso(now),
-            "local_time": decision.local_time.isoformat(),
-            "timezone": str(decision.local_time.tzinfo),
-        }
-        return jwt.encode(
-            claims,
-            self.keyring.signing_key,
-            algorithm="EdDSA",
-            headers={"kid": self.key_id(tenant)},
-        )
-
-    @cached_property
-    def _receipt_positions(self) -> EventPositions:
-        return EventPositions(self.db)
-
-    def key_id(self, tenant: str) -> str:
-        """A receipt's `kid`: the `key_id` of the tenant's checkpoints (the signed-note key
-        hash of the key named by the tenant's origin), so one key has one id. Kept per
-        tenant: the signing key never changes in a process."""
-        kept = self._key_ids.get(tenant)
-        if kept is None:
-            origin = f"{self.origin_host}/{tenant}"
-            kept = signed_note_key_id(origin, self.keyring.signing_key.public_key())
-            self._key_ids[tenant] = kept
-        return kept
-
-    @cached_property
-    def _key_ids(self) -> dict[str, str]:
-        return {}
+    def check_moment(self, at: datetime | None, *, max_age_seconds: int) -> None:
+        """A live decision's `at` may lie at most `max_age_seconds` in the past."""
+        check_moment(at, now=self.clock.now(), max_age_seconds=max_age_seconds)
 
 
-def check_moment(at: datetime | None, *, max_age_seconds: int) -> None:
-    if at is not None and (utcnow() - at).total_seconds() > max_age_seconds:
+def check_moment(at: datetime | None, *, now: datetime, max_age_seconds: int) -> None:
+    if at is not None and (now - at).total_seconds() > max_age_seconds:
         raise InvalidRequest(
             "at is more than 5 minutes in the past; use POST /v1/audit/replay for the past",
             at=["must not be more than 5 minutes in the past"],

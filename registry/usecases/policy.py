@@ -5,16 +5,45 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from registry.application import RegistryCore
 from registry.domain.confirmation import as_number
 from registry.domain.exceptions import InvalidRequest
 from registry.domain.policy import Policy, PolicyInvalid
 from registry.domain.tenant import Tenant, tenant_aggregate_id
+from registry.projections.reader import ViewReader
+from registry.store.writer import EventWriter
+
+MAX_KEPT = 10_000
 
 
-class PolicyUseCases(RegistryCore):
+class PolicyService:
+    """Owns the tenant's policy: its reads, its replacement and history, and the parsed
+    policy of a tenant view that every decision asks for (kept per version)."""
+
+    def __init__(self, writer: EventWriter, views: ViewReader) -> None:
+        self.writer = writer
+        self.views = views
+        self._kept: dict[tuple[str, int], Policy] = {}
+
+    def policy_of(self, tenant: str, tenant_doc: dict[str, Any] | None) -> tuple[Policy, int]:
+        """The policy in a tenant's view document (the default without one), and its version."""
+        if tenant_doc is None or tenant_doc.get("policy") is None:
+            return self._kept_policy(tenant, 0, None), 0
+        version = int(tenant_doc["policy_version"])
+        return self._kept_policy(tenant, version, tenant_doc["policy"]), version
+
+    def _kept_policy(self, tenant: str, version: int, doc: dict[str, Any] | None) -> Policy:
+        kept = self._kept.get((tenant, version))
+        if kept is None:
+            kept = (
+                Policy.default(tenant) if doc is None else Policy.from_document(doc, tenant=tenant)
+            )
+            if len(self._kept) > MAX_KEPT:
+                self._kept.clear()
+            self._kept[(tenant, version)] = kept
+        return kept
+
     def policy(self, tenant: str, min_position: int | None = None) -> dict[str, Any]:
-        docs, position = self.read_views(tenant, [("tenant", "")], min_position)
+        docs, position = self.views.read(tenant, [("tenant", "")], min_position)
         policy, version = self.policy_of(tenant, docs.get(("tenant", "")))
         return {**answered(policy), "version": version, "position": position}
 
@@ -24,7 +53,7 @@ class PolicyUseCases(RegistryCore):
         except PolicyInvalid as error:
             raise InvalidRequest("the policy is not valid", **error.nested()) from None
         new_doc = policy.to_document()
-        result = self.write(
+        result = self.writer.write(
             tenant,
             tenant_aggregate_id(tenant),
             lambda: Tenant.register(tenant),
@@ -38,11 +67,11 @@ class PolicyUseCases(RegistryCore):
     ) -> dict[str, Any]:
         """Every version of the policy, oldest first: its number, who replaced it when, in
         which request, and the whole policy as it was stored (R-POLICY; issue #20 item 8)."""
-        _docs, position = self.read_views(tenant, [("tenant", "")], min_position)
+        _docs, position = self.views.read(tenant, [("tenant", "")], min_position)
         versions: list[dict[str, Any]] = []
         after = 0
         while True:  # a tenant's own events are few: its policies and its integration
-            page = self.aggregate_history(
+            page = self.views.history(
                 str(tenant_aggregate_id(tenant)), after_position=after, limit=1000
             )
             for event in page:

@@ -62,19 +62,20 @@ def test_receipts_name_the_positions_of_the_consent_approval_and_policy(
 
 
 def test_an_authorization_that_loses_the_race_for_the_last_slot_is_refused(
-    api: Any, reviewer: Any, registry: Any, tenant: str, monkeypatch: pytest.MonkeyPatch
+    api: Any, reviewer: Any, services: Any, tenant: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     put_any_time_policy(api, daily_limit=1)
     approve(api, reviewer)
     grant(api)
     keys = [("customer", "c1"), ("template", "spring_sale/ru"), ("tenant", "")]
-    before = registry.read_views(tenant, keys)  # what a concurrent request has read
+    views = services.decisions.views
+    before = views.read(tenant, keys)  # what a concurrent request has read
     assert api.post("/v1/authorizations", json=REQUEST).status_code == 201
 
-    read_views = registry.read_views
+    read_views = views.read
     stale = [before]
     monkeypatch.setattr(
-        registry, "read_views", lambda *a, **kw: stale.pop() if stale else read_views(*a, **kw)
+        views, "read", lambda *a, **kw: stale.pop() if stale else read_views(*a, **kw)
     )
     answer = api.post("/v1/authorizations", json=REQUEST)
 

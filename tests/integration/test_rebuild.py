@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from eventsourcing.persistence import OperationalError
 
-from registry.bootstrap import build_registry
+from registry.bootstrap import build_registry, build_services
 from registry.config import load_settings
 from registry.domain.base import acting_as
 from registry.domain.customer import customer_aggregate_id
@@ -61,7 +61,7 @@ def test_rebuild_reproduces_every_view_from_the_log(fresh_registry: Any) -> None
                 },
             )
         fresh_registry.opt_out("t", "c1", "sms", "all", {"kind": "api"})
-        fresh_registry.replace_policy("t", {"marketing_daily_limit": 4})
+        build_services(fresh_registry).policies.replace_policy("t", {"marketing_daily_limit": 4})
     before = views(fresh_registry)
     with fresh_registry.db.transaction(commit=True) as sql:
         sql.execute("DELETE FROM registry_views")
@@ -106,8 +106,9 @@ def record_histories(registry: Any) -> None:
     """A tenant policy and integration, a template through two reviews and a pause,
     a template whose text needs escaping, one customer with a long history ending in
     erasure, and a few short ones."""
+    services = build_services(registry)
     with acting_as("alice"):
-        registry.replace_policy("t", POLICY)
+        services.policies.replace_policy("t", POLICY)
         registry.configure_whatsapp(
             "t", {"app_secret": "s3cret", "verify_token": "tok", "waba_id": "1234"}
         )
@@ -128,7 +129,7 @@ def record_histories(registry: Any) -> None:
     with acting_as("alice"):
         for i in range(5):
             registry.grant("t", grant_request(f"c{i}"))
-        allowed, _ = registry.authorize(
+        allowed, _ = services.decisions.authorize(
             "t", {"customer_id": "c1", "template": {"name": "spring_sale", "language": "ru"}}
         )
         assert allowed

@@ -25,7 +25,6 @@ from registry.api.fields import channel_field, customer_id_field, moment_field
 from registry.api.openapi import idempotent
 from registry.domain.reasons import REASON_ORDER
 from registry.metrics import count_decisions
-from registry.usecases.decisions import check_moment
 
 blp = Blueprint(
     "decisions", __name__, url_prefix="/v1", description="Decisions and authorizations (R-DECIDE)"
@@ -160,8 +159,9 @@ class Decisions(MethodView):
     @blp.response(200, DecisionSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """May we send this template (or a session message) to this customer now?"""
-        check_moment(body.get("at"), max_age_seconds=_max_age())
-        answer = services().decisions.decide(tenant(), body)
+        decisions = services().decisions
+        decisions.check_moment(body.get("at"), max_age_seconds=_max_age())
+        answer = decisions.decide(tenant(), body)
         count_decisions((answer,))
         return answer
 
@@ -174,11 +174,10 @@ class BatchDecisions(MethodView):
     def post(self, body: dict[str, Any]) -> Any:
         """Up to 1000 decisions in one request, answered in the same order."""
         max_age = _max_age()
+        decisions = services().decisions
         for item in body["items"]:
-            check_moment(item.get("at"), max_age_seconds=max_age)
-        answer = services().decisions.decide_batch(
-            tenant(), body["items"], body.get("min_position")
-        )
+            decisions.check_moment(item.get("at"), max_age_seconds=max_age)
+        answer = decisions.decide_batch(tenant(), body["items"], body.get("min_position"))
         count_decisions(answer["results"])
         return answer
 
