@@ -10,10 +10,11 @@ import pytest
 
 from registry.domain.channel import Channel, RateFigures, next_step
 from registry.domain.customer import Customer
-from registry.domain.decision import ChannelLimit, CustomerFacts, _feedback_reasons, decide
+from registry.domain.decision import ChannelLimit, CustomerFacts, decide
 from registry.domain.feedback import rate_text, reaches
 from registry.domain.limits import effective_limit, frees_at, minute_of, moment_of_minute
 from registry.domain.policy import Policy
+from registry.domain.rules.messaging_limit import feedback_reasons
 from registry.domain.send import Send, SendIdentity
 
 T0 = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -206,5 +207,5 @@ def test_a_channel_is_restored_after_seven_consecutive_days_below_the_warning() 
 def test_a_customer_already_counted_in_the_window_is_not_refused_by_a_full_window() -> None:
     limit = ChannelLimit(effective=2, customers_24h=2, window_start=T0 - timedelta(hours=24))
     counted = CustomerFacts(marketing_at={"whatsapp": T0 - timedelta(hours=1)})
-    assert _feedback_reasons(counted, "whatsapp", limit, T0) == []
-    assert _feedback_reasons(CustomerFacts(), "whatsapp", limit, T0) == ["messaging_limit_reached"]
+    assert feedback_reasons(counted, "whatsapp", limit, T0) == []
+    assert feedback_reasons(CustomerFacts(), "whatsapp", limit, T0) == ["messaging_limit_reached"]

@@ -8,8 +8,12 @@ reason codes it fails (codes and their one order: `registry.domain.reasons`).
 | no_consent, consent_withdrawn, consent_expired   | `consent_reasons` (`consent_status`) | consent.py   |
 | outside_send_window, outside_send_days, holiday  | `failing_time_rules`              | schedule.py     |
 | daily_limit_reached                              | `limit_reached` (`day_is_full_for`)  | daily_limit.py |
+| messaging_limit_reached, platform_user_cap       | `feedback_reasons` (`held_until`) | messaging_limit.py |
+| experiment_control, experiment_stopped           | `choose_arm` (`assign_arm`)       | experiment.py, assignment.py |
 | outside_service_window (and no_consent)          | `service_window_reasons`          | service_window.py |
 
-`registry.domain.decision.decide` asks each rule that applies and sorts the codes; a new
-rule is a function here, called from `decide`, answering its constant of `reasons`.
+`registry.domain.decision.decide_all` asks each rule that applies and sorts the codes; a new
+rule is a function here, answering its constant of `reasons`, called from the decision's
+frame (`DecisionFrame`: what depends only on template, channel, policy and moment, asked
+once per batch) or its per-customer step (`_decide_one`).
 """
