@@ -158,13 +158,14 @@ def _seed(url: str, workdir: Path, secret: str, customers: int) -> None:
     rows = (seed.grant_row(i) for i in range(customers))
     inprocess.import_rows(client, secret, rows, chunk=IMPORT_CHUNK)
     registry = app.extensions["registry"]
+    consents = app.extensions["services"].consents
     with acting_as("bench-author"):
         for i in range(min(LONG_HISTORIES, customers)):
             for _ in range(6):
-                registry.opt_out(seed.TENANT, f"c{i}", "whatsapp", "all", {"kind": "api"})
-                registry.grant(seed.TENANT, seed.grant_row(i))
+                consents.opt_out(seed.TENANT, f"c{i}", "whatsapp", "all", {"kind": "api"})
+                consents.grant(seed.TENANT, seed.grant_row(i))
             if i % 5 == 0:
-                registry.erase(seed.TENANT, f"c{i}", "bench")
+                consents.erase(seed.TENANT, f"c{i}", "bench")
     registry.close()
 
 

@@ -19,6 +19,7 @@ from registry.store.database import Database
 from registry.usecases.authorizing import EventPositions
 from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.consent_records import ConsentRecordService
+from registry.usecases.consents import ConsentService
 from registry.usecases.container import Parts, Services
 from registry.usecases.decisions import DecisionService
 from registry.usecases.experiments import ExperimentService
@@ -194,9 +195,19 @@ def build_services(
         public_url=registry.public_url,
         origin_host=registry.origin_host,
     )
+    consents = ConsentService(
+        parts.writer,
+        parts.views,
+        parts.keys,
+        registry.policies,
+        parts.keyring,
+        parts.public_url,
+        parts.clock,
+    )
+    registry.consents = consents  # for the imports and webhooks mixins, until they go
     return Services(
         parts=parts,
-        consents=registry,
+        consents=consents,
         imports=registry,
         decisions=DecisionService(
             parts.views,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from registry.usecases.audit import AuditUseCases
-from registry.usecases.consents import ConsentUseCases
 from registry.usecases.imports import ImportUseCases
 from registry.usecases.templates import TemplateUseCases
 from registry.usecases.webhooks import WebhookUseCases
@@ -13,7 +12,6 @@ class Registry(
     ImportUseCases,
     WebhookUseCases,
     AuditUseCases,
-    ConsentUseCases,
     TemplateUseCases,
 ):
     pass

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from registry.keys import KeyRing
 from registry.store.unit_of_work import WriteSet
 from registry.usecases.authorizing import Event
+from registry.usecases.consents import ConsentService
 from registry.usecases.decisions import DecisionService
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts
@@ -54,6 +55,7 @@ class OnFakes:
     keys: FakeKeys
     keyring: KeyRing
     policies: PolicyService
+    consents: ConsentService
     decisions: DecisionService
 
 
@@ -61,6 +63,15 @@ def on_fakes() -> OnFakes:
     clock, views, keys, keyring = FakeClock(), FakeViews(), FakeKeys(), make_keyring()
     writer = FakeWriter(views, clock)
     policies = PolicyService(writer, views)  # type: ignore[arg-type]
+    consents = ConsentService(
+        writer,
+        views,  # type: ignore[arg-type]
+        keys,  # type: ignore[arg-type]
+        policies,
+        keyring,
+        "http://registry.test",
+        clock,
+    )
     receipts = Receipts(UnknownPositions(), keyring, "registry.test")
     decisions = DecisionService(
         views,  # type: ignore[arg-type]
@@ -77,5 +88,6 @@ def on_fakes() -> OnFakes:
         keys=keys,
         keyring=keyring,
         policies=policies,
+        consents=consents,
         decisions=decisions,
     )

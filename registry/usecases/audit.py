@@ -26,6 +26,7 @@ from audit.pages import (
 )
 from audit.readable import readable_state_json
 from audit.reads import LeafFilters, stored_nodes
+from registry.application import RegistryCore
 from registry.crypto import PREFIX
 from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
@@ -40,7 +41,6 @@ from registry.projections.documents import (
     template_facts,
 )
 from registry.timefmt import iso, parse_iso
-from registry.usecases.consents import ConsentUseCases
 from registry.usecases.decisions import decision_body
 
 EXPORT_PAGE = 2000
@@ -58,7 +58,7 @@ class _JsonlPage:
     subjects: list[str]  # per event, its `customer_id` and `template` members (JSON text)
 
 
-class AuditUseCases(ConsentUseCases):
+class AuditUseCases(RegistryCore):
     def origin(self, tenant: str) -> str:
         return f"{self.origin_host}/{tenant}"
 

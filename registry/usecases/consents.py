@@ -4,10 +4,12 @@ erasure, and the customer's state and history."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from registry.application import RegistryCore
+from registry.clock import Clock
 from registry.crypto import blind_index, is_sealed
 from registry.domain.base import acting_as
 from registry.domain.confirmation import Reply
@@ -16,34 +18,62 @@ from registry.domain.exceptions import NotFound
 from registry.domain.keywords import is_opt_out_keyword
 from registry.domain.rules.consent import consent_status
 from registry.domain.vocabulary import ACTOR_KEYWORD, NON_TRANSACTIONAL, PURPOSES
+from registry.keys import KeyRing
+from registry.personal_data import PersonalDataKeys
+from registry.projections.reader import ViewReader
 from registry.store.unit_of_work import WriteSet
-from registry.timefmt import iso, parse_iso, utcnow
+from registry.store.writer import EventWriter
+from registry.timefmt import iso, parse_iso
 from registry.usecases.confirmations import pending_confirmation
 from registry.usecases.consent_records import receipt_index_row
+from registry.usecases.policy import PolicyService
 
 SEALED_SOURCE_FIELDS = ("evidence", "ip", "user_agent")
 
 
-class ConsentUseCases(RegistryCore):
-    def _customer(self, tenant: str, customer_id: str) -> tuple[Any, Any]:
-        return customer_aggregate_id(tenant, customer_id), lambda: Customer.register(
-            tenant, customer_id
-        )
+def customer_ref(tenant: str, customer_id: str) -> tuple[UUID, Callable[[], Customer]]:
+    """The customer's aggregate id, and how to register it when new."""
+    return customer_aggregate_id(tenant, customer_id), lambda: Customer.register(
+        tenant, customer_id
+    )
 
-    def _sealed_source(
+
+class ConsentService:
+    """Owns the customer: grants (and their double opt-in), opt-outs, profile, inbound
+    messages, suppression, erasure, and the customer's answer and history."""
+
+    def __init__(
+        self,
+        writer: EventWriter,
+        views: ViewReader,
+        keys: PersonalDataKeys,
+        policies: PolicyService,
+        keyring: KeyRing,
+        public_url: str,
+        clock: Clock,
+    ) -> None:
+        self.writer = writer
+        self.views = views
+        self.keys = keys
+        self.policies = policies
+        self.keyring = keyring
+        self.public_url = public_url
+        self.clock = clock
+
+    def sealed_source(
         self, tenant: str, customer_id: str, source: dict[str, Any], key: bytes | None = None
     ) -> dict[str, Any]:
-        seal = self.sealer(tenant, customer_id, key)
+        seal = self.keys.sealer(tenant, customer_id, key)
         return {k: (seal(v) if k in SEALED_SOURCE_FIELDS else v) for k, v in source.items()}
 
-    def _profile_changes(
+    def profile_changes(
         self,
         tenant: str,
         customer_id: str,
         fields: dict[str, Any],
         key: bytes | None = None,
     ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-        seal = self.sealer(tenant, customer_id, key)
+        seal = self.keys.sealer(tenant, customer_id, key)
         changes: dict[str, Any] = {}
         index_rows: list[tuple[str, str]] = []
         if fields.get("phone") is not None:
@@ -61,16 +91,16 @@ class ConsentUseCases(RegistryCore):
     def grant(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
         customer_id = request["customer_id"]
         receipt_id = "rcpt_" + uuid.uuid4().hex
-        source = self._sealed_source(tenant, customer_id, request["source"])
-        changes, index_rows = self._profile_changes(tenant, customer_id, request)
+        source = self.sealed_source(tenant, customer_id, request["source"])
+        changes, index_rows = self.profile_changes(tenant, customer_id, request)
         index_rows.append(receipt_index_row(self.keyring, tenant, receipt_id, customer_id))
-        granted_at = request.get("granted_at") or utcnow()
+        granted_at = request.get("granted_at") or self.clock.now()
         purposes = sorted(set(request["purposes"]), key=PURPOSES.index)
         pending = None
         if request.get("confirmation") == "required":  # R-CONFIRM: pending until confirmed
-            docs, _ = self.read_views(tenant, [("tenant", "")])
+            docs, _ = self.views.read(tenant, [("tenant", "")])
             pending = pending_confirmation(
-                policy=self.policy_of(tenant, docs.get(("tenant", "")))[0],
+                policy=self.policies.policy_of(tenant, docs.get(("tenant", "")))[0],
                 link_key=self.keyring.link_key,
                 public_url=self.public_url,
                 tenant=tenant,
@@ -102,8 +132,8 @@ class ConsentUseCases(RegistryCore):
                 expires_at=request.get("expires_at"),
             )
 
-        aggregate_id, create = self._customer(tenant, customer_id)
-        return self.write(
+        aggregate_id, create = customer_ref(tenant, customer_id)
+        return self.writer.write(
             tenant,
             aggregate_id,
             create,
@@ -129,10 +159,10 @@ class ConsentUseCases(RegistryCore):
         at: datetime | None = None,
     ) -> dict[str, Any]:
         chosen = list(PURPOSES) if purposes == "all" else sorted(set(purposes), key=PURPOSES.index)
-        sealed = self._sealed_source(tenant, customer_id, source)
-        withdrawn_at = at or utcnow()
-        aggregate_id, create = self._customer(tenant, customer_id)
-        return self.write(
+        sealed = self.sealed_source(tenant, customer_id, source)
+        withdrawn_at = at or self.clock.now()
+        aggregate_id, create = customer_ref(tenant, customer_id)
+        return self.writer.write(
             tenant,
             aggregate_id,
             create,
@@ -145,9 +175,9 @@ class ConsentUseCases(RegistryCore):
     def change_profile(
         self, tenant: str, customer_id: str, fields: dict[str, Any]
     ) -> dict[str, Any]:
-        changes, index_rows = self._profile_changes(tenant, customer_id, fields)
-        aggregate_id, _ = self._customer(tenant, customer_id)
-        self.write(
+        changes, index_rows = self.profile_changes(tenant, customer_id, fields)
+        aggregate_id, _ = customer_ref(tenant, customer_id)
+        self.writer.write(
             tenant,
             aggregate_id,
             None,
@@ -169,8 +199,8 @@ class ConsentUseCases(RegistryCore):
         dedupe_key: str | None = None,
     ) -> dict[str, Any]:
         keyword = is_opt_out_keyword(text)
-        sealed_text = self.sealer(tenant, customer_id)(text)
-        moment = received_at or utcnow()
+        sealed_text = self.keys.sealer(tenant, customer_id)(text)
+        moment = received_at or self.clock.now()
         reply = Reply.of(text, sealed_text, moment)  # R-CONFIRM: YES/START confirm, opt back in
 
         def command(customer: Customer) -> None:
@@ -189,8 +219,8 @@ class ConsentUseCases(RegistryCore):
                 with acting_as(ACTOR_KEYWORD):
                     customer.answer_reply(channel, reply)
 
-        aggregate_id, create = self._customer(tenant, customer_id)
-        return self.write(
+        aggregate_id, create = customer_ref(tenant, customer_id)
+        return self.writer.write(
             tenant,
             aggregate_id,
             create,
@@ -208,9 +238,9 @@ class ConsentUseCases(RegistryCore):
     def suppress(
         self, tenant: str, customer_id: str, reason: str | None, *, on: bool
     ) -> dict[str, Any]:
-        sealed = self.sealer(tenant, customer_id)(reason)
-        aggregate_id, create = self._customer(tenant, customer_id)
-        return self.write(
+        sealed = self.keys.sealer(tenant, customer_id)(reason)
+        aggregate_id, create = customer_ref(tenant, customer_id)
+        return self.writer.write(
             tenant,
             aggregate_id,
             create if on else None,
@@ -219,12 +249,12 @@ class ConsentUseCases(RegistryCore):
         )
 
     def erase(self, tenant: str, customer_id: str, reason: str | None) -> dict[str, Any]:
-        aggregate_id, _ = self._customer(tenant, customer_id)
+        aggregate_id, _ = customer_ref(tenant, customer_id)
 
         def extras(_: Customer, write_set: WriteSet) -> None:
             write_set.erase_data_key_of = customer_id
 
-        return self.write(
+        return self.writer.write(
             tenant,
             aggregate_id,
             None,
@@ -238,7 +268,7 @@ class ConsentUseCases(RegistryCore):
     def customer_doc(
         self, tenant: str, customer_id: str, min_position: int | None = None
     ) -> tuple[dict[str, Any], int]:
-        docs, position = self.read_views(tenant, [("customer", customer_id)], min_position)
+        docs, position = self.views.read(tenant, [("customer", customer_id)], min_position)
         doc = docs.get(("customer", customer_id))
         if doc is None:
             raise NotFound(f"customer {customer_id!r} not found")
@@ -248,8 +278,8 @@ class ConsentUseCases(RegistryCore):
         self, tenant: str, customer_id: str, min_position: int | None = None
     ) -> dict[str, Any]:
         doc, position = self.customer_doc(tenant, customer_id, min_position)
-        open_value = self.opener(tenant, customer_id, doc["erased"])
-        now = utcnow()
+        open_value = self.keys.opener(tenant, customer_id, doc["erased"])
+        now = self.clock.now()
         consents = []
         for record in sorted(
             doc["consents"].values(), key=lambda c: (c["channel"], PURPOSES.index(c["purpose"]))
@@ -302,11 +332,11 @@ class ConsentUseCases(RegistryCore):
     ) -> dict[str, Any]:
         doc, position = self.customer_doc(tenant, customer_id, min_position)
         return {
-            "events": self.aggregate_history(
+            "events": self.views.history(
                 doc["aggregate_id"],
                 after_position=after_position,
                 limit=limit,
-                open_value=self.opener(tenant, customer_id, doc["erased"]),
+                open_value=self.keys.opener(tenant, customer_id, doc["erased"]),
             ),
             "position": position,
         }

@@ -21,6 +21,7 @@ from registry.usecases.outcomes import OutcomeService
 
 if TYPE_CHECKING:
     from registry.service import Registry
+    from registry.usecases.consents import ConsentService
     from registry.usecases.decisions import DecisionService
     from registry.usecases.experiments import ExperimentService
     from registry.usecases.policy import PolicyService
@@ -48,7 +49,7 @@ class Services:
     `registry.bootstrap.build_services`."""
 
     parts: Parts
-    consents: Registry  # grants, opt-outs, profile, inbound, suppression, erasure, reads
+    consents: ConsentService  # grants, opt-outs, profile, inbound, suppression, erasure, reads
     imports: Registry  # bulk import of grants
     decisions: DecisionService  # decide, decide_batch, authorize, check_moment
     templates: Registry  # submit, review/pause/resume/disable, reads

@@ -10,20 +10,23 @@ from typing import Any
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
+from registry.application import RegistryCore
 from registry.domain.base import current_actor, current_request_id
 from registry.domain.customer import Customer, customer_aggregate_id
 from registry.domain.vocabulary import PURPOSES
 from registry.store.bulk_writes import BulkWriteSet, PreparedView
 from registry.store.new_customers import NewCustomerGrant, NewCustomerRecord, new_customer_record
 from registry.timefmt import utcnow
-from registry.usecases.consents import SEALED_SOURCE_FIELDS, ConsentUseCases
+from registry.usecases.consents import SEALED_SOURCE_FIELDS, ConsentService
 
 MAX_ATTEMPTS = 5
 ANALYZE_FROM_ROWS = 1000  # an import this large may refresh the planner's statistics
 ANALYZE_SCALE_FACTOR = 0.1  # autovacuum's default `autovacuum_analyze_scale_factor`
 
 
-class ImportUseCases(ConsentUseCases):
+class ImportUseCases(RegistryCore):
+    consents: ConsentService  # set by registry.bootstrap.build_services
+
     def import_grants(self, tenant: str, grants: list[dict[str, Any]]) -> dict[str, Any]:
         """A customer new to the registry arrives with one `Registered` event carrying
         its profile, then one `ConsentGranted` per row; a known customer gets a
@@ -64,9 +67,9 @@ class ImportUseCases(ConsentUseCases):
             customer_id = grant["customer_id"]
             receipt_id = "rcpt_" + uuid.uuid4().hex
             key = keys.get(customer_id)
-            changes, rows = self._profile_changes(tenant, customer_id, grant, key)
+            changes, rows = self.consents.profile_changes(tenant, customer_id, grant, key)
             index_rows += rows
-            source = self._sealed_source(tenant, customer_id, grant["source"], key)
+            source = self.consents.sealed_source(tenant, customer_id, grant["source"], key)
             purposes = sorted(set(grant["purposes"]), key=PURPOSES.index)
             if customer_id in single_new:
                 customers[customer_id] = new_customer_record(

@@ -8,6 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
+from registry.application import RegistryCore
 from registry.crypto import blind_index, open_sealed, seal
 from registry.domain.base import acting_as
 from registry.domain.customer import Customer
@@ -20,12 +21,13 @@ from registry.integrations.whatsapp_changes import field_of
 from registry.keys import derive
 from registry.metrics import count_webhook_change
 from registry.timefmt import iso, utcnow
-from registry.usecases.consents import ConsentUseCases
+from registry.usecases.consents import ConsentService, customer_ref
 from registry.usecases.outcomes import OutcomeService
 
 
-class WebhookUseCases(ConsentUseCases):
+class WebhookUseCases(RegistryCore):
     outcomes: OutcomeService  # set by registry.bootstrap.install_outcomes
+    consents: ConsentService  # set by registry.bootstrap.build_services
 
     def _tenant_secret_key(self, tenant: str) -> bytes:
         return derive(self.keyring.master_data_key, f"tenant secrets {tenant}")
@@ -133,7 +135,7 @@ class WebhookUseCases(ConsentUseCases):
         customer_id, index_rows = self._match_customer(tenant, change.wa_id, change.user_id)
         moment: datetime = change.occurred_at or utcnow()
         if isinstance(change, wa.InboundMessage):
-            answer = self.receive_inbound(
+            answer = self.consents.receive_inbound(
                 tenant,
                 customer_id,
                 channel="whatsapp",
@@ -165,7 +167,7 @@ class WebhookUseCases(ConsentUseCases):
 
         answer = self.write(
             tenant,
-            *self._customer(tenant, customer_id),
+            *customer_ref(tenant, customer_id),
             command,
             extras=lambda _, ws: ws.index_rows.extend(index_rows),
             dedupe_key=dedupe,

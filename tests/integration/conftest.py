@@ -20,3 +20,11 @@ def pg_registry(pg_database: str, tmp_path: Path) -> Iterator[Any]:
     registry = build_registry(load_settings(environment_for(url, tmp_path)))
     yield registry
     registry.recorder.datastore.close()
+
+
+@pytest.fixture
+def pg_services(pg_registry: Any) -> Any:
+    """The services on `pg_registry` (registry/bootstrap.py `build_services`)."""
+    from registry.bootstrap import build_services
+
+    return build_services(pg_registry)

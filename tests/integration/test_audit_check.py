@@ -41,9 +41,9 @@ def tamper_with_last_event(registry: Any, customer_aggregate: str) -> int:
 
 
 def test_check_passes_on_an_untouched_store(
-    backend_env: dict[str, str], registry: Any, tenant: str
+    backend_env: dict[str, str], registry: Any, services: Any, tenant: str
 ) -> None:
-    registry.grant(
+    services.consents.grant(
         tenant,
         {
             "customer_id": "c",
@@ -58,9 +58,9 @@ def test_check_passes_on_an_untouched_store(
 
 
 def test_check_names_an_event_edited_in_the_database(
-    backend_env: dict[str, str], registry: Any, tenant: str
+    backend_env: dict[str, str], registry: Any, services: Any, tenant: str
 ) -> None:
-    registry.grant(
+    services.consents.grant(
         tenant,
         {
             "customer_id": "c",
@@ -69,7 +69,7 @@ def test_check_names_an_event_edited_in_the_database(
             "source": {"kind": "api"},
         },
     )
-    doc, _ = registry.customer_doc(tenant, "c")
+    doc, _ = services.consents.customer_doc(tenant, "c")
     position = tamper_with_last_event(registry, doc["aggregate_id"])
     result = run_check(backend_env)
     assert result.returncode == 1
@@ -77,9 +77,9 @@ def test_check_names_an_event_edited_in_the_database(
 
 
 def test_check_names_an_event_deleted_from_the_database(
-    backend_env: dict[str, str], registry: Any, tenant: str
+    backend_env: dict[str, str], registry: Any, services: Any, tenant: str
 ) -> None:
-    answer = registry.grant(
+    answer = services.consents.grant(
         tenant,
         {
             "customer_id": "gone",

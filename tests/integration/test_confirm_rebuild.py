@@ -15,27 +15,29 @@ from tests.integration.test_rebuild import delete_views, fresh_registry, rows  #
 TENANT = "t"
 
 
-def record_state(registry: Any) -> None:
+def record_state(services: Any) -> None:
     with acting_as("alice"):
-        registry.grant(TENANT, {**promotions_grant("pending"), "confirmation": "required"})
-        registry.grant(TENANT, {**promotions_grant("yes"), "confirmation": "required"})
-        registry.receive_inbound(TENANT, "yes", channel="whatsapp", received_at=None, text="ДА")
+        services.consents.grant(TENANT, {**promotions_grant("pending"), "confirmation": "required"})
+        services.consents.grant(TENANT, {**promotions_grant("yes"), "confirmation": "required"})
+        services.consents.receive_inbound(
+            TENANT, "yes", channel="whatsapp", received_at=None, text="ДА"
+        )
         old = (datetime.now(UTC) - timedelta(days=40)).isoformat()
-        registry.grant(
+        services.consents.grant(
             TENANT,
             {**promotions_grant("late"), "confirmation": "required",
              "granted_at": datetime.fromisoformat(old)},
         )  # fmt: skip
-        registry.grant(TENANT, promotions_grant("back"))
+        services.consents.grant(TENANT, promotions_grant("back"))
         for text in ("STOP", "START"):
-            registry.receive_inbound(
+            services.consents.receive_inbound(
                 TENANT, "back", channel="whatsapp", received_at=None, text=text
             )
 
 
-def statuses(registry: Any) -> dict[str, Any]:
+def statuses(services: Any) -> dict[str, Any]:
     return {
-        c: [x["status"] for x in registry.customer(TENANT, c)["consents"]]
+        c: [x["status"] for x in services.consents.customer(TENANT, c)["consents"]]
         for c in ("pending", "yes", "late", "back")
     }
 
@@ -43,16 +45,16 @@ def statuses(registry: Any) -> dict[str, Any]:
 def test_double_opt_in_state_is_rebuilt_from_the_log(fresh_registry: Any) -> None:  # noqa: F811
     from registry.bootstrap import build_services
 
-    record_state(fresh_registry)
     services = build_services(fresh_registry)
-    before = (rows(fresh_registry), statuses(fresh_registry))
+    record_state(services)
+    before = (rows(fresh_registry), statuses(services))
     feed_before = services.feed.changes(TENANT, after_position=0, limit=1000)[0]
     receipts = [c["receipt_id"] for c in feed_before["changes"] if "receipt_id" in c]
     records_before = [services.consent_records.record(TENANT, r)["purposes"] for r in receipts]
     delete_views(fresh_registry)
     rebuild(fresh_registry)
-    assert (rows(fresh_registry), statuses(fresh_registry)) == before
-    assert statuses(fresh_registry) == {
+    assert (rows(fresh_registry), statuses(services)) == before
+    assert statuses(services) == {
         "pending": ["pending"], "yes": ["granted"], "late": ["expired"],
         "back": ["withdrawn", "withdrawn", "withdrawn", "withdrawn", "granted", "withdrawn"],
     }  # fmt: skip

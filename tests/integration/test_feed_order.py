@@ -24,7 +24,7 @@ GRANTS_EACH = 200
 
 
 def test_every_acknowledged_position_is_paged_exactly_once_in_order(
-    app: Any, registry: Any, tenant: str
+    app: Any, registry: Any, services: Any, tenant: str
 ) -> None:
     feed = app.extensions["services"].feed
     acknowledged: list[int] = []
@@ -38,7 +38,7 @@ def test_every_acknowledged_position_is_paged_exactly_once_in_order(
                     # ten customers a writer, shared by two writers: concurrent saves of
                     # one customer are retried by the server, as for any client
                     customer = f"c{writer // 2}-{n % 10}"
-                    answer = registry.grant(tenant, promotions_grant(customer))
+                    answer = services.consents.grant(tenant, promotions_grant(customer))
                     with lock:
                         acknowledged.append(int(answer["position"]))
         except BaseException as error:  # pragma: no cover - reported below
@@ -84,13 +84,13 @@ def _events_table_and_sequence(conn: Any) -> tuple[str, str]:
 
 @pytest.mark.parametrize("write", ["grant", "import"])
 def test_a_writer_cannot_draw_a_position_while_another_holds_the_lock(
-    pg_database: str, pg_registry: Any, write: str
+    pg_database: str, pg_registry: Any, pg_services: Any, write: str
 ) -> None:
     tenant = f"lock-{write}"
     with psycopg.connect(**{**PG_ADMIN, "dbname": pg_database}) as holder:
         table, sequence = _events_table_and_sequence(holder)
         with acting_as("setup"):
-            pg_registry.grant(tenant, promotions_grant("first"))  # the sequence exists
+            pg_services.consents.grant(tenant, promotions_grant("first"))  # the sequence exists
         drawn_before = holder.execute(f"SELECT last_value FROM {sequence}").fetchone()[0]
         holder.execute(f'LOCK TABLE "{table}" IN EXCLUSIVE MODE')  # a transaction, not committed
         answers: list[dict[str, Any]] = []
@@ -98,7 +98,7 @@ def test_a_writer_cannot_draw_a_position_while_another_holds_the_lock(
         def second_writer() -> None:
             with acting_as("second"):
                 if write == "grant":
-                    answers.append(pg_registry.grant(tenant, promotions_grant("second")))
+                    answers.append(pg_services.consents.grant(tenant, promotions_grant("second")))
                 else:
                     rows = [promotions_grant(f"imported-{i}") for i in range(100)]
                     answers.append(pg_registry.import_grants(tenant, rows))

@@ -25,15 +25,15 @@ def run(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _grant(registry: Any, tenant: str) -> None:
+def _grant(services: Any, tenant: str) -> None:
     body = {"customer_id": "c", "purposes": ["alerts"], "source": {"kind": "api"}}
-    registry.grant(tenant, {**body, "channel": "whatsapp"})
+    services.consents.grant(tenant, {**body, "channel": "whatsapp"})
 
 
 def test_rebuild_ends_with_a_plain_line_of_events_and_time(
-    backend_env: dict[str, str], registry: Any, tenant: str
+    backend_env: dict[str, str], services: Any, tenant: str
 ) -> None:
-    _grant(registry, tenant)
+    _grant(services, tenant)
     result = run(backend_env, "registry.projections.rebuild")
     assert result.returncode == 0, result.stderr
     assert re.search("^rebuild" + DONE.format(unit="events"), result.stderr, re.M)
@@ -49,8 +49,8 @@ def test_rebuild_help_prints_help_and_rebuilds_nothing(backend_env: dict[str, st
 
 
 def test_audit_check_ends_with_a_plain_line_of_events_and_time(
-    backend_env: dict[str, str], registry: Any, tenant: str
+    backend_env: dict[str, str], services: Any, tenant: str
 ) -> None:
-    _grant(registry, tenant)
+    _grant(services, tenant)
     result = run(backend_env, "audit", "check")
     assert re.search("^audit check" + DONE.format(unit="events"), result.stderr, re.M)

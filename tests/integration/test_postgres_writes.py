@@ -11,12 +11,12 @@ from tests.conftest import PG_ADMIN
 
 
 def test_a_write_sends_no_notification_that_would_serialise_commits(
-    pg_registry: Any, pg_database: str
+    pg_registry: Any, pg_services: Any, pg_database: str
 ) -> None:
     channel = pg_registry.recorder.channel_name
     with psycopg.connect(**{**PG_ADMIN, "dbname": pg_database}, autocommit=True) as listener:
         listener.execute(f'LISTEN "{channel}"')
-        pg_registry.grant(
+        pg_services.consents.grant(
             "t" + uuid.uuid4().hex[:12],
             {
                 "customer_id": "c1",
@@ -31,6 +31,7 @@ def test_a_write_sends_no_notification_that_would_serialise_commits(
 
 def test_a_small_write_that_completes_a_large_subtree_is_written_in_pipeline_mode(
     pg_registry: Any,
+    pg_services: Any,
 ) -> None:
     """The 65,536th leaf of a tree adds 16 tree nodes in one write; inside pipeline mode
     they must not go by COPY, which pipeline mode refuses."""
@@ -40,7 +41,7 @@ def test_a_small_write_that_completes_a_large_subtree_is_written_in_pipeline_mod
             "INSERT INTO audit_trees (tenant, size, frontier) VALUES (?, ?, ?)",
             [tenant, 2**16 - 1, bytes(range(32)) * 16],
         )
-    pg_registry.grant(
+    pg_services.consents.grant(
         tenant,
         {
             "customer_id": "c1",

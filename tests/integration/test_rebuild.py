@@ -49,9 +49,10 @@ def views(registry: Any) -> dict[tuple[str, str, str], dict[str, Any]]:
 
 
 def test_rebuild_reproduces_every_view_from_the_log(fresh_registry: Any) -> None:
+    services = build_services(fresh_registry)
     with acting_as("alice"):
         for i in range(5):
-            fresh_registry.grant(
+            services.consents.grant(
                 "t",
                 {
                     "customer_id": f"c{i}",
@@ -60,8 +61,8 @@ def test_rebuild_reproduces_every_view_from_the_log(fresh_registry: Any) -> None
                     "source": {"kind": "api"},
                 },
             )
-        fresh_registry.opt_out("t", "c1", "sms", "all", {"kind": "api"})
-        build_services(fresh_registry).policies.replace_policy("t", {"marketing_daily_limit": 4})
+        services.consents.opt_out("t", "c1", "sms", "all", {"kind": "api"})
+        services.policies.replace_policy("t", {"marketing_daily_limit": 4})
     before = views(fresh_registry)
     with fresh_registry.db.transaction(commit=True) as sql:
         sql.execute("DELETE FROM registry_views")
@@ -128,18 +129,20 @@ def record_histories(registry: Any) -> None:
         registry.change_template("t", "spring_sale", "ru", "resume", reason="fixed")
     with acting_as("alice"):
         for i in range(5):
-            registry.grant("t", grant_request(f"c{i}"))
+            services.consents.grant("t", grant_request(f"c{i}"))
         allowed, _ = services.decisions.authorize(
             "t", {"customer_id": "c1", "template": {"name": "spring_sale", "language": "ru"}}
         )
         assert allowed
-        registry.receive_inbound("t", "c2", channel="whatsapp", received_at=None, text="СТОП")
-        registry.suppress("t", "c3", "bounced", on=True)
-        registry.erase("t", "c4", "asked to")
+        services.consents.receive_inbound(
+            "t", "c2", channel="whatsapp", received_at=None, text="СТОП"
+        )
+        services.consents.suppress("t", "c3", "bounced", on=True)
+        services.consents.erase("t", "c4", "asked to")
         while _version_of(registry, "c0") < LONG_HISTORY:
-            registry.opt_out("t", "c0", "whatsapp", "all", {"kind": "api"})
-            registry.grant("t", grant_request("c0", channel="sms"))
-        registry.erase("t", "c0", "asked to")
+            services.consents.opt_out("t", "c0", "whatsapp", "all", {"kind": "api"})
+            services.consents.grant("t", grant_request("c0", channel="sms"))
+        services.consents.erase("t", "c0", "asked to")
 
 
 def _version_of(registry: Any, customer_id: str) -> int:

@@ -55,11 +55,11 @@ def _event_positions(registry: Any, aggregate_id: uuid.UUID) -> list[int]:
 
 
 def test_a_grant_writes_its_view_row_and_audit_leaves_with_the_events_position(
-    registry: Any, tenant: str
+    registry: Any, services: Any, tenant: str
 ) -> None:
     customer_id = "c-" + uuid.uuid4().hex[:8]
 
-    answer = registry.grant(tenant, _grant_request(customer_id))
+    answer = services.consents.grant(tenant, _grant_request(customer_id))
 
     positions = _event_positions(registry, customer_aggregate_id(tenant, customer_id))
     assert positions, "the grant recorded no events"
@@ -103,7 +103,7 @@ def test_a_unit_of_work_that_raises_rolls_back_the_events_and_writes_no_view(
 
 
 def test_after_a_rolled_back_unit_of_work_the_same_aggregate_saves_normally(
-    registry: Any, tenant: str
+    registry: Any, services: Any, tenant: str
 ) -> None:
     customer_id = "c-" + uuid.uuid4().hex[:8]
 
@@ -113,7 +113,7 @@ def test_after_a_rolled_back_unit_of_work_the_same_aggregate_saves_normally(
     with pytest.raises(RuntimeError):
         registry.save(Customer.register(tenant, customer_id), **{UNIT_OF_WORK: failing_unit})
 
-    answer = registry.grant(tenant, _grant_request(customer_id))
+    answer = services.consents.grant(tenant, _grant_request(customer_id))
 
     positions = _event_positions(registry, customer_aggregate_id(tenant, customer_id))
     assert positions[-1] == answer["position"]

@@ -122,16 +122,16 @@ def test_writes_through_the_api_leave_leaves_that_match_their_events_and_views_a
 
 
 def test_a_write_ahead_that_fails_on_the_server_commits_nothing(
-    pg_registry: Any, pg_database: str
+    pg_registry: Any, pg_services: Any, pg_database: str
 ) -> None:
     tenant = "t" + uuid.uuid4().hex[:12]
-    pg_registry.grant(tenant, promotions_grant("c1"))
+    pg_services.consents.grant(tenant, promotions_grant("c1"))
     with pg_registry.db.transaction(commit=True) as sql:  # a frontier the nodes cannot give
         sql.execute("UPDATE audit_trees SET frontier = NULL WHERE tenant = ?", [tenant])
         sql.execute("DELETE FROM audit_leaves WHERE tenant = ?", [tenant])
         sql.execute("DELETE FROM audit_nodes WHERE tenant = ?", [tenant])
     with pytest.raises(Exception, match="lacks subtree"):
-        pg_registry.grant(tenant, promotions_grant("c2"))
+        pg_services.consents.grant(tenant, promotions_grant("c2"))
     with pg_registry.db.transaction() as sql:
         views = sql.query(
             "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'customer'", [tenant]
