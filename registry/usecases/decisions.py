@@ -11,7 +11,14 @@ from typing import Any
 
 from registry.clock import Clock
 from registry.domain.customer import Customer, customer_aggregate_id
-from registry.domain.decision import ChannelLimit, CustomerFacts, Decision, TemplateFacts, decide
+from registry.domain.decision import (
+    ChannelLimit,
+    CustomerFacts,
+    Decision,
+    DecisionFrame,
+    TemplateFacts,
+    decide_all,
+)
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.limits import window_first_minute
 from registry.domain.policy import Policy
@@ -39,9 +46,14 @@ def decision_body(decision: Decision) -> dict[str, Any]:
     }
 
 
+FrameKey = tuple[tuple[str, str] | None, str, datetime, ChannelLimit | None]
+
+
 class DocumentFacts:
     """The decision facts of one read's documents, each parsed once however many
-    requests of a batch ask about the same customer or template."""
+    requests of a batch ask about the same customer or template; and the decision frames
+    (`DecisionFrame`: what depends only on template, channel, moment and limit), each
+    built once for every item that shares them."""
 
     def __init__(self, docs: dict[tuple[str, str], dict[str, Any]], window_from: int = 0) -> None:
         self.docs = docs
@@ -50,6 +62,7 @@ class DocumentFacts:
         self.limits: dict[str, ChannelLimit] = {}
         self._customers: dict[str, CustomerFacts | None] = {}
         self._templates: dict[tuple[str, str], tuple[str, TemplateFacts | None]] = {}
+        self.frames: dict[FrameKey, DecisionFrame] = {}
 
     def customer(self, customer_id: str) -> CustomerFacts | None:
         if customer_id not in self._customers:
@@ -95,22 +108,42 @@ class DecisionService:
         policy, policy_version = facts.policy
         ref = request.get("template")
         channel = request.get("channel") or DEFAULT_CHANNEL
-        arguments: dict[str, Any] = {
-            "customer": facts.customer(request["customer_id"]),
-            "template": None if ref is None else facts.template(ref)[1],
-            "template_requested": ref is not None,
-            "channel": channel,
-            "policy": policy,
-            "at": at,
-        }
         if ref is not None and channel not in facts.limits:
             facts.limits[channel] = channel_limit(facts.docs, channel, policy, facts.window_from)
-        decision = decide(**arguments, channel_limit=facts.limits.get(channel))
+        customer = facts.customer(request["customer_id"])
+        [decision] = decide_all(self._frame(facts, ref, channel, at), [customer])
         if "messaging_limit_reached" in decision.reasons and facts.limits[channel].frees_at is None:
             limit = self.limits.frees_at(tenant, channel, facts.limits[channel], facts.window_from)
             facts.limits[channel] = limit
-            decision = decide(**arguments, channel_limit=limit)
+            [decision] = decide_all(self._frame(facts, ref, channel, at), [customer])
         return decision, policy_version
+
+    @staticmethod
+    def _frame(
+        facts: DocumentFacts, ref: dict[str, Any] | None, channel: str, at: datetime
+    ) -> DecisionFrame:
+        """The frame of the items asking about `ref` on `channel` at `at`, under the
+        channel's limit as known now."""
+        limit = facts.limits.get(channel)
+        key: FrameKey = (
+            None if ref is None else (ref["name"], ref["language"]),
+            channel,
+            at,
+            limit,
+        )
+        frame = facts.frames.get(key)
+        if frame is None:
+            assert facts.policy is not None
+            frame = DecisionFrame(
+                template=None if ref is None else facts.template(ref)[1],
+                template_requested=ref is not None,
+                channel=channel,
+                policy=facts.policy[0],
+                at=at,
+                channel_limit=limit,
+            )
+            facts.frames[key] = frame
+        return frame
 
     @staticmethod
     def _keys(requests: Sequence[dict[str, Any]]) -> list[tuple[str, str]]:
