@@ -24,7 +24,7 @@ import shutil
 import sys
 from collections import Counter as Tally
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -56,6 +56,13 @@ class Figures:
     authorizations: Counter
     opt_outs: Counter
     webhook_changes: Counter
+    # (method, route, status): that request's counter and latency histogram, looked up once
+    request_children: dict[tuple[str, str, int], tuple[Any, Any]] = field(default_factory=dict)
+    allowed_children: dict[bool, Any] = field(default_factory=dict)  # decisions by allowed
+
+    def __post_init__(self) -> None:
+        for allowed in (True, False):
+            self.allowed_children[allowed] = self.decisions.labels("true" if allowed else "false")
 
 
 @lru_cache(maxsize=1)
@@ -106,7 +113,7 @@ def count_decisions(answers: Iterable[dict[str, Any]]) -> None:
         return
     figure = figures()
     for value, count in allowed.items():
-        figure.decisions.labels("true" if value else "false").inc(count)
+        figure.allowed_children[value].inc(count)
     for reason, count in reasons.items():
         figure.decision_reasons.labels(reason).inc(count)
 
@@ -126,10 +133,21 @@ def count_webhook_change(field: str, outcome: str) -> None:
 
 
 def observe_request(method: str, route: str, status: int, seconds: float | None) -> None:
+    """Counts the request and its latency; route patterns are few, so each (method, route,
+    status)'s children are looked up once per process (prometheus-client's `labels()`
+    takes a lock and joins the values)."""
     figure = figures()
-    figure.requests.labels(method, route, str(status)).inc()
+    key = (method, route, status)
+    children = figure.request_children.get(key)
+    if children is None:
+        children = (
+            figure.requests.labels(method, route, str(status)),
+            figure.latency.labels(route),
+        )
+        figure.request_children[key] = children
+    children[0].inc()
     if seconds is not None:
-        figure.latency.labels(route).observe(seconds)
+        children[1].observe(seconds)
 
 
 # ---- one view of the whole server ----------------------------------------------------------

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,8 +55,11 @@ def load_public_keys(path: str | None) -> list[Any]:
 
 
 class TokenVerifier:
-    """Verifies tokens; a verified token is remembered until it expires, so the
-    signature is checked once per process rather than on every request."""
+    """Verifies tokens; a verified token is remembered (keyed by its raw text, the most
+    recently used `CACHE_SIZE` of them) until it expires, so the signature and claims are
+    checked once per process rather than on every request. Revocation is not cached: the
+    guards ask the database for every request (registry/api/guards.py), so a revoked
+    token is refused from the next request on whatever this cache holds."""
 
     CACHE_SIZE = 10_000
 
@@ -69,7 +74,8 @@ class TokenVerifier:
         self.secret = secret
         self.public_keys = public_keys
         self.audience, self.issuer = audience, issuer
-        self._verified: dict[str, tuple[Principal, float]] = {}
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()  # gthread workers share the cache between threads
 
     def verify(self, authorization: str | None) -> Principal:
         if not authorization or not authorization.startswith("Bearer "):
@@ -81,12 +87,19 @@ class TokenVerifier:
             )
         token = authorization[len("Bearer ") :].strip()
         cached = self._verified.get(token)
-        if cached is not None and cached[1] > time.time():
-            return cached[0]
+        if cached is not None:
+            if cached[1] > time.time():
+                with self._lock:
+                    if token in self._verified:
+                        self._verified.move_to_end(token)
+                return cached[0]
+            with self._lock:
+                self._verified.pop(token, None)  # expired: verified again, and refused
         principal, expires = self._principal(token)
-        if len(self._verified) >= self.CACHE_SIZE:
-            self._verified.clear()
-        self._verified[token] = (principal, expires)
+        with self._lock:
+            self._verified[token] = (principal, expires)
+            while len(self._verified) > self.CACHE_SIZE:
+                self._verified.popitem(last=False)  # the least recently used
         return principal
 
     def _principal(self, token: str) -> tuple[Principal, float]:

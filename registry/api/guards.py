@@ -4,8 +4,8 @@ fixes: 401, 403, then 400/413/415, (422 from the schemas), then 404."""
 from __future__ import annotations
 
 import json
+import os
 import re
-import uuid
 from typing import Any
 
 from flask import Flask, Request, Response, current_app, g, request
@@ -94,14 +94,28 @@ def token_revoked() -> ApiError:
     )
 
 
+def new_request_id() -> str:
+    """32 random hex digits (as `uuid4().hex` gave, without building the UUID)."""
+    return os.urandom(16).hex()
+
+
 def install_guards(app: Flask, verifier: TokenVerifier, limiter: Limiter) -> None:
+    scopes: dict[tuple[str, str], str | tuple[str, ...] | None] = {}
+
+    def scope_of(req: Request) -> str | tuple[str, ...] | None:
+        """`required_scope`, looked up once per (endpoint, method): views are fixed."""
+        key = (req.endpoint or "", req.method)
+        if key not in scopes:
+            scopes[key] = required_scope(current_app, req)
+        return scopes[key]
+
     @app.before_request
     def guard() -> None:
         req: Request = request._get_current_object()  # type: ignore[attr-defined]
         context = g._get_current_object()
         path = req.path
         revocation_probe.set(None)
-        context.request_id = req.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        context.request_id = req.headers.get("X-Request-Id", "")[:64] or new_request_id()
         bind_request_id(context.request_id)  # links and webhooks record it too
         req.max_content_length = body_limit(path)
         if not path.startswith("/v1/"):
@@ -115,7 +129,7 @@ def install_guards(app: Flask, verifier: TokenVerifier, limiter: Limiter) -> Non
         if req.endpoint is None:
             return  # unknown /v1 routes still need a valid token first, then 404
         context.principal = principal
-        scope = required_scope(current_app, req)
+        scope = scope_of(req)
         if isinstance(scope, tuple) and principal.scopes.isdisjoint(scope):
             raise ApiError(
                 403,
