@@ -3,7 +3,6 @@ mixins), all sharing the write path here. Methods return plain values."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 from uuid import UUID
@@ -124,15 +123,6 @@ class RegistryCore(PersonalDataKeys, EventStore):
     ) -> tuple[dict[tuple[str, str], dict[str, Any]], int]:
         """Documents for (kind, key) pairs and the log position they reflect."""
         return self.views.read(tenant, keys, min_position, window_from=window_from)
-
-    def list_views(self, tenant: str, kind: str) -> tuple[list[dict[str, Any]], int]:
-        with self.db.transaction() as sql:
-            position = self.db.max_position(sql)
-            rows = sql.query(
-                "SELECT doc FROM registry_views WHERE tenant = ? AND kind = ? ORDER BY key",
-                [tenant, kind],
-            )
-        return [json.loads(doc) for (doc,) in rows], position
 
     def policy_of(self, tenant: str, tenant_doc: dict[str, Any] | None) -> tuple[Policy, int]:
         return self.policies.policy_of(tenant, tenant_doc)

@@ -29,6 +29,7 @@ from registry.usecases.outcomes import OutcomeService
 from registry.usecases.position_watch import PositionWatch
 from registry.usecases.receipts import Receipts
 from registry.usecases.reports import ReportService
+from registry.usecases.templates import TemplateService
 from registry.usecases.tokens import TokenService
 
 INIT_LOCK_ID = 7_305_019_282
@@ -217,7 +218,7 @@ def build_services(
             LimitService(registry, parts.clock),
             parts.clock,
         ),
-        templates=registry,
+        templates=TemplateService(parts.writer, parts.views, registry.policies),
         policies=registry.policies,
         audit=registry,
         webhooks=registry,

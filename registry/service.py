@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from registry.usecases.audit import AuditUseCases
 from registry.usecases.imports import ImportUseCases
-from registry.usecases.templates import TemplateUseCases
 from registry.usecases.webhooks import WebhookUseCases
 
 
@@ -12,6 +11,5 @@ class Registry(
     ImportUseCases,
     WebhookUseCases,
     AuditUseCases,
-    TemplateUseCases,
 ):
     pass

@@ -75,6 +75,12 @@ class FakeViews:
                 docs[(kind, key)] = self.docs[(tenant, kind, key)]
         return docs, checked_position(self.at, min_position)
 
+    def all_of(self, tenant: str, kind: str) -> tuple[list[dict[str, Any]], int]:
+        found = sorted(
+            (key, doc) for (t, k, key), doc in self.docs.items() if (t, k) == (tenant, kind)
+        )
+        return [doc for _, doc in found], self.at
+
 
 class FakeWriter:
     """An `EventWriter` in memory (see the module's docstring)."""

@@ -17,6 +17,7 @@ from registry.usecases.consents import ConsentService
 from registry.usecases.decisions import DecisionService
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts
+from registry.usecases.templates import TemplateService
 from tests.fakes import FakeClock, FakeKeys, FakeViews, FakeWriter
 
 
@@ -56,6 +57,7 @@ class OnFakes:
     keyring: KeyRing
     policies: PolicyService
     consents: ConsentService
+    templates: TemplateService
     decisions: DecisionService
 
 
@@ -89,5 +91,6 @@ def on_fakes() -> OnFakes:
         keyring=keyring,
         policies=policies,
         consents=consents,
+        templates=TemplateService(writer, views, policies),  # type: ignore[arg-type]
         decisions=decisions,
     )

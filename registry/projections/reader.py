@@ -128,6 +128,16 @@ class ViewReader:
                 docs[(str(kind), str(key))] = self._parsed(tenant, kind, key, int(version), text)
         return docs, checked_position(position, min_position)
 
+    def all_of(self, tenant: str, kind: str) -> tuple[list[dict[str, Any]], int]:
+        """Every view document of one kind for the tenant, by key, and the log position."""
+        with self.db.transaction() as sql:
+            position = self.db.max_position(sql)
+            rows = sql.query(
+                f"SELECT doc FROM {views.name} WHERE tenant = ? AND kind = ? ORDER BY key",
+                [tenant, kind],
+            )
+        return [json.loads(doc) for (doc,) in rows], position
+
     def history(
         self,
         aggregate_id: str,

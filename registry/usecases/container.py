@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from registry.usecases.experiments import ExperimentService
     from registry.usecases.policy import PolicyService
     from registry.usecases.reports import ReportService
+    from registry.usecases.templates import TemplateService
     from registry.usecases.tokens import TokenService
 
 
@@ -52,7 +53,7 @@ class Services:
     consents: ConsentService  # grants, opt-outs, profile, inbound, suppression, erasure, reads
     imports: Registry  # bulk import of grants
     decisions: DecisionService  # decide, decide_batch, authorize, check_moment
-    templates: Registry  # submit, review/pause/resume/disable, reads
+    templates: TemplateService  # submit, review/pause/resume/disable, reads
     policies: PolicyService  # policy, replace_policy, policy_history, policy_of
     audit: Registry  # checkpoint, proofs, export, replay
     webhooks: Registry  # WhatsApp settings, webhook ingestion, unprocessed items

@@ -5,22 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from registry.application import RegistryCore
 from registry.domain.exceptions import NotFound
 from registry.domain.lint import lint_template
 from registry.domain.template import Template, template_aggregate_id
 from registry.domain.vocabulary import normalise_language
-from registry.projections.reader import checked_position
+from registry.projections.reader import ViewReader, checked_position
+from registry.store.writer import EventWriter
+from registry.usecases.policy import PolicyService
 
 PUBLIC_VERSION_FIELDS = ("version", "status", "lint", "submitted_by", "submitted_at", "review")
 
 
-class TemplateUseCases(RegistryCore):
+class TemplateService:
+    """Owns templates: submission with lint, four-eyes review, pause/resume/disable, and
+    their reads and history (the platform's reports arrive through WebhookService)."""
+
+    def __init__(self, writer: EventWriter, views: ViewReader, policies: PolicyService) -> None:
+        self.writer = writer
+        self.views = views
+        self.policies = policies
+
     def submit_template(self, tenant: str, submission: dict[str, Any]) -> dict[str, Any]:
         name = submission["name"]
         language = normalise_language(submission["language"])
-        docs, _ = self.read_views(tenant, [("tenant", "")])
-        policy, _ = self.policy_of(tenant, docs.get(("tenant", "")))
+        docs, _ = self.views.read(tenant, [("tenant", "")])
+        policy, _ = self.policies.policy_of(tenant, docs.get(("tenant", "")))
         findings = [f.to_document() for f in lint_template(submission, max_emoji=policy.max_emoji)]
         versions: list[int] = []
 
@@ -35,7 +44,7 @@ class TemplateUseCases(RegistryCore):
                 )
             )
 
-        return self.write(
+        return self.writer.write(
             tenant,
             template_aggregate_id(tenant, name, language),
             lambda: Template.register(tenant, name, language),
@@ -59,7 +68,7 @@ class TemplateUseCases(RegistryCore):
             getattr(template, action)(**kwargs)
 
         try:
-            self.write(tenant, template_aggregate_id(tenant, name, language), None, command)
+            self.writer.write(tenant, template_aggregate_id(tenant, name, language), None, command)
         except NotFound as error:
             if "version" in error.message:
                 raise
@@ -70,7 +79,7 @@ class TemplateUseCases(RegistryCore):
         self, tenant: str, name: str, language: str, min_position: int | None = None
     ) -> tuple[dict[str, Any], int]:
         key = f"{name}/{normalise_language(language)}"
-        docs, position = self.read_views(tenant, [("template", key)], min_position)
+        docs, position = self.views.read(tenant, [("template", key)], min_position)
         doc = docs.get(("template", key))
         if doc is None:
             raise NotFound(f"template {key} not found")
@@ -86,7 +95,7 @@ class TemplateUseCases(RegistryCore):
         self, tenant: str, *, status: str | None = None, min_position: int | None = None
     ) -> dict[str, Any]:
         """Every template of the tenant, or those whose status is `status`."""
-        docs, position = self.list_views(tenant, "template")
+        docs, position = self.views.all_of(tenant, "template")
         checked_position(position, min_position)
         chosen = [d for d in docs if status is None or d["status"] == status]
         return {"templates": [public_template(d) for d in chosen], "position": position}
@@ -102,9 +111,7 @@ class TemplateUseCases(RegistryCore):
         min_position: int | None = None,
     ) -> dict[str, Any]:
         doc, position = self.template_doc(tenant, name, language, min_position)
-        events = self.aggregate_history(
-            doc["aggregate_id"], after_position=after_position, limit=limit
-        )
+        events = self.views.history(doc["aggregate_id"], after_position=after_position, limit=limit)
         return {"events": events, "position": position}
 
 

@@ -32,9 +32,10 @@ def _definition(name: str) -> dict[str, Any]:
 def test_experiments_are_rebuilt_from_the_log(fresh_registry: Any) -> None:  # noqa: F811
     from registry.bootstrap import build_services
 
-    experiments = build_services(fresh_registry).experiments
+    services = build_services(fresh_registry)
+    experiments = services.experiments
     with acting_as("alice"):
-        fresh_registry.submit_template(TENANT, MARKETING_TEMPLATE)
+        services.templates.submit_template(TENANT, MARKETING_TEMPLATE)
         for name in ("draft", "concluded", "stopped"):
             experiments.create(TENANT, _definition(name))
     with acting_as("bob"):

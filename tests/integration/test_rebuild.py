@@ -113,20 +113,20 @@ def record_histories(registry: Any) -> None:
         registry.configure_whatsapp(
             "t", {"app_secret": "s3cret", "verify_token": "tok", "waba_id": "1234"}
         )
-        registry.submit_template("t", TEMPLATE)
-        registry.submit_template("t", ESCAPES_TEMPLATE)
+        services.templates.submit_template("t", TEMPLATE)
+        services.templates.submit_template("t", ESCAPES_TEMPLATE)
     with acting_as("bob"):
-        registry.change_template(
+        services.templates.change_template(
             "t", "spring_sale", "ru", "review", version=1, decision="approve", reason="ok"
         )
     with acting_as("alice"):
-        registry.submit_template("t", TEMPLATE)
+        services.templates.submit_template("t", TEMPLATE)
     with acting_as("bob"):
-        registry.change_template(
+        services.templates.change_template(
             "t", "spring_sale", "ru", "review", version=2, decision="reject", reason="no"
         )
-        registry.change_template("t", "spring_sale", "ru", "pause", reason="complaints")
-        registry.change_template("t", "spring_sale", "ru", "resume", reason="fixed")
+        services.templates.change_template("t", "spring_sale", "ru", "pause", reason="complaints")
+        services.templates.change_template("t", "spring_sale", "ru", "resume", reason="fixed")
     with acting_as("alice"):
         for i in range(5):
             services.consents.grant("t", grant_request(f"c{i}"))

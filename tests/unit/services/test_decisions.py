@@ -10,7 +10,6 @@ import pytest
 
 from registry.domain.base import acting_as
 from registry.domain.customer import Customer, customer_aggregate_id
-from registry.domain.template import Template, template_aggregate_id
 from tests.conftest import MARKETING_TEMPLATE
 from tests.services import OnFakes, on_fakes
 
@@ -32,28 +31,10 @@ def sendable(on: OnFakes, daily_limit: int | None = None) -> None:
     """A policy with no time rules and an approved promotions template."""
     with acting_as("alice"):
         on.policies.replace_policy(T, {**ANY_TIME, "marketing_daily_limit": daily_limit})
-
-        def submit(template: Template) -> None:
-            template.submit(
-                category=MARKETING_TEMPLATE["category"],
-                purpose=MARKETING_TEMPLATE["purpose"],
-                components=MARKETING_TEMPLATE["components"],
-                parameter_format=None,
-                lint=[],
-            )
-
-        on.writer.write(
-            T,
-            template_aggregate_id(T, "spring_sale", "ru"),
-            lambda: Template.register(T, "spring_sale", "ru"),
-            submit,
-        )
+        on.templates.submit_template(T, MARKETING_TEMPLATE)
     with acting_as("bob"):
-        on.writer.write(
-            T,
-            template_aggregate_id(T, "spring_sale", "ru"),
-            None,
-            lambda t: t.review(version=1, decision="approve", reason="ok"),
+        on.templates.change_template(
+            T, "spring_sale", "ru", "review", version=1, decision="approve", reason="ok"
         )
 
 
