@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    text,
 )
 
 from registry.store.sql import Sql
@@ -140,7 +141,18 @@ audit_leaves = Table(
     _text("actor"),
     _text("customer_id", nullable=True),
     _text("template", nullable=True),
+    # The event's change-feed item without its position (registry.domain.feed_items),
+    # JSON text, written with the leaf; NULL for an event the feed does not list.
+    _text("change", nullable=True),
     Index("audit_leaves_position", "tenant", "position", unique=True),
+    # GET /v1/changes reads the feed's events only (usecases/feed.py).
+    Index(
+        "audit_leaves_changes",
+        "tenant",
+        "position",
+        sqlite_where=text("change IS NOT NULL"),
+        postgresql_where=text("change IS NOT NULL"),
+    ),
     Index("audit_leaves_customer", "tenant", "customer_id", "leaf_index"),
     Index("audit_leaves_template", "tenant", "template", "leaf_index"),
     # `python -m audit check` pages through leaves in global position order.
