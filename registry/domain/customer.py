@@ -201,12 +201,21 @@ class Customer(RegistryAggregate):
             customer.suppressed = False
 
     class SendAuthorized(RegistryAggregate.Event):
+        """v2 names the experiment arm the template came from (`{name, arm}`, SPEC §13),
+        so an experiment's results are recomputable from the log; v1 events read None."""
+
+        class_version = 2
         authorization_id: str
         channel: str
         template: dict[str, Any]
         purpose: str
         authorized_at: datetime
         message_ref: str | None
+        experiment: dict[str, str] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["experiment"] = None
 
         def apply(self, customer: Customer) -> None:
             customer.last_sends[self.channel] = {
@@ -468,7 +477,9 @@ class Customer(RegistryAggregate):
         purpose: str,
         authorized_at: datetime,
         message_ref: str | None,
+        experiment: dict[str, str] | None = None,
     ) -> None:
+        """`experiment`: `{name, arm}` when the template is an experiment arm's."""
         self._refuse_if_erased()
         self.trigger_event(
             self.SendAuthorized,
@@ -478,6 +489,7 @@ class Customer(RegistryAggregate):
             purpose=purpose,
             authorized_at=authorized_at,
             message_ref=message_ref,
+            experiment=experiment,
         )
 
     def record_platform_preference(self, category: str, value: str, recorded_at: datetime) -> None:

@@ -123,6 +123,7 @@ def experiment_document(experiment: Experiment) -> dict[str, Any]:
             "started_at": experiment.started_at,
             "winner": experiment.winner,
             "ended": experiment.ended,
+            "stopped_arms": experiment.stopped_arms,
         }
     )
     return doc

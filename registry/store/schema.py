@@ -254,6 +254,18 @@ limit_guard = Table(
     CheckConstraint("excess <= 0", name="excess_not_positive"),
 )
 
+# The experiment arm of each authorization that came from one (SPEC §13), from its
+# Customer.SendAuthorized event; joined with registry_sends for the experiment's results.
+experiment_sends = Table(
+    "registry_experiment_sends",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("authorization_id", primary_key=True),
+    _text("experiment"),
+    _text("arm"),
+    Index("registry_experiment_sends_arm", "tenant", "experiment", "arm"),
+)
+
 # Outcomes naming no known authorization, kept (sealed) for inspection.
 outcomes_unknown = Table(
     "registry_outcomes_unknown",

@@ -207,10 +207,13 @@ class DecisionService:
                 k: request[k] for k in ("customer_id", "channel", "experiment") if k in request
             }
             return False, self.decide(tenant, asked)
-        allowed, body = self._authorize(tenant, resolved)
+        arm = {"name": request["experiment"], "arm": choice.arm} if choice.in_test else None
+        allowed, body = self._authorize(tenant, resolved, experiment=arm)
         return allowed, experiment_decisions.answered(body, resolved, choice)
 
-    def _authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    def _authorize(
+        self, tenant: str, request: dict[str, Any], experiment: dict[str, str] | None = None
+    ) -> tuple[bool, dict[str, Any]]:
         """Decide for now and, when allowed, record the send on the customer; the
         customer's version check makes the daily limit atomic across workers.
 
@@ -261,6 +264,7 @@ class DecisionService:
                     purpose=decision.purpose,
                     authorized_at=outcome["now"],
                     message_ref=request.get("message_ref"),
+                    experiment=experiment,
                 )
 
         def answer(positions: dict[str, int | None]) -> dict[str, Any]:

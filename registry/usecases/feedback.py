@@ -33,6 +33,7 @@ from registry.domain.template import template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.send_reads import Counts, channel_counts, sends_by_id, version_counts
 from registry.timefmt import parse_iso
+from registry.usecases.experiment_guardrails import ArmGuardrails
 
 
 @dataclass
@@ -47,6 +48,7 @@ class FeedbackRules:
     def __init__(self, core: Any, clock: Clock) -> None:
         self.core = core
         self.clock = clock
+        self.arm_guardrails = ArmGuardrails(core)  # experiment arms (SPEC §13)
 
     # ---- the writer's hook ------------------------------------------------------------
 
@@ -170,6 +172,7 @@ class FeedbackRules:
                 changed += self._judge_channel(
                     tenant, channel, docs.get(("channel", channel)), counts, feedback, now
                 )
+            changed += self.arm_guardrails.judge(tenant, sql, added, feedback)
         return changed
 
     def _pause(
