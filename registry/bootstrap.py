@@ -24,6 +24,7 @@ from registry.usecases.container import Parts, Services
 from registry.usecases.decisions import DecisionService
 from registry.usecases.experiments import ExperimentService
 from registry.usecases.feed import ChangeFeed
+from registry.usecases.imports import ImportService
 from registry.usecases.limits import LimitService
 from registry.usecases.outcomes import OutcomeService
 from registry.usecases.position_watch import PositionWatch
@@ -205,11 +206,13 @@ def build_services(
         parts.public_url,
         parts.clock,
     )
-    registry.consents = consents  # for the imports and webhooks mixins, until they go
+    registry.consents = consents  # for the webhooks mixin, until it goes
     return Services(
         parts=parts,
         consents=consents,
-        imports=registry,
+        imports=ImportService(
+            parts.writer, parts.views, parts.keys, consents, parts.db, parts.clock
+        ),
         decisions=DecisionService(
             parts.views,
             registry.policies,

@@ -75,6 +75,9 @@ class FakeViews:
                 docs[(kind, key)] = self.docs[(tenant, kind, key)]
         return docs, checked_position(self.at, min_position)
 
+    def existing(self, tenant: str, kind: str, keys: Sequence[str]) -> set[str]:
+        return {key for key in keys if (tenant, kind, key) in self.docs}
+
     def all_of(self, tenant: str, kind: str) -> tuple[list[dict[str, Any]], int]:
         found = sorted(
             (key, doc) for (t, k, key), doc in self.docs.items() if (t, k) == (tenant, kind)

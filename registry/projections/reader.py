@@ -138,6 +138,17 @@ class ViewReader:
             )
         return [json.loads(doc) for (doc,) in rows], position
 
+    def existing(self, tenant: str, kind: str, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` have a view of `kind` for the tenant."""
+        with self.db.transaction() as sql:
+            rows = sql.query_in(
+                f"SELECT key FROM {views.name} WHERE tenant = ? AND kind = ?",
+                [tenant, kind],
+                "key",
+                sorted(set(keys)),
+            )
+        return {str(k) for (k,) in rows}
+
     def history(
         self,
         aggregate_id: str,

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from registry.usecases.consents import ConsentService
     from registry.usecases.decisions import DecisionService
     from registry.usecases.experiments import ExperimentService
+    from registry.usecases.imports import ImportService
     from registry.usecases.policy import PolicyService
     from registry.usecases.reports import ReportService
     from registry.usecases.templates import TemplateService
@@ -51,7 +52,7 @@ class Services:
 
     parts: Parts
     consents: ConsentService  # grants, opt-outs, profile, inbound, suppression, erasure, reads
-    imports: Registry  # bulk import of grants
+    imports: ImportService  # bulk import of grants
     decisions: DecisionService  # decide, decide_batch, authorize, check_moment
     templates: TemplateService  # submit, review/pause/resume/disable, reads
     policies: PolicyService  # policy, replace_policy, policy_history, policy_of

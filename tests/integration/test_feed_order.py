@@ -102,7 +102,7 @@ def test_a_writer_cannot_draw_a_position_while_another_holds_the_lock(
                     answers.append(pg_services.consents.grant(tenant, promotions_grant("second")))
                 else:
                     rows = [promotions_grant(f"imported-{i}") for i in range(100)]
-                    answers.append(pg_registry.import_grants(tenant, rows))
+                    answers.append(pg_services.imports.import_grants(tenant, rows))
 
         thread = threading.Thread(target=second_writer)
         thread.start()
