@@ -216,6 +216,9 @@ class Customer(RegistryAggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["experiment"] = None
+        # The template's pilot this send counted in (SPEC §13); None for none, and in
+        # events recorded before pilots existed (the class default).
+        pilot: int | None = None
 
         def apply(self, customer: Customer) -> None:
             customer.last_sends[self.channel] = {
@@ -478,6 +481,7 @@ class Customer(RegistryAggregate):
         authorized_at: datetime,
         message_ref: str | None,
         experiment: dict[str, str] | None = None,
+        pilot: int | None = None,
     ) -> None:
         """`experiment`: `{name, arm}` when the template is an experiment arm's."""
         self._refuse_if_erased()
@@ -490,6 +494,7 @@ class Customer(RegistryAggregate):
             authorized_at=authorized_at,
             message_ref=message_ref,
             experiment=experiment,
+            pilot=pilot,
         )
 
     def record_platform_preference(self, category: str, value: str, recorded_at: datetime) -> None:

@@ -266,6 +266,35 @@ experiment_sends = Table(
     Index("registry_experiment_sends_arm", "tenant", "experiment", "arm"),
 )
 
+# ---- pilots (SPEC §13): derived from `Customer.SendAuthorized` events that name a pilot ------
+
+# Per template and pilot (numbered per template, registry.domain.rules.pilot), the distinct
+# customers authorized in it. An authorization that adds a customer raises `customers` and
+# sets `capacity` to the policy's `pilot.customers`; the CHECK fails the transaction (the
+# writer retries, and the decision then refuses) rather than let a pilot go one over.
+pilots = Table(
+    "registry_pilots",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("template", primary_key=True),  # name/language
+    Column("pilot", Integer, primary_key=True),
+    Column("customers", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    CheckConstraint("customers <= capacity", name="customers_within_capacity"),
+)
+
+# The customers of each pilot, and when each was first authorized in it (microseconds).
+pilot_customers = Table(
+    "registry_pilot_customers",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("template", primary_key=True),
+    _text("customer_id", primary_key=True),
+    Column("pilot", Integer, primary_key=True),
+    Column("joined_at", BigInteger, nullable=False),
+    Index("registry_pilot_customers_pilot", "tenant", "template", "pilot", "joined_at"),
+)
+
 # Outcomes naming no known authorization, kept (sealed) for inspection.
 outcomes_unknown = Table(
     "registry_outcomes_unknown",

@@ -33,6 +33,7 @@ from registry.timefmt import iso
 from registry.usecases import experiment_decisions
 from registry.usecases.authorizing import customer_from_view
 from registry.usecases.limits import LimitService, channel_limit, limit_keys
+from registry.usecases.pilots import joined_rows, pilot_facts, pilot_keys
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts, template_key
 
@@ -110,12 +111,16 @@ class DecisionService:
         channel = request.get("channel") or DEFAULT_CHANNEL
         if ref is not None and channel not in facts.limits:
             facts.limits[channel] = channel_limit(facts.docs, channel, policy, facts.window_from)
-        customer = facts.customer(request["customer_id"])
-        [decision] = decide_all(self._frame(facts, ref, channel, at), [customer])
+        customer_id = request["customer_id"]
+        customer = facts.customer(customer_id)
+        pilot = (
+            None if ref is None else pilot_facts(facts.docs, facts.template(ref)[0], customer_id)
+        )
+        [decision] = decide_all(self._frame(facts, ref, channel, at), [customer], [pilot])
         if "messaging_limit_reached" in decision.reasons and facts.limits[channel].frees_at is None:
             limit = self.limits.frees_at(tenant, channel, facts.limits[channel], facts.window_from)
             facts.limits[channel] = limit
-            [decision] = decide_all(self._frame(facts, ref, channel, at), [customer])
+            [decision] = decide_all(self._frame(facts, ref, channel, at), [customer], [pilot])
         return decision, policy_version
 
     @staticmethod
@@ -157,6 +162,7 @@ class DecisionService:
             if ref is not None and (ref["name"], ref["language"]) not in templates:
                 templates.add((ref["name"], ref["language"]))
                 keys.add(("template", str(template_key(ref))))
+                keys.update(pilot_keys(str(template_key(ref))))
         return sorted(keys)
 
     def _read(
@@ -237,6 +243,9 @@ class DecisionService:
                 "docs": facts.docs,
                 "limit": facts.limits.get(channel),
                 "window_from": facts.window_from,
+                "pilot": pilot_facts(
+                    facts.docs, str(template_key(request["template"])), customer_id
+                ),
             }
 
         outcome = decide_on(facts)
@@ -265,6 +274,7 @@ class DecisionService:
                     authorized_at=outcome["now"],
                     message_ref=request.get("message_ref"),
                     experiment=experiment,
+                    pilot=decision.pilot,
                 )
 
         def answer(positions: dict[str, int | None]) -> dict[str, Any]:
@@ -283,10 +293,14 @@ class DecisionService:
         aggregate_id = customer_aggregate_id(tenant, customer_id)
         positions_after: list[Callable[[], dict[str, int | None]]] = []
 
-        def guard(write_set: WriteSet) -> None:
-            """A limit in force: the transaction fails if the window would go over it."""
+        def guard(customer: Customer, write_set: WriteSet) -> None:
+            """A limit in force: the transaction fails if the window would go over it;
+            a pilot's first send to the customer: if the pilot would go over its size."""
             decision: Decision = outcome["decision"]
             limit: ChannelLimit | None = outcome["limit"]
+            if decision.allowed and decision.pilot is not None:
+                policy, _ = self.policies.policy_of(tenant, outcome["docs"].get(("tenant", "")))
+                write_set.rows += joined_rows(tenant, customer, outcome["pilot"], policy.pilot)
             if (
                 decision.allowed
                 and decision.purpose in NON_TRANSACTIONAL
@@ -297,8 +311,8 @@ class DecisionService:
                     limit_guard(tenant, channel, limit.effective, outcome["window_from"])
                 )
 
-        def read_positions(_: Customer, write_set: WriteSet) -> None:
-            guard(write_set)
+        def read_positions(customer: Customer, write_set: WriteSet) -> None:
+            guard(customer, write_set)
             events = self.receipts.events_named(request, outcome, aggregate_id)
             found = self.receipts.read_in(write_set, list(events.values()))
             positions_after[:] = [lambda: {name: found().get(e) for name, e in events.items()}]
@@ -313,7 +327,7 @@ class DecisionService:
                     result=lambda _: answer(
                         self.receipts.positions_now(request, outcome, aggregate_id)
                     ),
-                    extras=lambda _, write_set: guard(write_set),
+                    extras=guard,
                     loaded=restored,
                 )
                 return bool(body["allowed"]), body

@@ -272,11 +272,14 @@ def test_views_rebuilt_from_the_log_equal_the_views_the_old_code_wrote(
     assert [without_later_keys(row) for row in old.rows("registry_views")] == written
 
 
-# Document keys today's code adds to a view (outcomes, SPEC §11-12); the old code's views lack them.
+# Document keys today's code adds to a view (outcomes, SPEC §11-12; pilots, §13); the old
+# code's views lack them.
 LATER_KEYS = {
     "customer": ("last_sends", "marketing_at", "holds"),
-    "template": ("review_paused", "feedback_paused", "feedback_resumed_at"),
+    "template": ("review_paused", "feedback_paused", "feedback_resumed_at", "pilot"),
+    "tenant": ("pilot_since",),
 }
+LATER_VERSION_KEYS = ("pilot",)  # in each of a template document's `versions`
 
 
 def without_later_keys(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -287,6 +290,9 @@ def without_later_keys(row: tuple[Any, ...]) -> tuple[Any, ...]:
     document = json.loads(doc)
     for name in later:
         document.pop(name, None)
+    for entry in document.get("versions", []) if kind == "template" else []:
+        for name in LATER_VERSION_KEYS:
+            entry.pop(name, None)
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # as views are written
     return (tenant, kind, key, version, position, text)
 
