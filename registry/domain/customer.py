@@ -216,6 +216,7 @@ class Customer(RegistryAggregate):
         @staticmethod
         def upcast_v1_v2(state: dict[str, Any]) -> None:
             state["experiment"] = None
+
         # The template's pilot this send counted in (SPEC §13); None for none, and in
         # events recorded before pilots existed (the class default).
         pilot: int | None = None

@@ -41,7 +41,9 @@ from registry.projections.documents import (
     template_facts,
 )
 from registry.timefmt import iso, parse_iso
+from registry.usecases import experiment_decisions
 from registry.usecases.decisions import decision_body
+from registry.usecases.replay_rules import experiment_at, pilot_at
 
 EXPORT_PAGE = 2000
 _SEALED_MARK = '"' + PREFIX
@@ -174,9 +176,11 @@ class AuditUseCases(RegistryCore):
     # ---- replay ----------------------------------------------------------------------
 
     def replay(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
-        """The decision as the registry knew things at `at`, with the events it used."""
+        """The decision as the registry knew things at `at`, with the events it used; an
+        experiment and a pilot as they stood then (registry.usecases.replay_rules)."""
         at: datetime = request["at"]
         customer_id = request["customer_id"]
+        request, choice, experiment_used = experiment_at(self._as_of, tenant, request, at)
         template = request.get("template")
         channel = request.get("channel") or "whatsapp"
         customer, customer_used = self._as_of(customer_aggregate_id(tenant, customer_id), at)
@@ -205,17 +209,20 @@ class AuditUseCases(RegistryCore):
             channel=channel,
             policy=policy,
             at=at,
+            pilot=pilot_at(self.db, tenant, tenant_agg, template_agg, customer_id, at),
         )
         with self.db.transaction() as sql:
             position = self.db.max_position(sql)
+        body = experiment_decisions.answered(decision_body(decision), request, choice)
         return {
-            **decision_body(decision),
+            **body,
             "at": iso(at),
             "policy_version": policy_version,
             "rested_on": {
                 "customer": customer_used,
                 "template": template_used,
                 "policy": tenant_used,
+                "experiment": experiment_used,
             },
             "position": position,
         }
