@@ -27,6 +27,7 @@ from registry.usecases.feed import ChangeFeed
 from registry.usecases.imports import ImportService
 from registry.usecases.limits import LimitService
 from registry.usecases.outcomes import OutcomeService
+from registry.usecases.pilots import PilotJudge
 from registry.usecases.position_watch import PositionWatch
 from registry.usecases.receipts import Receipts
 from registry.usecases.reports import ReportService
@@ -220,6 +221,7 @@ def build_services(
             Receipts(EventPositions(parts.db), parts.keyring, parts.origin_host),
             LimitService(registry, parts.clock),
             parts.clock,
+            PilotJudge(registry),
         ),
         templates=TemplateService(parts.writer, parts.views, registry.policies),
         policies=registry.policies,

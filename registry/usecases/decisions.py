@@ -22,6 +22,7 @@ from registry.domain.decision import (
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.limits import window_first_minute
 from registry.domain.policy import Policy
+from registry.domain.reasons import PILOT_IN_PROGRESS
 from registry.domain.vocabulary import DEFAULT_CHANNEL, NON_TRANSACTIONAL, normalise_language
 from registry.idempotency import current_idempotent_request
 from registry.projections.documents import customer_document, customer_facts, template_facts
@@ -33,7 +34,7 @@ from registry.timefmt import iso
 from registry.usecases import experiment_decisions
 from registry.usecases.authorizing import customer_from_view
 from registry.usecases.limits import LimitService, channel_limit, limit_keys
-from registry.usecases.pilots import joined_rows, pilot_facts, pilot_keys
+from registry.usecases.pilots import PilotJudge, joined_rows, pilot_facts, pilot_keys
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts, template_key
 
@@ -93,6 +94,7 @@ class DecisionService:
         receipts: Receipts,
         limits: LimitService,
         clock: Clock,
+        pilots: PilotJudge | None = None,
     ) -> None:
         self.views = views
         self.policies = policies
@@ -100,6 +102,7 @@ class DecisionService:
         self.receipts = receipts
         self.limits = limits  # when a messaging limit frees up (R-THROTTLE)
         self.clock = clock
+        self.pilots = pilots  # a pilot judged when it holds an authorization back (SPEC §13)
 
     def _decide_with(
         self, tenant: str, request: dict[str, Any], facts: DocumentFacts, at: datetime
@@ -249,6 +252,10 @@ class DecisionService:
             }
 
         outcome = decide_on(facts)
+        if self._pilot_settled(tenant, request, outcome["decision"]):
+            facts, position = self._read(tenant, keys)
+            view = facts.docs.get(("customer", customer_id))
+            outcome = decide_on(facts)
         if view is not None and not outcome["decision"].allowed:
             return False, {**decision_body(outcome["decision"]), "position": position}
         restored = None if view is None else customer_from_view(tenant, view)
@@ -339,6 +346,12 @@ class DecisionService:
         positions = positions_after[0]() if positions_after else {}
         body = {**answer(positions), "position": written["position"]}
         return bool(body["allowed"]), body
+
+    def _pilot_settled(self, tenant: str, request: dict[str, Any], decision: Decision) -> bool:
+        """Whether a pilot holding this authorization back was judged over just now."""
+        if self.pilots is None or PILOT_IN_PROGRESS not in decision.reasons:
+            return False
+        return self.pilots.settle(tenant, str(template_key(request["template"])), self.clock.now())
 
     def check_moment(self, at: datetime | None, *, max_age_seconds: int) -> None:
         """A live decision's `at` may lie at most `max_age_seconds` in the past."""

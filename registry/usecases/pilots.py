@@ -9,6 +9,9 @@
   calls it in the transaction of that write, SPEC §19), each touched pilot is judged on
   its sends: it clears (`Template.PilotCleared`, actor `system`) or breaches, which pauses
   the approved version as SPEC §12's automatic pause does (`Template.PausedForFeedback`).
+- `PilotJudge.settle`: an authorization refused with `pilot_in_progress` first judges the
+  pilot at that moment (its sends may have turned 24 h old with no outcome since), records
+  the verdict and decides again; a decision (no side effects) does not.
 """
 
 from __future__ import annotations
@@ -89,34 +92,77 @@ class PilotJudge:
         them (counted with the committed ones); `docs` holds their templates' documents;
         `changed` are the aggregates the write changes already (a template paused there
         is reused, not loaded twice)."""
-        tenant_docs, _ = self.core.read_views(tenant, [("tenant", "")])
-        policy, _ = self.core.policy_of(tenant, tenant_docs.get(("tenant", "")))
-        facts = PilotFacts(parse_iso((tenant_docs.get(("tenant", "")) or {}).get("pilot_since")))
-        if policy.pilot is None or facts.since is None:
+        settings, since = self._settings(tenant)
+        if settings is None or since is None:
             return []
         result: list[RegistryAggregate] = []
         templates = {(i.template["name"], i.template["language"]) for i, _ in added}
         for name, language in sorted(templates):
             doc = docs.get(("template", f"{name}/{language}"))
-            template = template_facts(doc)
-            if doc is None or template is None or template.approved_version is None:
-                continue
-            if template.category not in policy.pilot.categories or template.pilot_cleared:
-                continue
-            started = template.pilot_started_at
-            if started is None or started < facts.since:
-                continue
-            figures = self._figures(sql, tenant, doc, started, added)
-            verdict = pilot_verdict(figures, policy.pilot, feedback, now)
-            if verdict is None:
+            judged = self._verdict(sql, tenant, doc, settings, since, feedback, now, added)
+            if judged is None:
                 continue
             aggregate = self._template(tenant, name, language, changed)
             if aggregate is None:
                 continue
-            _record(aggregate, verdict, figures, feedback, started, now)
+            _record(aggregate, *judged, feedback, now)
             if aggregate.pending_events and all(a is not aggregate for a in changed):
                 result.append(aggregate)
         return result
+
+    def settle(self, tenant: str, template_key: str, now: datetime) -> bool:
+        """For an authorization refused with `pilot_in_progress`: the template's pilot
+        judged now (a full pilot's sends may have turned 24 h old since the last outcome
+        reported for them) and its verdict recorded; whether one was."""
+        settings, since = self._settings(tenant)
+        if settings is None or since is None:
+            return False
+        docs, _ = self.core.read_views(tenant, [("tenant", ""), ("template", template_key)])
+        policy, _ = self.core.policy_of(tenant, docs.get(("tenant", "")))
+        doc = docs.get(("template", template_key))
+        with self.core.db.transaction() as sql:
+            judged = self._verdict(sql, tenant, doc, settings, since, policy.feedback, now, ())
+        if judged is None or doc is None:
+            return False
+        self.core.write(
+            tenant,
+            template_aggregate_id(tenant, doc["name"], doc["language"]),
+            None,
+            lambda template: _record(template, *judged, policy.feedback, now),
+        )
+        return True
+
+    def _settings(self, tenant: str) -> tuple[Pilot | None, datetime | None]:
+        """The policy's pilot and when the tenant turned pilots on."""
+        docs, _ = self.core.read_views(tenant, [("tenant", "")])
+        tenant_doc = docs.get(("tenant", ""))
+        policy, _ = self.core.policy_of(tenant, tenant_doc)
+        return policy.pilot, parse_iso((tenant_doc or {}).get("pilot_since"))
+
+    def _verdict(
+        self,
+        sql: Sql,
+        tenant: str,
+        doc: dict[str, Any] | None,
+        settings: Pilot,
+        since: datetime,
+        feedback: Feedback,
+        now: datetime,
+        added: Sequence[tuple[SendIdentity, set[str]]],
+    ) -> tuple[tuple[str, str | None], PilotFigures, datetime] | None:
+        """The verdict on the pilot of the template `doc` describes (None while it runs,
+        or when no pilot holds the template), its figures and when it started."""
+        template = template_facts(doc)
+        if doc is None or template is None or template.approved_version is None:
+            return None
+        if template.category not in settings.categories or template.pilot_cleared:
+            return None
+        started = template.pilot_started_at
+        if started is None or started < since:
+            return None
+        figures = self._figures(sql, tenant, doc, started, added)
+        verdict = pilot_verdict(figures, settings, feedback, now)
+        return None if verdict is None else (verdict, figures, started)
 
     @staticmethod
     def _figures(
@@ -171,8 +217,8 @@ def _record(
     template: Template,
     verdict: tuple[str, str | None],
     figures: PilotFigures,
-    feedback: Feedback,
     started: datetime,
+    feedback: Feedback,
     now: datetime,
 ) -> None:
     pilot = template.pilot

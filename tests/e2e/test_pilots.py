@@ -209,3 +209,53 @@ def test_the_template_answers_its_pilot(piloted: ApiClient) -> None:
 
     assert body["pilot"]["number"] == 1
     assert body["pilot"]["cleared"] is None
+
+
+@pytest.fixture
+def clocked_pilot(clocked_app: Any, clocked_api: ApiClient, token: Any) -> ApiClient:
+    """A pilot of 2 judged from 100 delivered (not reached here), on the clocked app."""
+    reviewer = ApiClient(clocked_app.test_client(), token(sub="bob"))
+    pilot_policy(clocked_api, min_delivered=100)
+    approve_version(clocked_api, reviewer)
+    return clocked_api
+
+
+def test_a_full_pilot_whose_sends_are_a_day_old_clears_at_the_next_authorization(
+    clocked_pilot: ApiClient, clock: Any
+) -> None:
+    sends = [authorized(clocked_pilot, c) for c in ("anna", "boris")]
+    record(clocked_pilot, *({"authorization_id": a, "status": "delivered"} for a in sends))
+    assert authorize(clocked_pilot, "vera")[1]["reasons"] == ["pilot_in_progress"]
+
+    clock.advance(hours=24)
+
+    assert authorize(clocked_pilot, "vera")[0] == 201
+    [cleared] = template_events(clocked_pilot, "Template.PilotCleared")
+    assert (cleared["actor"], cleared["data"]["delivered"]) == ("system", 2)
+
+
+def test_a_full_pilot_a_day_old_at_a_threshold_is_paused_at_the_next_authorization(
+    clocked_pilot: ApiClient, clock: Any
+) -> None:
+    sends = [authorized(clocked_pilot, c) for c in ("anna", "boris")]
+    record(
+        clocked_pilot,
+        *({"authorization_id": a, "status": "delivered"} for a in sends),
+        {"authorization_id": sends[1], "status": "complained"},
+    )
+    clock.advance(hours=24)
+
+    status, body = authorize(clocked_pilot, "vera")
+
+    assert (status, body["reasons"]) == (200, ["template_paused", "pilot_in_progress"])
+    [paused] = template_events(clocked_pilot, "Template.PausedForFeedback")
+    assert paused["data"]["reason"] == "complaint_rate"
+
+
+def test_a_decision_does_not_clear_a_pilot(clocked_pilot: ApiClient, clock: Any) -> None:
+    sends = [authorized(clocked_pilot, c) for c in ("anna", "boris")]
+    record(clocked_pilot, *({"authorization_id": a, "status": "delivered"} for a in sends))
+    clock.advance(hours=24)
+
+    assert decision(clocked_pilot, "vera")["reasons"] == ["pilot_in_progress"]
+    assert template_events(clocked_pilot, "Template.PilotCleared") == []
