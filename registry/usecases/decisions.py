@@ -23,6 +23,7 @@ from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.limits import window_first_minute
 from registry.domain.policy import Policy
 from registry.domain.reasons import PILOT_IN_PROGRESS
+from registry.domain.rules.experiment import ArmChoice
 from registry.domain.vocabulary import DEFAULT_CHANNEL, NON_TRANSACTIONAL, normalise_language
 from registry.idempotency import current_idempotent_request
 from registry.projections.documents import customer_document, customer_facts, template_facts
@@ -48,6 +49,9 @@ def decision_body(decision: Decision) -> dict[str, Any]:
     }
 
 
+MAX_EXPERIMENT_READS = 3  # an experiment's arms guessed, then read, then read once more
+MAX_KEPT_EXPERIMENTS = 10_000
+Resolved = tuple[dict[str, Any], ArmChoice | None]
 FrameKey = tuple[tuple[str, str] | None, str, datetime, ChannelLimit | None]
 
 
@@ -103,6 +107,8 @@ class DecisionService:
         self.limits = limits  # when a messaging limit frees up (R-THROTTLE)
         self.clock = clock
         self.pilots = pilots  # a pilot judged when it holds an authorization back (SPEC §13)
+        # (tenant, experiment) -> its arms' template keys, as last read: read beside it.
+        self._arm_keys: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
 
     def _decide_with(
         self, tenant: str, request: dict[str, Any], facts: DocumentFacts, at: datetime
@@ -160,7 +166,7 @@ class DecisionService:
         for request in requests:
             keys.add(("customer", request["customer_id"]))
             ref = request.get("template")
-            if ref is not None:
+            if ref is not None or request.get("experiment") is not None:
                 keys.update(limit_keys(request.get("channel") or DEFAULT_CHANNEL))
             if ref is not None and (ref["name"], ref["language"]) not in templates:
                 templates.add((ref["name"], ref["language"]))
@@ -176,64 +182,104 @@ class DecisionService:
         docs, position = self.views.read(tenant, keys, min_position, window_from=first)
         return DocumentFacts(docs, first), position
 
+    def _read_resolved(
+        self, tenant: str, requests: Sequence[dict[str, Any]], min_position: int | None = None
+    ) -> tuple[list[Resolved], DocumentFacts, int]:
+        """The decision's single read, experiments included: each experiment's document is
+        read in the same statement as the customers', templates' and tenant's, with the
+        templates its arms named when it was last read (kept per experiment); only an
+        experiment not read before, or whose arms changed, takes a second read."""
+        experiments = experiment_decisions.names(requests)
+        keys = set(self._keys(requests))
+        for name in experiments:
+            keys.add(("experiment", name))
+            keys.update(self._arm_keys.get((tenant, name), ()))
+        for _ in range(MAX_EXPERIMENT_READS):
+            facts, position = self._read(tenant, sorted(keys), min_position)
+            missing: set[tuple[str, str]] = set()
+            for name in experiments:
+                doc = facts.docs.get(("experiment", name))
+                if doc is not None:
+                    arms = self._keep_arm_keys(tenant, name, doc)
+                    missing.update(key for key in arms if key not in keys)
+            if not missing:
+                break
+            keys |= missing
+        return experiment_decisions.resolve_in(facts.docs, tenant, requests), facts, position
+
+    def _keep_arm_keys(
+        self, tenant: str, name: str, doc: dict[str, Any]
+    ) -> tuple[tuple[str, str], ...]:
+        """The view keys of the arms' templates (and their pilots), kept for next time."""
+        arms = tuple(
+            key
+            for ref in experiment_decisions.arm_refs(doc)
+            for key in [("template", str(template_key(ref))), *pilot_keys(str(template_key(ref)))]
+        )
+        if self._arm_keys.get((tenant, name)) != arms:
+            if len(self._arm_keys) >= MAX_KEPT_EXPERIMENTS:
+                self._arm_keys.clear()
+            self._arm_keys[(tenant, name)] = arms
+        return arms
+
     def decide(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
-        [(request, choice)] = experiment_decisions.resolve(self.views.read, tenant, [request])
-        facts, position = self._read(tenant, self._keys([request]), request.get("min_position"))
+        [(resolved, choice)], facts, position = self._read_resolved(
+            tenant, [request], request.get("min_position")
+        )
         at = request.get("at") or self.clock.now()
-        decision, _ = self._decide_with(tenant, request, facts, at)
+        decision, _ = self._decide_with(tenant, resolved, facts, at)
         body = {**decision_body(decision), "position": position}
-        return experiment_decisions.answered(body, request, choice)
+        return experiment_decisions.answered(body, resolved, choice)
 
     def decide_batch(
         self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None
     ) -> dict[str, Any]:
         floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
-        resolved = experiment_decisions.resolve(self.views.read, tenant, items)
-        if any(choice is not None for _, choice in resolved):
-            items = [item for item, _ in resolved]
-        facts, position = self._read(tenant, self._keys(items), floor or None)
+        resolved, facts, position = self._read_resolved(tenant, items, floor or None)
         now = self.clock.now()
         results = [
-            decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0])
-            for item in items
+            experiment_decisions.answered(
+                decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0]),
+                item,
+                choice,
+            )
+            for item, choice in resolved
         ]
-        if any(choice is not None for _, choice in resolved):
-            results = [
-                experiment_decisions.answered(body, item, choice)
-                for body, (item, choice) in zip(results, resolved, strict=True)
-            ]
         return {"results": results, "position": position}
 
     def authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-        """`_authorize`, for a request naming `experiment` too: its arm's template is
-        authorized; a control, stopped or unknown experiment records nothing."""
-        if request.get("experiment") is None:
-            return self._authorize(tenant, request)
-        [(resolved, choice)] = experiment_decisions.resolve(self.views.read, tenant, [request])
-        assert choice is not None
-        if choice.reason is not None:
-            asked: dict[str, Any] = {
-                k: request[k] for k in ("customer_id", "channel", "experiment") if k in request
-            }
-            return False, self.decide(tenant, asked)
-        arm = {"name": request["experiment"], "arm": choice.arm} if choice.in_test else None
-        allowed, body = self._authorize(tenant, resolved, experiment=arm)
+        """`_authorize` on the decision's single read; for a request naming `experiment`,
+        its arm's template is authorized (the arm recorded while in test), and a control,
+        stopped or unknown experiment records nothing (answered as the decision)."""
+        [(resolved, choice)], facts, position = self._read_resolved(tenant, [request])
+        if choice is not None and choice.reason is not None:
+            decision, _ = self._decide_with(tenant, resolved, facts, self.clock.now())
+            body = {**decision_body(decision), "position": position}
+            return False, experiment_decisions.answered(body, resolved, choice)
+        arm = None
+        if choice is not None and choice.in_test:
+            arm = {"name": request["experiment"], "arm": choice.arm}
+        allowed, body = self._authorize(tenant, resolved, facts, position, experiment=arm)
         return allowed, experiment_decisions.answered(body, resolved, choice)
 
     def _authorize(
-        self, tenant: str, request: dict[str, Any], experiment: dict[str, str] | None = None
+        self,
+        tenant: str,
+        request: dict[str, Any],
+        facts: DocumentFacts,
+        position: int,
+        experiment: dict[str, str] | None = None,
     ) -> tuple[bool, dict[str, Any]]:
         """Decide for now and, when allowed, record the send on the customer; the
         customer's version check makes the daily limit atomic across workers.
 
-        The first attempt decides on the views, read in one statement, with the customer
+        The first attempt decides on the views `facts` read in one statement, with the customer
         restored from its own view (no event-store read); a refusal there records
         nothing, as a decision would. A save that loses the race for the customer's next
         version is retried by `write`, from the event store and on views read again."""
         customer_id = request["customer_id"]
         channel = request.get("channel") or DEFAULT_CHANNEL
         keys = self._keys([request])
-        facts, position = self._read(tenant, keys)
         view = facts.docs.get(("customer", customer_id))
 
         def decide_on(facts: DocumentFacts) -> dict[str, Any]:

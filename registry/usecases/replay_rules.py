@@ -37,9 +37,7 @@ def experiment_at(
         return request, None, []
     experiment, used = as_of(experiment_aggregate_id(tenant, name), at)
     docs = {} if experiment is None else {("experiment", name): experiment_document(experiment)}
-    [(resolved, choice)] = experiment_decisions.resolve(
-        lambda _tenant, _keys: (docs, 0), tenant, [request]
-    )
+    [(resolved, choice)] = experiment_decisions.resolve_in(docs, tenant, [request])
     return resolved, choice, used
 
 
