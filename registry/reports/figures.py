@@ -128,6 +128,7 @@ class MonthTally:
 
     def __post_init__(self) -> None:
         self._start, self._end = self.month.start, self.month.end
+        self._days: dict[str, date | None] = {}  # `_day_of`'s memo, a month of minutes
 
     def add_customer(self, events: Iterable[LogEvent]) -> None:
         """One customer's events in log order."""
@@ -139,11 +140,12 @@ class MonthTally:
         start, end = self._start, self._end
         for event in events:
             kind = event.event_type
+            if kind == OUTCOME:  # most of a month's events
+                data = event.data
+                self._counted_with_send(data, str(data["status"]), marketing_outcomes)
+                continue
             if kind == SEND:
                 sends.append(self._send(event.data, event.occurred_at))
-                continue
-            if kind == OUTCOME:
-                self._counted_with_send(event.data, str(event.data["status"]), marketing_outcomes)
                 continue
             if kind == FEEDBACK:
                 authorization = str(event.data["authorization_id"])
@@ -183,26 +185,47 @@ class MonthTally:
     ) -> None:
         """An outcome or attributed opt-out, counted with its send (named in the event)
         when that send was authorized in the month."""
-        at = _transcoded_time(data.get("authorized_at"))
-        if at is None or not self._start <= at < self._end:
+        day = self._day_of(data.get("authorized_at"))
+        if day is None:
             return
         template = data["template"]
-        key = (template["name"], template["language"])
-        self.cells[metric, data["channel"], key, self.month.local_day(at)] += 1
+        self.cells[metric, data["channel"], (template["name"], template["language"]), day] += 1
         if data.get("purpose") in _MARKETING:
             marketing[metric] += 1
+
+    def _day_of(self, stamp: Any) -> date | None:
+        """The local day of a transcoded datetime in the month, None outside it (or
+        without one). Memoised per minute of its text: the month's bounds and every
+        zone's day boundaries fall on whole minutes, so a minute is all in or all out."""
+        text = stamp.get("_data_") if isinstance(stamp, dict) else None
+        if not isinstance(text, str):
+            return None
+        key = text[:16] + text[-6:]  # YYYY-MM-DDTHH:MM and the offset
+        try:
+            return self._days[key]
+        except KeyError:
+            pass
+        at = datetime.fromisoformat(text)
+        day = self.month.local_day(at) if self._start <= at < self._end else None
+        if text[-6] in "+-":
+            self._days[key] = day
+        return day
 
     def _send(self, data: dict[str, Any], recorded_at: datetime) -> _Send:
         template = data["template"]
         key = (template["name"], template["language"])
-        at = _transcoded_time(data.get("authorized_at")) or recorded_at
-        channel = data["channel"]
-        in_month = self._start <= at < self._end
-        day = self.month.local_day(at) if in_month else None
+        stamp = data.get("authorized_at")
+        if self.outcomes and stamp is not None:  # no attribution here: the moment is unused
+            day = self._day_of(stamp)
+            at, in_month = recorded_at, day is not None
+        else:
+            at = _transcoded_time(stamp) or recorded_at
+            in_month = self._start <= at < self._end
+            day = self.month.local_day(at) if in_month else None
         if in_month:
-            self.cells["authorized", channel, key, day] += 1
+            self.cells["authorized", data["channel"], key, day] += 1
             self.used_versions.add((key, int(template["version"])))
-        return (at, channel, key, day, data.get("purpose") in _MARKETING, in_month)
+        return (at, data["channel"], key, day, data.get("purpose") in _MARKETING, in_month)
 
     def _attribute(self, event: LogEvent, sends: list[_Send], attributed: set[int]) -> None:
         """SPEC §11: to the most recent send on its channel within `attribution` before

@@ -21,6 +21,8 @@ from registry.reports.html import percent
 
 A4 = (8.27, 11.69)
 MAX_TABLE_ROWS = 40
+# A chart drawn 4 inches wide fills an A4 landscape page: its text scaled to match.
+CHART_SCALE = 1.8
 
 
 def _cell(value: Any) -> str:
@@ -75,6 +77,7 @@ def pdf_bytes(report: dict[str, Any]) -> bytes:
             if figure.get_size_inches()[0] < A4[0]:  # a chart drawn for the page's width
                 figure.set_size_inches(A4[1], A4[0])
             pdf.savefig(figure)
+            figure.clear()
     return out.getvalue()
 
 
@@ -124,10 +127,10 @@ def _pages(report: dict[str, Any]) -> list[Figure]:
     return [
         _text_page(f"Monthly review {report['month']}", lines),
         _table_page("Channels", ["channel", "authorized", "delivered", "delivery", "read", "reply", "opted out", "opt-out", "complaint"], channel_rows),
-        drawn(daily_rates, report),
+        drawn(daily_rates, report, CHART_SCALE),
         _table_page("Templates, ranked by complaint rate (worst first)", ["#", "template", "versions", "authorized", "complaint", "opt-out", "opted out", "delivery", "quality", "pauses"], template_rows),
-        drawn(template_ranking, report),
-        drawn(quality_history, report),
+        drawn(template_ranking, report, CHART_SCALE),
+        drawn(quality_history, report, CHART_SCALE),
         _table_page("Frequency", ["sends", "customers", "authorized", "delivered", "opted out", "opt-out", "complaint"], group_rows, frequency["basis"]),
-        drawn(frequency_curve, report),
+        drawn(frequency_curve, report, CHART_SCALE),
     ]  # fmt: skip
