@@ -35,7 +35,7 @@ from registry.timefmt import iso
 from registry.usecases import experiment_decisions
 from registry.usecases.authorizing import customer_from_view
 from registry.usecases.limits import LimitService, channel_limit, limit_keys
-from registry.usecases.pilots import PilotJudge, joined_rows, pilot_facts, pilot_keys
+from registry.usecases.pilots import PilotArms, PilotJudge, joined_rows, pilot_facts, pilot_keys
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts, template_key
 
@@ -109,6 +109,7 @@ class DecisionService:
         self.pilots = pilots  # a pilot judged when it holds an authorization back (SPEC §13)
         # (tenant, experiment) -> its arms' template keys, as last read: read beside it.
         self._arm_keys: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        self.pilot_arms = PilotArms()
 
     def _decide_with(
         self, tenant: str, request: dict[str, Any], facts: DocumentFacts, at: datetime
@@ -179,7 +180,10 @@ class DecisionService:
     ) -> tuple[DocumentFacts, int]:
         """The decision's single read: its views and the messaging windows it needs."""
         first = window_first_minute(self.clock.now())
-        docs, position = self.views.read(tenant, keys, min_position, window_from=first)
+        asked = self.pilot_arms.keys_for(tenant, keys)
+        docs, position = self.views.read(tenant, asked, min_position, window_from=first)
+        if self.pilot_arms.read_again(tenant, docs, len(asked), len(keys)):
+            docs, position = self.views.read(tenant, keys, min_position, window_from=first)
         return DocumentFacts(docs, first), position
 
     def _read_resolved(

@@ -59,6 +59,35 @@ def pilot_facts(docs: Docs, template_key: str, customer_id: str) -> PilotFacts |
     return PilotFacts(since, customers, current in read["members"].get(customer_id, ()))
 
 
+class PilotArms:
+    """The tenants whose last decision read found no pilot in their policy: their reads
+    leave out the `pilot_keys` arms (two index seeks per template), and a read that finds
+    the tenant's pilot turned on since is made again with them. The answer is always the
+    fresh tenant document's, so nothing is decided on a stale guess."""
+
+    MAX_KEPT = 10_000
+
+    def __init__(self) -> None:
+        self._without: set[str] = set()
+
+    def keys_for(self, tenant: str, keys: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        if tenant not in self._without:
+            return keys
+        return [key for key in keys if key[0] != "pilot"]
+
+    def read_again(self, tenant: str, docs: Docs, asked: int, keys: int) -> bool:
+        """Whether a read of `asked` of the `keys` keys must be made again with them all."""
+        tenant_doc = docs.get(("tenant", ""))
+        on = tenant_doc is not None and tenant_doc.get("pilot_since") is not None
+        if on:
+            self._without.discard(tenant)
+            return asked < keys
+        if len(self._without) >= self.MAX_KEPT:
+            self._without.clear()
+        self._without.add(tenant)
+        return False
+
+
 def joined_rows(
     tenant: str, customer: Customer, facts: PilotFacts | None, settings: Pilot | None
 ) -> list[Statement]:

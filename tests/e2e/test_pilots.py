@@ -259,3 +259,17 @@ def test_a_decision_does_not_clear_a_pilot(clocked_pilot: ApiClient, clock: Any)
 
     assert decision(clocked_pilot, "vera")["reasons"] == ["pilot_in_progress"]
     assert template_events(clocked_pilot, "Template.PilotCleared") == []
+
+
+def test_a_pilot_turned_on_while_another_worker_read_none_holds_there_at_once(
+    api: ApiClient, reviewer: ApiClient, clocked_api: ApiClient
+) -> None:
+    other_worker = clocked_api  # another app on the same database: services of its own
+    api.put("/v1/policy", json=ANY_TIME)
+    decision(other_worker, "anna")  # its reads now leave the pilot out (the tenant has none)
+    pilot_policy(api, customers=1)
+    approve_version(api, reviewer)
+    assert authorize(api, "anna")[0] == 201
+
+    assert decision(other_worker, "boris")["reasons"] == ["pilot_in_progress"]
+    assert authorize(other_worker, "boris")[1]["reasons"] == ["pilot_in_progress"]
