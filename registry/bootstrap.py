@@ -33,6 +33,7 @@ from registry.usecases.receipts import Receipts
 from registry.usecases.reports import ReportService
 from registry.usecases.templates import TemplateService
 from registry.usecases.tokens import TokenService
+from registry.usecases.webhooks import WebhookService
 
 INIT_LOCK_ID = 7_305_019_282
 # Connection failures that a wrong REGISTRY_DATABASE_URL causes; any other (refused,
@@ -207,7 +208,7 @@ def build_services(
         parts.public_url,
         parts.clock,
     )
-    registry.consents = consents  # for the webhooks mixin, until it goes
+    outcomes = install_outcomes(registry, parts.clock)
     return Services(
         parts=parts,
         consents=consents,
@@ -226,7 +227,9 @@ def build_services(
         templates=TemplateService(parts.writer, parts.views, registry.policies),
         policies=registry.policies,
         audit=registry,
-        webhooks=registry,
+        webhooks=WebhookService(
+            parts.writer, parts.views, consents, outcomes, parts.db, parts.keyring, parts.clock
+        ),
         idempotency=registry,
         feed=build_feed(parts.db, settings),
         confirmations=ConfirmationService(
@@ -243,7 +246,7 @@ def build_services(
             parts.origin_host,
             registry.policies,
         ),
-        outcomes=install_outcomes(registry, parts.clock),
+        outcomes=outcomes,
         experiments=ExperimentService(parts.writer, parts.views, parts.db),
     )
 
@@ -286,9 +289,9 @@ def install_outcomes(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> Outcome
     """Outcomes (SPEC §11-12): the service, and the writer's hook that attributes feedback
     and saves the automatic pauses and throttles with it (build_services installs it again
     with the services' clock)."""
-    registry.outcomes = OutcomeService(registry, clock)
-    registry.writer.companions = registry.outcomes.feedback.companions
-    return registry.outcomes
+    outcomes = OutcomeService(registry, clock)
+    registry.writer.companions = outcomes.feedback.companions
+    return outcomes
 
 
 def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:

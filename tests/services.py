@@ -19,6 +19,7 @@ from registry.usecases.imports import ImportService
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts
 from registry.usecases.templates import TemplateService
+from registry.usecases.webhooks import WebhookService
 from tests.fakes import FakeClock, FakeKeys, FakeViews, FakeWriter
 
 
@@ -40,6 +41,13 @@ class FakeDb:
 
     def refresh_statistics(self) -> None:
         raise AssertionError("a SQLite import never refreshes statistics")
+
+
+class NoOutcomes:
+    """Outcomes (statuses, phone limits) that these tests never deliver."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"an outcome was recorded: {name}")
 
 
 class NoLimitReads:
@@ -71,6 +79,7 @@ class OnFakes:
     templates: TemplateService
     decisions: DecisionService
     imports: ImportService
+    webhooks: WebhookService
 
 
 def on_fakes() -> OnFakes:
@@ -106,4 +115,13 @@ def on_fakes() -> OnFakes:
         templates=TemplateService(writer, views, policies),  # type: ignore[arg-type]
         decisions=decisions,
         imports=ImportService(writer, views, keys, consents, FakeDb(), clock),  # type: ignore[arg-type]
+        webhooks=WebhookService(
+            writer,
+            views,  # type: ignore[arg-type]
+            consents,
+            NoOutcomes(),  # type: ignore[arg-type]
+            FakeDb(),  # type: ignore[arg-type]
+            keyring,
+            clock,
+        ),
     )

@@ -14,7 +14,7 @@ from registry.domain.exceptions import InvalidRequest
 from registry.domain.vocabulary import CHANNELS
 from registry.projections.history import history_entry
 from registry.store.database import Database
-from registry.store.schema import views
+from registry.store.schema import customer_index, views
 
 Docs = dict[tuple[str, str], dict[str, Any]]
 REVOKED_TOKEN = "revoked_token"
@@ -156,6 +156,18 @@ class ViewReader:
                 sorted(set(keys)),
             )
         return {str(k) for (k,) in rows}
+
+    def customer_of(self, tenant: str, blinds: Sequence[str]) -> str | None:
+        """The customer found by the first of `blinds` (blind indexes, in order) indexed."""
+        with self.db.transaction() as sql:
+            for blind in blinds:
+                found = sql.scalar(
+                    f"SELECT customer_id FROM {customer_index.name} WHERE tenant = ? AND blind = ?",
+                    [tenant, blind],
+                )
+                if found is not None:
+                    return str(found)
+        return None
 
     def history(
         self,

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from registry.usecases.reports import ReportService
     from registry.usecases.templates import TemplateService
     from registry.usecases.tokens import TokenService
+    from registry.usecases.webhooks import WebhookService
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,7 +58,7 @@ class Services:
     templates: TemplateService  # submit, review/pause/resume/disable, reads
     policies: PolicyService  # policy, replace_policy, policy_history, policy_of
     audit: Registry  # checkpoint, proofs, export, replay
-    webhooks: Registry  # WhatsApp settings, webhook ingestion, unprocessed items
+    webhooks: WebhookService  # WhatsApp settings, webhook ingestion, unprocessed items
     idempotency: Registry  # idempotent_answer, remember_answer
     feed: ChangeFeed  # GET /v1/changes: pages of changes and the long poll (R-FEED)
     confirmations: ConfirmationService  # double opt-in: the link page's reads and confirm
