@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from registry.domain.vocabulary import NON_TRANSACTIONAL
+from registry.reports.experiments import ArmCounts
 from registry.reports.months import Month
 from registry.reports.reader import LogEvent
 
@@ -125,6 +126,7 @@ class MonthTally:
     customers_sent_to: int = 0
     cells: Counter[tuple[str, str, tuple[str, str], date | None]] = field(default_factory=Counter)
     used_versions: set[tuple[tuple[str, str], int]] = field(default_factory=set)
+    arms: dict[tuple[str, str], ArmCounts] = field(default_factory=dict)  # (experiment, arm)
 
     def __post_init__(self) -> None:
         self._start, self._end = self.month.start, self.month.end
@@ -137,21 +139,33 @@ class MonthTally:
         marketing_outcomes: Counter[str] = Counter()  # of the month's marketing sends
         feedback: set[str] = set()  # authorizations with an attributed opt-out
         opted_out = False
+        in_arms: dict[str, set[str]] = {}  # the month's sends in an experiment arm: statuses
+        arm_of: dict[str, tuple[str, str]] = {}
         start, end = self._start, self._end
         for event in events:
             kind = event.event_type
             if kind == OUTCOME:  # most of a month's events
                 data = event.data
                 self._counted_with_send(data, str(data["status"]), marketing_outcomes)
+                if in_arms and data["authorization_id"] in in_arms:
+                    in_arms[data["authorization_id"]].add(str(data["status"]))
                 continue
             if kind == SEND:
-                sends.append(self._send(event.data, event.occurred_at))
+                send = self._send(event.data, event.occurred_at)
+                sends.append(send)
+                experiment = event.data.get("experiment")
+                if experiment and send[5]:
+                    authorization = str(event.data["authorization_id"])
+                    in_arms[authorization] = set()
+                    arm_of[authorization] = (str(experiment["name"]), str(experiment["arm"]))
                 continue
             if kind == FEEDBACK:
                 authorization = str(event.data["authorization_id"])
                 if event.data.get("kind") == "opted_out" and authorization not in feedback:
                     feedback.add(authorization)
                     self._counted_with_send(event.data, "opted_out", marketing_outcomes)
+                    if authorization in in_arms:
+                        in_arms[authorization].add("opted_out")
                 continue
             recorded_in_month = start <= event.occurred_at < end
             if kind == OPT_OUT:
@@ -168,6 +182,8 @@ class MonthTally:
             elif kind == INBOUND:
                 self.inbound_messages += 1
         self.opt_out_customers += opted_out
+        if in_arms:
+            self._count_arms(in_arms, arm_of)
         in_month = [n for n, send in enumerate(sends) if send[5]]
         if in_month:
             self.customers_sent_to += 1
@@ -179,6 +195,18 @@ class MonthTally:
             tally.add("authorized", len(marketing))
             tally.add("opted_out", len(attributed.intersection(marketing)))
             tally.counts.update(marketing_outcomes)
+
+    def _count_arms(self, in_arms: dict[str, set[str]], arm_of: dict[str, tuple[str, str]]) -> None:
+        """One customer's month in experiment arms: each send with its statuses, and the
+        customer once per arm."""
+        for authorization, statuses in in_arms.items():
+            key = arm_of[authorization]
+            counts = self.arms.get(key)
+            if counts is None:
+                counts = self.arms[key] = ArmCounts()
+            counts.add_send(statuses)
+        for key in set(arm_of.values()):
+            self.arms[key].customers += 1
 
     def _counted_with_send(
         self, data: dict[str, Any], metric: str, marketing: Counter[str]

@@ -64,6 +64,19 @@ def _table_page(title: str, header: list[str], rows: list[list[str]], note: str 
     return figure
 
 
+def _experiments_line(section: dict[str, Any]) -> str:
+    if not section["available"]:
+        return str(section["reason"])
+    if not section["experiments"]:
+        return "none ran in the month"
+    return "; ".join(
+        f"{e['name']} {e['status']}, winner {e['winner'] or 'none'}, suggested "
+        f"{e['suggested_winner'] or 'none'} ({e['suggested_winner_reason']}), arms "
+        + ", ".join(f"{a['name']} {a['authorized']} sent" for a in e["arms"])
+        for e in section["experiments"]
+    )
+
+
 def pdf_bytes(report: dict[str, Any]) -> bytes:
     out = io.BytesIO()
     with PdfPages(
@@ -103,7 +116,7 @@ def _pages(report: dict[str, Any]) -> list[Figure]:
         + ", ".join(f"{k} {n}" for k, n in satisfaction["opt_outs"]["by_source"].items()),
         f"  suppressions {satisfaction['suppressions']}, inbound messages {satisfaction['inbound_messages']}",
         "",
-        "Experiments: " + (report["experiments"].get("reason", "") or "see the JSON form") + ".",
+        "Experiments: " + _experiments_line(report["experiments"]) + ".",
         "",
         f"Computed from the log {cp['origin']} at tree size {cp['tree_size']}, root hash {cp['root_hash']}.",
         "The JSON form of this report is signed (EdDSA, the audit key): python -m audit verify-report REPORT.json --public-key key.pem",

@@ -161,15 +161,19 @@ def aggregate_events(
     return [(int(version), str(topic), orjson.loads(text)) for version, topic, text in rows]
 
 
-def template_keys(db: Database, tenant: str) -> list[tuple[str, str]]:
-    """(name, language) of every template the tenant has (its views)."""
+def view_keys(db: Database, tenant: str, kind: str) -> list[str]:
+    """The keys of the tenant's views of `kind` (its templates, experiments, …)."""
     with db.transaction() as sql:
         rows = sql.query(
-            f"SELECT key FROM {_VIEWS} WHERE tenant = ? AND kind = 'template' ORDER BY key",
-            [tenant],
+            f"SELECT key FROM {_VIEWS} WHERE tenant = ? AND kind = ? ORDER BY key", [tenant, kind]
         )
+    return [str(key) for (key,) in rows]
+
+
+def template_keys(db: Database, tenant: str) -> list[tuple[str, str]]:
+    """(name, language) of every template the tenant has (its views)."""
     keys: list[tuple[str, str]] = []
-    for (key,) in rows:
+    for key in view_keys(db, tenant, "template"):
         name, _, language = str(key).partition("/")
         keys.append((name, language))
     return keys
