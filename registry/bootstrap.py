@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from audit import log as audit_log
+from registry.application import Registry
 from registry.clock import SYSTEM_CLOCK, Clock
 from registry.config import ConfigError, DatabaseUnreachable, Settings
 from registry.keys import load_keyring
-from registry.service import Registry
 from registry.store import liveness, migrate
 from registry.store.database import Database
+from registry.usecases.audit import AuditService
 from registry.usecases.authorizing import EventPositions
 from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.consent_records import ConsentRecordService
@@ -226,11 +227,11 @@ def build_services(
         ),
         templates=TemplateService(parts.writer, parts.views, registry.policies),
         policies=registry.policies,
-        audit=registry,
+        audit=AuditService(parts.db, registry, registry.policies, parts.keyring, parts.origin_host),
         webhooks=WebhookService(
             parts.writer, parts.views, consents, outcomes, parts.db, parts.keyring, parts.clock
         ),
-        idempotency=registry,
+        idempotency=registry.idempotency,
         feed=build_feed(parts.db, settings),
         confirmations=ConfirmationService(
             parts.writer, parts.views, parts.keys, parts.keyring, parts.clock

@@ -65,7 +65,7 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
     (`_insert_pipelined`); larger ones run without pipeline mode inside
     `conn.transaction()`. Either way any error rolls everything back, and
     `get_connection()` translates psycopg errors into eventsourcing's (`IntegrityError`
-    drives the retries of `RegistryCore.write`). Batches of `COPY_EVENTS_FROM` events or
+    drives the retries of `StoreWriter.write`). Batches of `COPY_EVENTS_FROM` events or
     more (imports) are sent with `COPY` (`_copy_stored_events`); those in between take
     the library's insert."""
 
@@ -150,7 +150,7 @@ class PostgresRegistryRecorder(PostgresApplicationRecorder):
         add three more syncs. Any error rolls everything back (the server skips what
         follows a failed statement up to the sync, COMMIT included; a Python error leaves
         the transaction open for the ROLLBACK) and `get_connection()` translates it
-        (`IntegrityError` drives the retries of `RegistryCore.write`). Large batches take
+        (`IntegrityError` drives the retries of `StoreWriter.write`). Large batches take
         COPY, which pipeline mode refuses, and once deadlocked in it (see above)."""
         unit: UnitOfWork | None = kwargs.get(UNIT_OF_WORK)
         read_ahead = getattr(unit, "read_ahead", None)
