@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.conftest import MARKETING_TEMPLATE, promotions_grant, put_any_time_policy
+from tests import helpers
+from tests.conftest import MARKETING_TEMPLATE, put_any_time_policy
 
 NEWS_TEMPLATE = {
     **MARKETING_TEMPLATE,
@@ -24,10 +25,7 @@ def approve(api: Any, reviewer: Any, template: dict[str, Any]) -> None:
 
 
 def grant(api: Any, customer: str, purposes: list[str] | None = None) -> None:
-    body = promotions_grant(customer)
-    if purposes:
-        body["purposes"] = purposes
-    assert api.post("/v1/consents", json=body).status_code == 201
+    helpers.grant(api, customer, **({"purposes": purposes} if purposes else {}))
 
 
 def authorize(api: Any, customer: str, name: str) -> str:
