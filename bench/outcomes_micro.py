@@ -2,6 +2,11 @@
 WhatsApp webhooks of 1000 statuses, and decisions per second with and without the
 feedback state a busy tenant has (a messaging limit in force, a full window, outcomes).
 
+Each webhook is followed by its floor, measured in the same run under the same load: the
+same number of events appended raw (one transaction, Merkle leaves, nothing else); the
+ratio floor time / webhook time says how close ingestion comes to the cost of its events
+alone. The import's rows/s (2 events a row, as a first status) is printed as well.
+
     .venv/bin/python -m bench.outcomes_micro --database-url postgresql://postgres@127.0.0.1:5432/bench_outcomes
     (default: a SQLite file in a temp directory). Figures are printed as rates and ratios.
 
@@ -17,10 +22,15 @@ import hmac
 import json
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 from bench import inprocess, seed
+from registry.domain.send import SendIdentity
+from registry.store.bulk_writes import BulkWriteSet
+from registry.store.prepared_sends import Stamp, opened
 
 SECRET = "bench-secret-bench-secret-bench-secret"
 APP_SECRET = "bench-app-secret"
@@ -57,18 +67,70 @@ def decisions_per_second(client: Any, headers: dict[str, str], seconds: float) -
     return done / (time.perf_counter() - started)
 
 
+def webhook(client: Any, refs: list[str], status: str) -> float:
+    """One signed webhook of these statuses: the seconds its post took."""
+    body = statuses_payload(refs, status, int(time.time()))
+    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    began = time.perf_counter()
+    answer = client.post(
+        f"/webhooks/whatsapp/{seed.TENANT}",
+        data=body,
+        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+    )
+    spent = time.perf_counter() - began
+    if answer.status_code != 200 or answer.get_json().get("recorded") != len(refs):
+        raise RuntimeError(answer.get_data(as_text=True)[:300])
+    return spent
+
+
+def raw_appends(registry: Any, count: int) -> float:
+    """The floor: `count` events appended with their Merkle leaves and nothing else (no
+    read, no view, no derived row), prepared as the batch's are, in one transaction."""
+    stamp = Stamp("bench", "bench-floor", datetime.now(UTC))
+    identity = SendIdentity(
+        "floor",
+        "floor",
+        "whatsapp",
+        {"name": "floor", "language": "ru", "version": 1},
+        "marketing",
+        stamp.now,
+    )
+    events = [opened(seed.TENANT, uuid4(), identity, None, stamp) for _ in range(count)]
+    began = time.perf_counter()
+    registry.write_stored(seed.TENANT, events, BulkWriteSet(tenant=seed.TENANT), {})
+    return time.perf_counter() - began
+
+
+def ingest(client: Any, registry: Any, refs: list[str], status: str) -> tuple[float, float]:
+    """`refs` in webhooks of `BATCH` statuses, each followed by the floor of as many events
+    as it records (2 per status when the status opens its send): the seconds of each."""
+    per_status = 2 if status == "delivered" else 1
+    spent = floor = 0.0
+    for start in range(0, len(refs), BATCH):
+        chunk = refs[start : start + BATCH]
+        spent += webhook(client, chunk, status)
+        floor += raw_appends(registry, per_status * len(chunk))
+    return spent, floor
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.outcomes_micro")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--sends", type=int, default=2000, help="authorizations with message refs")
     parser.add_argument("--seconds", type=float, default=3.0, help="per decision run")
     parser.add_argument("--decisions-only", action="store_true")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the status webhooks instead of timing"
+    )
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="bench-outcomes-"))
-    _app, client = inprocess.build(args.database_url, workdir, SECRET)
+    app, client = inprocess.build(args.database_url, workdir, SECRET)
     headers = inprocess.author_headers(SECRET)
     inprocess.prepare_tenant(client, SECRET)
-    inprocess.import_rows(client, SECRET, (seed.grant_row(i) for i in range(args.sends)), 5000)
+    began = time.perf_counter()
+    inprocess.import_rows(client, SECRET, (seed.grant_row(i) for i in range(args.sends)), BATCH)
+    imported = args.sends / (time.perf_counter() - began)  # rows/s, 2 events a row, as 'delivered'
+    print(f"import rows/s, requests of {BATCH} rows: {imported:.0f}")
     plain = decisions_per_second(client, headers, args.seconds)
     print(f"decisions/s, no feedback state: {plain:.0f}")
     if args.decisions_only:
@@ -108,29 +170,30 @@ def main() -> int:
     print(
         f"authorizations/s with a messaging limit in force: {args.sends / (time.perf_counter() - started):.0f}"
     )
-    tenant = seed.TENANT
+    registry = app.extensions["registry"]
+    # A tenant in steady state has table statistics (autovacuum, or the registry's own
+    # ANALYZE after large writes); just-filled tables without them are planned as empty.
+    registry.db.refresh_statistics()
     for status in ("delivered", "read"):
-        total, spent = 0, 0.0
-        for start in range(0, len(refs), BATCH):
-            body = statuses_payload(refs[start : start + BATCH], status, int(time.time()))
-            signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-            began = time.perf_counter()
-            answer = client.post(
-                f"/webhooks/whatsapp/{tenant}",
-                data=body,
-                headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
-            )
-            spent += time.perf_counter() - began
-            if answer.status_code != 200:
-                raise RuntimeError(answer.get_data(as_text=True)[:300])
-            recorded = len(refs[start : start + BATCH])
-            total += recorded
         note = (
-            "first status of each send (opens its Send)"
+            "first status of each send (opens its Send, 2 events)"
             if status == "delivered"
-            else "later status"
+            else "later status, 1 event"
         )
-        print(f"statuses/s, webhooks of {BATCH} '{status}' ({note}): {total / spent:.0f}")
+        if args.profile:
+
+            def work(status: str = status) -> object:
+                return ingest(client, registry, refs, status)
+
+            inprocess.profile_call(work, flat=True)
+            continue
+        spent, floor = ingest(client, registry, refs, status)
+        print(
+            f"statuses/s, webhooks of {BATCH} '{status}' ({note}): {len(refs) / spent:.0f}; "
+            f"floor (the same events appended raw): {len(refs) / floor:.0f} statuses/s; "
+            f"ratio {floor / spent:.2f}; import rows/s {imported:.0f}, "
+            f"ratio {len(refs) / spent / imported:.2f}"
+        )
     busy = decisions_per_second(client, headers, args.seconds)
     print(
         f"decisions/s, limit in force, {args.sends} customers in the window, outcomes: {busy:.0f}"

@@ -9,6 +9,7 @@ reader of the log alone can count every figure of the stats without joining even
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime, timedelta
 from typing import Any, Final, NamedTuple
 from uuid import UUID
@@ -32,6 +33,26 @@ PLATFORM_USER_CAP_HOLD: Final = timedelta(hours=24)
 
 def send_aggregate_id(tenant: str, authorization_id: str) -> UUID:
     return natural_id(tenant, "send", authorization_id)
+
+
+class NewOutcome(NamedTuple):
+    """What recording a status adds to a send (the rule `Send.record_outcome` and the
+    batch path of registry/usecases/outcome_batch.py share)."""
+
+    status: str
+    at: datetime
+    error_code: str | None
+    hold_until: datetime | None  # error 131049: marketing held on the channel until then
+
+
+def new_outcome(
+    known: Collection[str], status: str, at: datetime, error_code: str | None
+) -> NewOutcome | None:
+    """A status is recorded once per send: None when `known` has it already."""
+    if status in known:
+        return None
+    hold_until = at + PLATFORM_USER_CAP_HOLD if error_code == PLATFORM_USER_CAP_ERROR else None
+    return NewOutcome(status, at, error_code, hold_until)
 
 
 class MessageRefConflict(Conflict):
@@ -167,9 +188,9 @@ class Send(RegistryAggregate):
         source: str,
     ) -> bool:
         """Records `status` once per send; False (nothing recorded) when already known."""
-        if status in self.statuses:
+        outcome = new_outcome(self.statuses, status, at, error_code)
+        if outcome is None:
             return False
-        hold_until = at + PLATFORM_USER_CAP_HOLD if error_code == PLATFORM_USER_CAP_ERROR else None
         self.trigger_event(
             self.OutcomeRecorded,
             status=status,
@@ -178,7 +199,7 @@ class Send(RegistryAggregate):
             detail=detail,
             message_ref=self.message_ref,
             source=source,
-            hold_until=hold_until,
+            hold_until=outcome.hold_until,
             **self.identity.fields(),
         )
         return True

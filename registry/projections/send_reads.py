@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from registry.domain.send import SendIdentity
 from registry.projections.sends import FLAGS, from_micros, micros
@@ -53,6 +53,22 @@ def sends_by_id(sql: Sql, tenant: str, authorization_ids: Sequence[str]) -> dict
     return {row.identity.authorization_id: row for row in map(_row, rows)}
 
 
+def sends_by_ref(sql: Sql, tenant: str, refs: Sequence[str]) -> dict[str, SendRow]:
+    """The sends these message refs name, in one statement (refs and rows joined)."""
+    if not refs:
+        return {}
+    columns = ", ".join(f"s.{column.strip()}" for column in _COLUMNS.split(","))
+    rows = sql.query_in(
+        f"SELECT r.message_ref, {columns} FROM registry_message_refs r "
+        "JOIN registry_sends s ON s.tenant = r.tenant AND s.authorization_id = r.authorization_id "
+        "WHERE r.tenant = ?",
+        [tenant],
+        "r.message_ref",
+        sorted(set(refs)),
+    )
+    return {str(raw[0]): _row(raw[1:]) for raw in rows}
+
+
 def authorizations_by_ref(sql: Sql, tenant: str, refs: Sequence[str]) -> dict[str, str]:
     if not refs:
         return {}
@@ -87,7 +103,21 @@ def summed(counts: Iterable[Counts]) -> Counts:
     return total
 
 
-_SUMS = "COUNT(*), " + ", ".join(f"SUM({flag})" for flag in FLAGS)
+# A send delivered or read was sent, even when its `sent` status never arrived (platforms
+# drop or reorder statuses): `sent` counts each such send once, so that delivery_rate is
+# delivered / sent with every delivered send in both. The row's `sent` flag itself stays
+# "a sent status was recorded", which is what a later `sent` status is deduplicated by.
+IMPLIED: Final = {"sent": ("sent", "delivered", "read")}
+
+
+def _sum(flag: str) -> str:
+    implied = IMPLIED.get(flag)
+    if implied is None:
+        return f"SUM({flag})"
+    return f"SUM(CASE WHEN {' + '.join(implied)} > 0 THEN 1 ELSE 0 END)"
+
+
+_SUMS = "COUNT(*), " + ", ".join(_sum(flag) for flag in FLAGS)
 
 
 def version_counts(

@@ -24,7 +24,6 @@ from eventsourcing.utils import get_topic
 
 from audit.log import LeafEntry
 from registry.domain.customer import Customer, consent_key
-from registry.domain.feed_items import change_fragment
 from registry.store.unit_of_work import (
     canonical_json_text,
     compact_json_text,
@@ -48,7 +47,6 @@ class PreparedEvent(StoredEvent):
     occurred_at: str = ""
     actor: str = ""
     customer_id: str | None = None
-    change: str | None = None  # the feed item, as `WriteSet._leaf_entry` writes it
 
     def leaf_entry(self, position: int) -> LeafEntry:
         return LeafEntry(
@@ -59,7 +57,6 @@ class PreparedEvent(StoredEvent):
             actor=self.actor,
             customer_id=self.customer_id,
             template=None,
-            change=self.change,
         )
 
 
@@ -122,12 +119,11 @@ def new_customer_record(
             originator_id=grant.aggregate_id,
             originator_version=version,
             topic=topic,
-            state=_dumps(state),
-            leaf=_leaf(originator_id, version, topic, state),
+            state=json_bytes(state),
+            leaf=leaf_bytes(originator_id, version, topic, state),
             occurred_at=occurred_at,
             actor=actor,
             customer_id=grant.customer_id,
-            change=change_fragment(event_type(topic), occurred_at, grant.customer_id, None, state),
         )
 
     return NewCustomerRecord(
@@ -153,7 +149,7 @@ def _document(grant: NewCustomerGrant, originator_id: str, granted_at: datetime)
         }
         for purpose in grant.purposes
     }
-    return _dumps(
+    return json_bytes(
         {
             "customer_id": grant.customer_id,
             "profile": grant.profile,
@@ -171,7 +167,7 @@ def _document(grant: NewCustomerGrant, originator_id: str, granted_at: datetime)
     )
 
 
-def _leaf(originator_id: str, version: int, topic: str, state: dict[str, Any]) -> bytes:
+def leaf_bytes(originator_id: str, version: int, topic: str, state: dict[str, Any]) -> bytes:
     """`WriteSet._leaf_entry`'s leaf: the stored event as a canonical JSON object."""
     leaf = {
         "originator_id": originator_id,
@@ -185,7 +181,7 @@ def _leaf(originator_id: str, version: int, topic: str, state: dict[str, Any]) -
         return canonical_json_text(leaf).encode("utf-8")
 
 
-def _dumps(value: dict[str, Any]) -> bytes:
+def json_bytes(value: dict[str, Any]) -> bytes:
     try:
         return _exact(orjson.dumps(value))
     except TypeError:  # e.g. a lone surrogate, which the plain path fails on too

@@ -33,24 +33,22 @@ from registry.domain.template import template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.send_reads import Counts, channel_counts, sends_by_id, version_counts
 from registry.timefmt import parse_iso
-from registry.usecases.experiment_guardrails import ArmGuardrails
-from registry.usecases.pilots import PilotJudge
 
 
 @dataclass
 class Touched:
-    """A send whose flags a write sets (some may be set already)."""
+    """A send whose flags a write sets (some may be set already, unless `flags_are_new`:
+    the writer checked them against the send's row)."""
 
     identity: SendIdentity
     flags: set[str] = field(default_factory=set)
+    flags_are_new: bool = False
 
 
 class FeedbackRules:
     def __init__(self, core: Any, clock: Clock) -> None:
         self.core = core
         self.clock = clock
-        self.arm_guardrails = ArmGuardrails(core)  # experiment arms (SPEC §13)
-        self.pilots = PilotJudge(core)  # SPEC §13: the pilots these sends are in
 
     # ---- the writer's hook ------------------------------------------------------------
 
@@ -125,21 +123,7 @@ class FeedbackRules:
         docs, _ = self.core.read_views(tenant, sorted(set(keys)))
         changed: list[RegistryAggregate] = []
         with self.core.db.transaction() as sql:
-            stored = sends_by_id(sql, tenant, [t.identity.authorization_id for t in touched])
-            added = [
-                (
-                    t.identity,
-                    {
-                        f
-                        for f in t.flags
-                        if not (
-                            stored.get(t.identity.authorization_id)
-                            and stored[t.identity.authorization_id].flags[f]
-                        )
-                    },
-                )
-                for t in touched
-            ]
+            added = _added_flags(sql, tenant, touched)
             for name, language, version in sorted(versions):
                 doc = docs.get(("template", f"{name}/{language}"))
                 if doc is None or str(version) in (doc.get("feedback_paused") or {}):
@@ -162,7 +146,6 @@ class FeedbackRules:
                     changed += self._pause(
                         tenant, name, language, version, pause, start, now, feedback
                     )
-            changed += self.pilots.judge(tenant, sql, added, docs, feedback, now, changed)
             for channel in sorted(channels):
                 counts = _plus(
                     channel_counts(sql, tenant, channel, window_start),
@@ -175,7 +158,6 @@ class FeedbackRules:
                 changed += self._judge_channel(
                     tenant, channel, docs.get(("channel", channel)), counts, feedback, now
                 )
-            changed += self.arm_guardrails.judge(tenant, sql, added, feedback)
         return changed
 
     def _pause(
@@ -241,6 +223,20 @@ class FeedbackRules:
         with acting_as(ACTOR_SYSTEM):
             aggregate.evaluate(figures, at_or_above=above, at=now)
         return [aggregate] if aggregate.pending_events else []
+
+
+def _added_flags(
+    sql: Any, tenant: str, touched: Sequence[Touched]
+) -> list[tuple[SendIdentity, set[str]]]:
+    """Each touched send's flags that its committed row does not have yet."""
+    unsure = [t.identity.authorization_id for t in touched if not t.flags_are_new]
+    stored = sends_by_id(sql, tenant, unsure)
+    added = []
+    for t in touched:
+        row = stored.get(t.identity.authorization_id)
+        flags = t.flags if row is None else {f for f in t.flags if not row.flags[f]}
+        added.append((t.identity, flags))
+    return added
 
 
 def _plus(counts: Counts, added: Sequence[set[str]]) -> Counts:

@@ -6,8 +6,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tests import helpers
-from tests.conftest import MARKETING_TEMPLATE, ApiClient
+from tests.conftest import MARKETING_TEMPLATE, ApiClient, promotions_grant
 
 MULTITHREADED = {"wsgi.multithread": True}  # as under gunicorn's gthread worker
 
@@ -20,8 +19,9 @@ def changes(api: ApiClient, query: str = "", **kw: Any) -> dict[str, Any]:
 
 
 def grant(api: ApiClient, customer_id: str, **extra: Any) -> int:
-    """The grant's log position."""
-    return int(helpers.grant(api, customer_id, **extra)["position"])
+    answer = api.post("/v1/consents", json={**promotions_grant(customer_id), **extra})
+    assert answer.status_code == 201, answer.get_json()
+    return int(answer.get_json()["position"])
 
 
 def opt_out(api: ApiClient, customer_id: str) -> int:

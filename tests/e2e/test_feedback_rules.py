@@ -191,6 +191,33 @@ def test_stats_count_each_send_once_and_give_every_rate(strict: ApiClient) -> No
     assert stats["versions"][0]["authorized"] == 3
 
 
+def test_a_delivered_or_read_status_counts_its_send_as_sent_once(strict: ApiClient) -> None:
+    ids = [authorize(strict, f"s{i}")["authorization_id"] for i in range(5)]
+    delivered_only, read_only, all_three, sent_only, failed_only = ids
+    answer = record(
+        strict,
+        {"authorization_id": delivered_only, "status": "delivered"},
+        {"authorization_id": read_only, "status": "read"},
+        {"authorization_id": all_three, "status": "delivered"},
+        {"authorization_id": all_three, "status": "read"},
+        {"authorization_id": all_three, "status": "sent"},  # late, after its delivery
+        {"authorization_id": sent_only, "status": "sent"},
+        {"authorization_id": failed_only, "status": "failed"},
+    )
+    assert (answer["recorded"], answer["duplicates"]) == (7, 0)  # the late `sent` is an event
+
+    total = strict.get(f"{PATH}/stats").get_json()["total"]
+
+    assert {k: total[k] for k in ("authorized", "sent", "delivered", "read", "failed")} == {
+        "authorized": 5,
+        "sent": 4,
+        "delivered": 2,
+        "read": 2,
+        "failed": 1,
+    }
+    assert (total["delivery_rate"], total["read_rate"]) == (0.5, 1.0)
+
+
 def test_stats_of_a_period_count_the_sends_authorized_in_it(strict: ApiClient) -> None:
     deliver(strict, "c", 2)
     empty = strict.get(f"{PATH}/stats", query_string={"until": "2020-01-01T00:00:00Z"}).get_json()

@@ -250,4 +250,5 @@ def test_a_rebuild_recounts_the_same_stats_and_limits(ready: ApiClient, registry
         k: stats[k] for k in ("total", "versions")
     }
     assert (rebuilt["total"]["complained"], rebuilt["total"]["opted_out"]) == (1, 1)
+    assert (rebuilt["total"]["sent"], rebuilt["total"]["delivery_rate"]) == (3, 1.0)  # implied
     assert {k: v for k, v in limits_of(ready).items()} == limits
