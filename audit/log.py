@@ -77,6 +77,9 @@ class LeafEntry:
     actor: str
     customer_id: str | None
     template: str | None  # "name/language"
+    # The event's change-feed item without its position (registry.domain.feed_items), or
+    # None for an event the feed does not list.
+    change: str | None = None
 
 
 def server_functions(dialect: str) -> tuple[str, ...]:
@@ -133,6 +136,7 @@ def append(
                 entry.actor,
                 entry.customer_id,
                 entry.template,
+                entry.change,
             )
         )
         level, node_index = 0, index
@@ -147,13 +151,14 @@ def append(
     if sql.dialect == "postgres" and len(leaf_rows_) < ONE_STATEMENT_BELOW:
         _write_in_one_statement(sql, leaf_rows_, node_rows, tree_row)
         return indexes
-    sql.executemany(_INSERT_LEAVES + _values(1, 10), leaf_rows_)
+    sql.executemany(_INSERT_LEAVES + _values(1, _LEAF_WIDTH), leaf_rows_)
     sql.executemany(_INSERT_NODES + _values(1, 4), node_rows)
     sql.execute(_UPSERT_TREE, tree_row)
     return indexes
 
 
 _INSERT_LEAVES = f"INSERT INTO {audit_leaves.name} ({column_list(audit_leaves)}) "
+_LEAF_WIDTH = len(audit_leaves.columns)
 _INSERT_NODES = f"INSERT INTO {audit_nodes.name} ({column_list(audit_nodes)}) "
 _UPSERT_TREE = (
     f"INSERT INTO {audit_trees.name} ({column_list(audit_trees)}) "
@@ -176,7 +181,7 @@ def _write_in_one_statement(
 ) -> None:
     """PostgreSQL, a use case's few leaves: the leaves, the nodes they complete and the
     tree's row in one statement (data-modifying CTEs), half the client's cost of three."""
-    parts = [f"WITH leaves AS ({_INSERT_LEAVES}{_values(len(leaf_rows), 10)})"]
+    parts = [f"WITH leaves AS ({_INSERT_LEAVES}{_values(len(leaf_rows), _LEAF_WIDTH)})"]
     if node_rows:
         parts.append(f", nodes AS ({_INSERT_NODES}{_values(len(node_rows), 4)})")
     params = [value for row in (*leaf_rows, *node_rows, tree_row) for value in row]
@@ -207,7 +212,7 @@ _APPEND_FUNCTION = r"""
 CREATE OR REPLACE FUNCTION audit_append(
     p_tenant TEXT, p_positions BIGINT[], p_hashes BYTEA[], p_types TEXT[],
     p_occurred TEXT[], p_keys TEXT[], p_actors TEXT[], p_customers TEXT[],
-    p_templates TEXT[]
+    p_templates TEXT[], p_changes TEXT[]
 ) RETURNS BIGINT LANGUAGE plpgsql AS $fn$
 DECLARE
     v_size BIGINT;
@@ -246,9 +251,9 @@ BEGIN
     FOR i IN 1..cardinality(p_hashes) LOOP
         v_digest := p_hashes[i];
         INSERT INTO audit_leaves (tenant, leaf_index, position, leaf_hash, event_type,
-            occurred_at, occurred_key, actor, customer_id, template)
+            occurred_at, occurred_key, actor, customer_id, template, change)
         VALUES (p_tenant, v_size, p_positions[i], v_digest, p_types[i], p_occurred[i],
-            p_keys[i], p_actors[i], p_customers[i], p_templates[i]);
+            p_keys[i], p_actors[i], p_customers[i], p_templates[i], p_changes[i]);
         v_level := 0;
         v_index := v_size;
         WHILE v_index & 1 = 1 LOOP
@@ -282,7 +287,7 @@ def append_on_server(
     `params`) finds, and the entries' own `position` is not used."""
     if not entries:
         return []
-    statement = f"SELECT audit_append(?, {positions}, ?, ?, ?, ?, ?, ?, ?)"
+    statement = f"SELECT audit_append(?, {positions}, ?, ?, ?, ?, ?, ?, ?, ?)"
     return [
         (
             statement,
@@ -296,6 +301,7 @@ def append_on_server(
                 [entry.actor for entry in entries],
                 [entry.customer_id for entry in entries],
                 [entry.template for entry in entries],
+                [entry.change for entry in entries],
             ],
         )
     ]

@@ -15,12 +15,22 @@ import re
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
+from dataclasses import dataclass
 from typing import Any
 
 import requests
 
 from bench import report, seed, wrk
-from bench.server import PG_ADMIN, Server
+from bench.floor.app import prepare_append_table
+from bench.server import PG_ADMIN, Server, Workers
+
+FLOOR_APP = "bench.floor.app:app"
+DEFAULT_SIZES = "10000,100000,1000000"
+DEFAULT_SKIP = ""
+WORKER_CLASS = "sync"
+THREADS = 4
+SKIPPABLE = {"floor", "rebuild", "export", "grant", "healthz", "decision", "batch", "authorization"}
 
 
 def machine() -> dict[str, Any]:
@@ -56,6 +66,11 @@ def machine() -> dict[str, Any]:
         "postgres": pg,
         "wrk": wrk_version[0] if wrk_version else "",
     }
+
+
+def uptime() -> str:
+    """`uptime`'s line: the machine's load when the figures were taken."""
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
 
 
 def tree_size(base: str, token: str) -> int:
@@ -130,41 +145,73 @@ def export(server: Server, token: str) -> dict[str, Any]:
     }
 
 
-def bench_backend(
-    backend: str,
-    sizes: list[int],
-    duration: int,
-    workers: int,
-    chunk: int = seed.CHUNK,
-    save: Any = None,
-    skip: frozenset[str] = frozenset(),
-) -> list[dict[str, Any]]:
+# (load, the server it runs against): each registry load right after its floor load, so
+# that the two meet the machine in the same state.
+FLOOR_LOADS = (
+    ("healthz", "registry"),
+    ("floor_single", "floor"),
+    ("decision", "registry"),
+    ("floor_batch", "floor"),
+    ("batch", "registry"),
+    ("floor_append", "floor"),
+    ("authorization", "registry"),
+    ("grant", "registry"),
+)
+LOADS = tuple(load for load in FLOOR_LOADS if load[1] == "registry")
+# a floor load is skipped with the registry load it is the floor of
+FLOOR_OF = {"floor_single": "decision", "floor_batch": "batch", "floor_append": "authorization"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    sizes: list[int]
+    duration: int
+    workers: Workers
+    connections: int = 32
+    chunk: int = seed.CHUNK
+    parallel_imports: int = 2
+    skip: frozenset[str] = frozenset()
+
+
+def bench_backend(backend: str, plan: Plan, save: Any = None) -> list[dict[str, Any]]:
     runs = []
-    with Server(backend, workers=workers) as server:
+    with ExitStack() as stack:
+        server = stack.enter_context(Server(backend, plan.workers))
+        floor = None
+        if backend == "postgres" and "floor" not in plan.skip:
+            prepare_append_table(server.database_url)
+            floor = stack.enter_context(
+                Server(backend, plan.workers, app=FLOOR_APP, database_url=server.database_url)
+            )
         base = server.url
         seed.prepare_tenant(base, server.secret)
         author, _ = seed.tokens(server.secret)
         have = 0
-        for size in sizes:
+        for size in plan.sizes:
             print(f"[{backend}] importing customers {have:,}..{size:,}", flush=True)
-            imported = seed.import_customers(base, server.secret, have, size, chunk)
+            imported = seed.import_customers(
+                base, server.secret, have, size, plan.chunk, parallel=plan.parallel_imports
+            )
             have = size
+            server.analyze()
             run: dict[str, Any] = {
                 "backend": backend,
                 "customers": size,
-                "workers": workers,
+                "workers": plan.workers.count,
+                "worker_class": plan.workers.label(),
+                "connections": plan.connections,
+                "load_before": os.getloadavg(),
                 "import": imported,
             }
             print(f"[{backend} {size:,}] import {imported['rows_per_s']:,.0f} rows/s", flush=True)
-            for scenario, conns in (
-                ("healthz", 8),
-                ("decision", 8),
-                ("batch", 4),
-                ("authorization", 8),
-                ("grant", 8),
-            ):
-                run[scenario] = wrk.run(base, scenario, author, size, duration, connections=conns)
-                run[scenario]["drain_s"] = server.wait_idle()
+            for scenario, target in FLOOR_LOADS if floor is not None else LOADS:
+                if scenario in plan.skip or FLOOR_OF.get(scenario) in plan.skip:
+                    continue
+                against = floor if target == "floor" and floor is not None else server
+                run[scenario] = wrk.run(
+                    against.url, scenario, author, size, plan.duration, plan.connections
+                )
+                run[scenario]["drain_s"] = against.wait_idle()
                 r = run[scenario]
                 print(
                     f"[{backend} {size:,}] {scenario}: {r['rate']:,.0f}/s p50 {r['p50_ms']:.1f} ms "
@@ -172,17 +219,17 @@ def bench_backend(
                     flush=True,
                 )
             run["events"] = tree_size(base, author)
-            if "rebuild" in skip:
+            if "rebuild" in plan.skip:
                 run["rebuild"] = {"skipped": True, "events_per_s": float("nan")}
             else:
                 run["rebuild"] = rebuild(server, run["events"])
-            print(
-                f"[{backend} {size:,}] rebuild {run['rebuild']['events_per_s']:,.0f} events/s "
-                f"({run['rebuild'].get('rebuild_only_events_per_s', float('nan')):,.0f} without "
-                "the process's start-up)",
-                flush=True,
-            )
-            if "export" in skip:
+                print(
+                    f"[{backend} {size:,}] rebuild {run['rebuild']['events_per_s']:,.0f} events/s "
+                    f"({run['rebuild']['rebuild_only_events_per_s']:,.0f} without "
+                    "the process's start-up)",
+                    flush=True,
+                )
+            if "export" in plan.skip:
                 run["export"] = {
                     "skipped": True,
                     "events_per_s": float("nan"),
@@ -190,11 +237,12 @@ def bench_backend(
                 }
             else:
                 run["export"] = export(server, author)
-            print(
-                f"[{backend} {size:,}] export {run['export']['events_per_s']:,.0f} events/s, "
-                f"worker peak RSS {run['export']['peak_rss_mb']:,.0f} MB",
-                flush=True,
-            )
+                print(
+                    f"[{backend} {size:,}] export {run['export']['events_per_s']:,.0f} events/s, "
+                    f"worker peak RSS {run['export']['peak_rss_mb']:,.0f} MB",
+                    flush=True,
+                )
+            run["load_after"] = os.getloadavg()
             runs.append(run)
             if save is not None:
                 save(run)
@@ -203,41 +251,67 @@ def bench_backend(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
-    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="both")
-    parser.add_argument("--sizes", default="10000,100000", help="customer counts, comma-separated")
+    parser.add_argument("--backend", choices=["sqlite", "postgres", "both"], default="postgres")
     parser.add_argument(
-        "--million", action="store_true", help="also run 1,000,000 customers (long)"
+        "--sizes", default=DEFAULT_SIZES, help="customer counts, comma-separated (cumulative)"
     )
-    parser.add_argument("--duration", type=int, default=10, help="seconds per wrk run")
+    parser.add_argument("--million", action="store_true", help="add 1,000,000 customers to --sizes")
+    parser.add_argument("--duration", type=int, default=8, help="seconds per wrk run")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections")
     parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--worker-class", choices=["sync", "gthread"], default=WORKER_CLASS)
+    parser.add_argument("--threads", type=int, default=THREADS, help="gthread's threads")
     parser.add_argument(
-        "--skip", default="", help="comma-separated phases to skip: rebuild, export"
+        "--skip",
+        default=DEFAULT_SKIP,
+        help="comma-separated phases to skip: floor, rebuild, export, grant, healthz, "
+        "decision, batch, authorization (default: %(default)s; '' runs everything)",
     )
     parser.add_argument("--chunk", type=int, default=seed.CHUNK, help="rows per import request")
+    parser.add_argument(
+        "--parallel-imports", type=int, default=2, help="import requests in flight while seeding"
+    )
     args = parser.parse_args(argv)
     sizes = sorted(
         {int(s) for s in args.sizes.split(",") if s} | ({1_000_000} if args.million else set())
+    )
+    skip = frozenset(x for x in args.skip.split(",") if x)
+    for x in skip:
+        if x not in SKIPPABLE:
+            parser.error(f"--skip: unknown phase {x!r}")
+    plan = Plan(
+        sizes=sizes,
+        duration=args.duration,
+        workers=Workers(args.workers, args.worker_class, args.threads),
+        connections=args.connections,
+        chunk=args.chunk,
+        parallel_imports=args.parallel_imports,
+        skip=skip,
     )
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     meta = {
         "machine": machine(),
         "args": vars(args),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "uptime": uptime(),
     }
-    print(json.dumps(meta["machine"]), flush=True)
+    print(json.dumps(meta["machine"]), meta["uptime"], flush=True)
     runs: list[dict[str, Any]] = []
     path = report.path_now()
 
     def save(run: dict[str, Any]) -> None:
         runs.append(run)
+        meta["finished_uptime"] = uptime()
         report.write(meta, runs, path)
 
     for backend in backends:
-        skip = frozenset(x for x in args.skip.split(",") if x)
-        bench_backend(backend, sizes, args.duration, args.workers, args.chunk, save, skip)
+        bench_backend(backend, plan, save)
     print()
     print(report.table(runs))
-    print(f"\nresults: {path}")
+    print()
+    print(report.against_targets(runs))
+    print(f"\nload: {meta['uptime']} -> {uptime()}")
+    print(f"results: {path}")
     return 0
 
 

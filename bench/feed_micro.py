@@ -9,7 +9,10 @@ directory that can be kept and reused, then:
   the JSON: the client reads it with orjson) and reports
   changes read per second and log positions covered per second;
 - reads the same rows page by page with the feed's own SQL and nothing else (the raw
-  read), and reports the feed's rate as a ratio to it;
+  read: the kept items' texts), and reports the feed's rate as a ratio to it;
+- reads the same events page by page as the feed did before it kept its items (the
+  leaves joined to the events' stored state, fetched and nothing else: the events' raw
+  read), and reports the feed's rate as a ratio to that too;
 - with `--wake N`, N times: a long poll (`wait=30`) is held in one thread while the main
   thread makes a grant; the delay from the grant's acknowledgement to the poll's answer
   is reported (median, max), beside the poll interval (`REGISTRY_FEED_POLL_MS`).
@@ -59,7 +62,8 @@ def main() -> int:
     for _ in range(args.rounds):
         raw = raw_read(feed, tenant)
         http = feed_read(client, auth)
-        assert http["changes"] == raw["rows"], (http, raw)
+        events = events_read(feed, tenant)
+        assert http["changes"] == raw["rows"] == events["rows"], (http, raw, events)
         results.append(
             {
                 "changes": http["changes"],
@@ -67,6 +71,8 @@ def main() -> int:
                 "feed_positions_per_s": http["last"] / http["seconds"],
                 "raw_rows_per_s": raw["rows"] / raw["seconds"],
                 "ratio_to_raw": raw["seconds"] / http["seconds"],
+                "events_rows_per_s": events["rows"] / events["seconds"],
+                "ratio_to_events_raw": events["seconds"] / http["seconds"],
             }
         )
         print(json.dumps(results[-1]), flush=True)
@@ -75,7 +81,8 @@ def main() -> int:
         f"feed: {best['feed_changes_per_s']:,.0f} changes/s "
         f"({best['feed_positions_per_s']:,.0f} log positions/s), "
         f"{best['ratio_to_raw']:.2f} x the raw read of the same rows "
-        f"({best['raw_rows_per_s']:,.0f} rows/s); best of {len(results)}"
+        f"({best['raw_rows_per_s']:,.0f} rows/s), {best['ratio_to_events_raw']:.2f} x the "
+        f"events' raw read ({best['events_rows_per_s']:,.0f} rows/s); best of {len(results)}"
     )
     if args.wake:
         delays = wake_delays(client, auth, args.wake)
@@ -121,7 +128,7 @@ def feed_read(client: Any, auth: dict[str, str]) -> dict[str, Any]:
 
 def raw_read(feed: Any, tenant: str) -> dict[str, Any]:
     """The feed's statement, page by page, rows fetched and nothing else."""
-    from registry.projections.changes import event_types_of
+    from registry.domain.feed_items import event_types_of
     from registry.usecases.feed import ALL_KINDS
 
     db, types = feed.db, event_types_of(ALL_KINDS)
@@ -130,6 +137,31 @@ def raw_read(feed: Any, tenant: str) -> dict[str, Any]:
     while True:
         with db.single_statement() as sql:
             page = sql.query(*feed.page_statement(tenant, after, PAGE, types))
+        if not page:
+            break
+        rows += len(page)
+        after = int(page[-1][0])
+    return {"rows": rows, "seconds": time.perf_counter() - started}
+
+
+def events_read(feed: Any, tenant: str) -> dict[str, Any]:
+    """The feed's events as it read them before it kept its items: the leaves joined to
+    the events' stored state, page by page, rows fetched and nothing else."""
+    from registry.domain.feed_items import event_types_of
+    from registry.usecases.feed import ALL_KINDS
+
+    db, types = feed.db, event_types_of(ALL_KINDS)
+    statement = (
+        "SELECT l.position, l.event_type, l.occurred_at, l.customer_id, l.template, e.state "
+        f"FROM audit_leaves l JOIN {db.events_table} e ON e.{db.position_column} = l.position "
+        f"WHERE l.tenant = ? AND l.position > ? AND e.{db.position_column} > ? "
+        f"AND l.event_type IN ({','.join('?' * len(types))}) ORDER BY l.position LIMIT ?"
+    )
+    rows = after = 0
+    started = time.perf_counter()
+    while True:
+        with db.single_statement() as sql:
+            page = sql.query(statement, [tenant, after, after, *types, PAGE])
         if not page:
             break
         rows += len(page)

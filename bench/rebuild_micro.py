@@ -29,7 +29,7 @@ from typing import Any
 from uuid import UUID
 
 from bench import inprocess, seed
-from registry.application import RegistryCore
+from registry.application import Registry
 from registry.bootstrap import build_registry
 from registry.config import Settings, load_settings, parse_database_url
 from registry.domain.base import RegistryAggregate, acting_as
@@ -45,7 +45,7 @@ SCENARIOS = {
 }
 
 
-def rebuild_per_aggregate(registry: RegistryCore) -> int:
+def rebuild_per_aggregate(registry: Registry) -> int:
     """The rebuild before batching: `repository.get` and one transaction per aggregate."""
     seen: set[UUID] = set()
     written = 0
@@ -109,7 +109,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
     events = _event_count(settings)
     print(f"{events} events, {len(live)} views ({settings.database.dialect})")
 
-    candidates: dict[str, Callable[[RegistryCore], int]] = {"new": rebuild}
+    candidates: dict[str, Callable[[Registry], int]] = {"new": rebuild}
     if not args.new_only:
         candidates = {"old": rebuild_per_aggregate, **candidates}
     timings: dict[tuple[str, str], list[float]] = {}
@@ -134,7 +134,7 @@ def run(args: argparse.Namespace, url: str, tmp: Path) -> int:
 
 
 def _timed(
-    settings: Settings, function: Callable[[RegistryCore], int], views: int, *, empty: bool
+    settings: Settings, function: Callable[[Registry], int], views: int, *, empty: bool
 ) -> float:
     """One rebuild on a freshly built registry (a cold aggregate cache, as in `make rebuild`)."""
     registry = build_registry(settings)

@@ -14,6 +14,7 @@ and a plain count of the month's leaves (the database's share).
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import secrets
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +39,24 @@ def main() -> int:
     parser.add_argument("--per-customer", type=int, default=10)
     parser.add_argument("--sqlite", action="store_true", help="a temporary SQLite file instead")
     parser.add_argument(
+        "--no-outcomes", action="store_true",
+        help="authorizations and opt-outs only, as before outcomes were recorded",
+    )  # fmt: skip
+    parser.add_argument(
+        "--seed-only", action="store_true", help="seed (with --keep) and report nothing"
+    )
+    parser.add_argument(
+        "--writers", type=int, default=1, help="seed in this many processes (batches dealt round)"
+    )
+    parser.add_argument("--from-customer", type=int, default=0, help="seed customers from here on")
+    parser.add_argument("--seed-part", help=argparse.SUPPRESS)  # K/N: a writer's share
+    parser.add_argument(
         "--keep", metavar="DIR", help="keep the database and keys in DIR (PostgreSQL: named "
         "after it) and, when DIR already holds them, report again without seeding"
     )  # fmt: skip
     args = parser.parse_args()
+    if args.writers > 1 and (args.sqlite or not args.keep):
+        parser.error("--writers needs PostgreSQL and --keep DIR")
     kept = Path(args.keep).resolve() if args.keep else None
     tmp = kept or Path(tempfile.mkdtemp(prefix="bench-report-"))
     seeded = kept is not None and (tmp / "seeded").exists()
@@ -50,10 +65,12 @@ def main() -> int:
         url = f"sqlite:///{tmp / 'registry.sqlite3'}"
     else:
         url = f"postgresql://postgres@127.0.0.1:5432/{name}"
-        if not seeded:
+        if not seeded and not args.seed_part and not args.from_customer:
             _create_database(name)
+    if args.seed_part:
+        return _seed_part(url, tmp, args)
     try:
-        return run(url, tmp, args.sends, args.per_customer, seeded)
+        return run(url, tmp, args, seeded)
     finally:
         if kept is None:
             if not args.sqlite:
@@ -61,7 +78,8 @@ def main() -> int:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def run(url: str, tmp: Path, sends: int, per_customer: int, seeded: bool) -> int:
+def run(url: str, tmp: Path, args: argparse.Namespace, seeded: bool) -> int:
+    sends, per_customer = args.sends, args.per_customer
     # Seeding builds a batch's Merkle leaves inside its transaction: on a busy shared
     # machine that can pass eventsourcing's 5 s idle-in-transaction limit.
     os.environ.setdefault("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "120")
@@ -75,12 +93,21 @@ def run(url: str, tmp: Path, sends: int, per_customer: int, seeded: bool) -> int
     if seeded:
         events = int((tmp / "seeded").read_text())
     else:
-        inprocess.prepare_tenant(client, secret)
+        if not args.from_customer:
+            inprocess.prepare_tenant(client, secret)
         started = time.perf_counter()
-        events = _seed(registry, sends, per_customer)
+        events = (
+            _seed_in_writers(args)
+            if args.writers > 1
+            else _seed(
+                registry, sends, per_customer, not args.no_outcomes, (args.from_customer, 0, 1)
+            )
+        )
         elapsed = time.perf_counter() - started
         (tmp / "seeded").write_text(str(events))
         print(f"seeded {sends:,} sends ({events:,} events) in {elapsed:.1f} s", flush=True)
+    if args.seed_only:
+        return 0
     env = {
         **os.environ,
         "REGISTRY_DATABASE_URL": url,
@@ -88,86 +115,190 @@ def run(url: str, tmp: Path, sends: int, per_customer: int, seeded: bool) -> int
         "REGISTRY_VAR_DIR": str(tmp / "var"),
     }
     month = datetime.now(UTC).strftime("%Y-%m")
-    empty = _report_process(env, "2001-01")
+    load_before = os.getloadavg()
+    # the baseline: the same month of a log of one leaf (start-up, imports, signing); a
+    # past month is no baseline, as it reads the outcomes recorded after it
+    empty = _report_process(env, month, "--tree-size", "1")
     full = _report_process(env, month)
     report = json.loads(full["stdout"])
     assert report["summary"]["authorized"] == sends, report["summary"]
-    counted = _count_month_leaves(registry, report)
     read_s, read_cpu_s, streamed = _read_only(registry, report)
-    # what the report reads: the sends and the opt-outs (every tenth customer's)
-    read_events = sends + (sends // per_customer + 9) // 10
+    raw_s, raw_cpu_s, raw_rows, raw_bytes = _raw_read(registry, report)
+    assert raw_rows == streamed, (raw_rows, streamed)
+    report_s = full["seconds"] - empty["seconds"]
     result = {
         "backend": url.split(":", 1)[0],
         "sends": sends,
         "customers": sends // per_customer,
-        "events_in_month": events,
-        "events_read": read_events,
+        "outcomes": report["outcomes"]["available"] and not args.no_outcomes,
+        "events_in_log": report["checkpoint"]["tree_size"],
+        "events_read": streamed,
+        "state_mb_read": round(raw_bytes / 2**20),
         "report_s": round(full["seconds"], 2),
-        "report_events_per_s": round(read_events / full["seconds"]),
-        "report_peak_rss_mb": full["peak_rss_mb"],
         "report_cpu_s": round(full["cpu_s"], 2),
-        "empty_month_s": round(empty["seconds"], 2),
-        "empty_month_cpu_s": round(empty["cpu_s"], 2),
-        "empty_month_peak_rss_mb": empty["peak_rss_mb"],
-        "rss_growth_over_empty_mb": round(full["peak_rss_mb"] - empty["peak_rss_mb"], 1),
-        "count_leaves_s": round(counted, 2),
+        "report_peak_rss_mb": full["peak_rss_mb"],
+        "baseline_s": round(empty["seconds"], 2),
+        "baseline_cpu_s": round(empty["cpu_s"], 2),
+        "baseline_peak_rss_mb": empty["peak_rss_mb"],
+        "rss_growth_over_baseline_mb": round(full["peak_rss_mb"] - empty["peak_rss_mb"], 1),
         "read_only_s": round(read_s, 2),
         "read_only_cpu_s": round(read_cpu_s, 2),
-        "read_only_events": streamed,
-        "report_over_read_only": round((full["seconds"] - empty["seconds"]) / read_s, 2),
-        "report_over_count": round(full["seconds"] / counted, 1) if counted else None,
-        "us_per_event": round((full["seconds"] - empty["seconds"]) / read_events * 1e6, 1),
-        "client_cpu_us_per_event": round((full["cpu_s"] - empty["cpu_s"]) / read_events * 1e6, 1),
-        "load_average": os.getloadavg()[0],
+        "raw_read_s": round(raw_s, 2),
+        "raw_read_cpu_s": round(raw_cpu_s, 2),
+        "report_over_raw_read": round(report_s / raw_s, 2),
+        "report_over_read_only": round(report_s / read_s, 2),
+        "read_only_over_raw_read": round(read_s / raw_s, 2),
+        "report_events_per_s": round(streamed / report_s) if report_s > 0 else None,
+        "client_cpu_us_per_event": round((full["cpu_s"] - empty["cpu_s"]) / streamed * 1e6, 2),
+        "load_average_before": load_before,
+        "load_average_after": os.getloadavg(),
     }
     print(json.dumps(result, indent=2))
     return 0
 
 
-def _seed(registry: Any, sends: int, per_customer: int) -> int:
-    """Customers with `per_customer` sends each, written a batch of customers at a time."""
-    from registry.domain.customer import Customer
+def _seed_in_writers(args: argparse.Namespace) -> int:
+    """Seeds the month in `args.writers` processes of this module (`--seed-part K/N`:
+    every Nth batch of customers from the Kth); returns the events written."""
+    command = [sys.executable, "-m", "bench.report_month", "--keep", args.keep]
+    command += ["--sends", str(args.sends), "--per-customer", str(args.per_customer)]
+    command += ["--from-customer", str(args.from_customer)]
+    command += ["--sqlite"] * args.sqlite + ["--no-outcomes"] * args.no_outcomes
+    writers = [
+        subprocess.Popen([*command, "--seed-part", f"{k}/{args.writers}"], stdout=subprocess.PIPE)
+        for k in range(args.writers)
+    ]
+    written = 0
+    for writer in writers:
+        out, _ = writer.communicate()
+        if writer.returncode != 0:
+            raise RuntimeError(f"a seeding writer exited {writer.returncode}")
+        written += int(out.decode().split()[-1])
+    return written
+
+
+def _seed_part(url: str, tmp: Path, args: argparse.Namespace) -> int:
+    """A writer's share of the seeding; prints the events it wrote last."""
+    os.environ.setdefault("POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT", "120")
+    part, parts = (int(n) for n in args.seed_part.split("/"))
+    app, _ = inprocess.build(url, tmp, (tmp / "jwt_secret").read_text())
+    batches = (args.from_customer, part, parts)
+    written = _seed(
+        app.extensions["registry"], args.sends, args.per_customer, not args.no_outcomes, batches
+    )
+    print(written, flush=True)
+    return 0
+
+
+def _seed(
+    registry: Any,
+    sends: int,
+    per_customer: int,
+    outcomes: bool,
+    batches: tuple[int, int, int] = (0, 0, 1),
+) -> int:
+    """Customers with `per_customer` sends each, written a batch of customers at a time
+    (`batches`: from customer `start`, the `part`th of every `parts` batches);
+    with `outcomes`, each send's statuses (`outcome_statuses`) and every tenth customer's
+    opt-out attributed to their last send, as the registry records them (SPEC §11)."""
     from registry.store.bulk_writes import BulkWriteSet
 
-    template = {"name": seed.TEMPLATE_REF["name"], "language": "ru", "version": 1}
     customers = sends // per_customer
     written = 0
-    for first in range(0, customers, BATCH_CUSTOMERS):
-        aggregates = []
+    start, part, parts = batches
+    for first in range(start + part * BATCH_CUSTOMERS, customers, BATCH_CUSTOMERS * parts):
+        aggregates: list[Any] = []
         for number in range(first, min(customers, first + BATCH_CUSTOMERS)):
-            now = datetime.now(UTC)
-            customer = Customer.register(seed.TENANT, f"m{number}", {})
-            customer.grant(
-                receipt_id=f"rcpt_{number}",
-                channel="whatsapp",
-                purposes=["promotions"],
-                source={"kind": "import"},
-                granted_at=now,
-                expires_at=None,
-            )
-            for send in range(per_customer):
-                customer.authorize_send(
-                    authorization_id=f"auth_{number}_{send}",
-                    channel="whatsapp",
-                    template=template,
-                    purpose="promotions",
-                    authorized_at=now,
-                    message_ref=None,
-                )
-            if number % 10 == 0:
-                customer.withdraw(
-                    channel="whatsapp", purposes=["promotions"], source={"kind": "link"},
-                    withdrawn_at=now,
-                )  # fmt: skip
-            aggregates.append(customer)
+            aggregates += _customer_month(number, per_customer, outcomes)
         write_set = BulkWriteSet(**vars(registry._write_set(seed.TENANT, aggregates, {}, None)))
-        pending = [event for customer in aggregates for event in customer.collect_events()]
+        pending = [event for aggregate in aggregates for event in aggregate.collect_events()]
         stored = [registry.mapper.to_stored_event(event) for event in pending]
         registry.write_stored(
             seed.TENANT, stored, write_set, {}, aggregates=aggregates, events=pending
         )
         written += len(stored)
     return written
+
+
+def _customer_month(number: int, per_customer: int, outcomes: bool) -> list[Any]:
+    """One customer (registered, granted, `per_customer` sends, every tenth opting out by
+    the link) and, with `outcomes`, the `Send` aggregates of their sends."""
+    from registry.domain.customer import Customer
+
+    template = {"name": seed.TEMPLATE_REF["name"], "language": "ru", "version": 1}
+    now = datetime.now(UTC)
+    customer = Customer.register(seed.TENANT, f"m{number}", {})
+    customer.grant(
+        receipt_id=f"rcpt_{number}",
+        channel="whatsapp",
+        purposes=["promotions"],
+        source={"kind": "import"},
+        granted_at=now,
+        expires_at=None,
+    )
+    aggregates: list[Any] = [customer]
+    for send in range(per_customer):
+        authorization_id = f"auth_{number}_{send}"
+        customer.authorize_send(
+            authorization_id=authorization_id,
+            channel="whatsapp",
+            template=template,
+            purpose="promotions",
+            authorized_at=now,
+            message_ref=None,
+        )
+        if outcomes:
+            aggregates.append(_send_with_outcomes(customer, authorization_id, template, now))
+    if number % 10 == 0:
+        customer.withdraw(
+            channel="whatsapp", purposes=["promotions"], source={"kind": "link"},
+            withdrawn_at=now,
+        )  # fmt: skip
+        if outcomes:
+            customer.attribute_feedback(
+                kind="opted_out", cause="Customer.ConsentWithdrawn", at=now,
+                source_kind="link", purposes=["promotions"], channel="whatsapp",
+                within=timedelta(hours=72),
+            )  # fmt: skip
+    return aggregates
+
+
+def outcome_statuses(authorization_id: str) -> list[str]:
+    """A send's statuses, spread as a busy month's are (a fixed hash of its id): every
+    send `sent`; 2 % `failed`, the rest `delivered`; of those 60 % `read`, 4 % `replied`,
+    3 % `clicked`, 1 % `converted` and 0.3 % `complained`."""
+    bucket = int.from_bytes(hashlib.blake2b(authorization_id.encode(), digest_size=4).digest())
+    per_mille = bucket % 1000
+    if per_mille < 20:
+        return ["sent", "failed"]
+    statuses = ["sent", "delivered"]
+    for name, (low, high) in _SPREAD.items():
+        if low <= (bucket // 1000) % 1000 < high:
+            statuses.append(name)
+    return statuses
+
+
+_SPREAD = {
+    "read": (0, 600),
+    "replied": (0, 40),
+    "clicked": (40, 70),
+    "converted": (70, 80),
+    "complained": (997, 1000),
+}
+
+
+def _send_with_outcomes(
+    customer: Any, authorization_id: str, template: dict[str, Any], now: datetime
+) -> Any:
+    from registry.domain.send import Send, SendIdentity
+
+    identity = SendIdentity(
+        authorization_id, customer.customer_id, "whatsapp", template, "promotions", now
+    )
+    send = Send.open(seed.TENANT, identity, None)
+    for status in outcome_statuses(authorization_id):
+        send.record_outcome(status=status, at=now, error_code=None, detail=None, source="api")
+    return send
 
 
 # The child reports its own peak RSS (VmHWM of its own memory map): a forked child's
@@ -183,12 +314,12 @@ sys.exit(code)
 """
 
 
-def _report_process(env: dict[str, str], month: str) -> dict[str, Any]:
+def _report_process(env: dict[str, str], month: str, *options: str) -> dict[str, Any]:
     """The CLI's wall time, its CPU time (wait4: that child alone) and its peak RSS."""
     started = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(
-            [sys.executable, "-c", _MEASURED_CLI, month, "--tenant", seed.TENANT],
+            [sys.executable, "-c", _MEASURED_CLI, month, "--tenant", seed.TENANT, *options],
             env=env, stdout=out, stderr=err,
         )  # fmt: skip
         _, status, usage = os.wait4(child.pid, 0)
@@ -216,7 +347,7 @@ def _read_only(registry: Any, report: dict[str, Any]) -> tuple[float, float, int
     wall and this process's CPU seconds, and the events read."""
     from datetime import timedelta
 
-    from registry.reports.figures import CUSTOMER_EVENT_TYPES
+    from registry.reports.figures import CUSTOMER_EVENT_TYPES, OUTCOME_EVENT_TYPES
     from registry.reports.reader import customer_events
 
     start = datetime.fromisoformat(report["period"]["start"])
@@ -228,21 +359,51 @@ def _read_only(registry: Any, report: dict[str, Any]) -> tuple[float, float, int
         for _ in customer_events(
             registry.db, seed.TENANT, since=start - slack, until=end + slack,
             size=report["checkpoint"]["tree_size"], event_types=CUSTOMER_EVENT_TYPES,
+            late_types=OUTCOME_EVENT_TYPES if report["outcomes"]["available"] else (),
         )
     )  # fmt: skip
     return time.perf_counter() - started, time.process_time() - cpu, events
 
 
-def _count_month_leaves(registry: Any, report: dict[str, Any]) -> float:
-    from audit.reads import time_key
+def _raw_read(registry: Any, report: dict[str, Any]) -> tuple[float, float, int, int]:
+    """The floor: the same events read page by page in log order (keyset pages of
+    `PAGE` leaves joined to their events, the state's bytes fetched, nothing decoded).
+    Wall and CPU seconds, rows and state bytes. The month is the whole log here, so
+    every customer event of the bench's types is one the report reads."""
+    from registry.reports.figures import CUSTOMER_EVENT_TYPES, OUTCOME_EVENT_TYPES
+    from registry.reports.reader import PAGE
 
-    started = time.perf_counter()
-    with registry.db.transaction() as sql:
-        sql.scalar(
-            "SELECT count(*) FROM audit_leaves WHERE tenant = ? AND occurred_key >= ?",
-            [seed.TENANT, time_key(report["period"]["start"])],
-        )
-    return time.perf_counter() - started
+    types = [*CUSTOMER_EVENT_TYPES, *OUTCOME_EVENT_TYPES]
+    db = registry.db
+    statement = (
+        f"SELECT l.leaf_index, e.state FROM audit_leaves l JOIN {db.events_table} e "
+        f"ON e.{db.position_column} = l.position WHERE l.tenant = ? AND l.leaf_index >= ? "
+        "AND l.leaf_index < ? "
+        f"AND l.customer_id IS NOT NULL AND l.event_type IN ({', '.join('?' * len(types))}) "
+        f"ORDER BY l.leaf_index LIMIT {PAGE}"
+    )
+    from psycopg.rows import tuple_row
+
+    size = report["checkpoint"]["tree_size"]
+    started, cpu = time.perf_counter(), time.process_time()
+    rows = state_bytes = after = 0
+    postgres = db.dialect == "postgres"
+    if postgres:
+        statement = statement.replace("?", "%s")
+    while True:
+        with db.transaction() as sql:
+            if postgres:  # the report's reader fetches binary too (bytes, not hex text)
+                connection = sql.cursor.connection
+                with connection.cursor(binary=True, row_factory=tuple_row) as cursor:
+                    page = cursor.execute(statement, [seed.TENANT, after, size, *types]).fetchall()
+            else:
+                page = sql.query(statement, [seed.TENANT, after, size, *types])
+        if not page:
+            break
+        rows += len(page)
+        state_bytes += sum(len(state) for _, state in page)
+        after = int(page[-1][0]) + 1
+    return time.perf_counter() - started, time.process_time() - cpu, rows, state_bytes
 
 
 def _create_database(name: str) -> None:

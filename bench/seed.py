@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
@@ -80,23 +82,30 @@ def grant_row(i: int) -> dict[str, Any]:
 
 
 def import_customers(
-    base: str, secret: str, start: int, stop: int, chunk: int = CHUNK
+    base: str, secret: str, start: int, stop: int, chunk: int = CHUNK, *, parallel: int = 1
 ) -> dict[str, float]:
-    """Imports customers c<start>..c<stop-1> in NDJSON chunks; returns rows and seconds."""
+    """Imports customers c<start>..c<stop-1> in NDJSON chunks, `parallel` requests in
+    flight (each one's parsing and preparing overlaps another's turn at the events
+    table's lock); returns rows, seconds of wall time and rows per second."""
     author, _ = tokens(secret)
     headers = {"Authorization": f"Bearer {author}", "Content-Type": "application/x-ndjson"}
-    rows = 0
-    elapsed = 0.0
-    with requests.Session() as s:
-        for lo in range(start, stop, chunk):
-            hi = min(stop, lo + chunk)
-            body = "\n".join(json.dumps(grant_row(i)) for i in range(lo, hi)).encode() + b"\n"
-            t0 = time.perf_counter()
-            answer = _check(
-                s.post(base + "/v1/consents/import", data=body, headers=headers, timeout=600),
-                200,
-                201,
-            )
-            elapsed += time.perf_counter() - t0
-            rows += int(answer.get("imported", hi - lo))
+    local = threading.local()
+
+    def send(lo: int) -> int:
+        session = getattr(local, "session", None)
+        if session is None:
+            session = local.session = requests.Session()
+        hi = min(stop, lo + chunk)
+        body = "\n".join(json.dumps(grant_row(i)) for i in range(lo, hi)).encode() + b"\n"
+        answer = _check(
+            session.post(base + "/v1/consents/import", data=body, headers=headers, timeout=600),
+            200,
+            201,
+        )
+        return int(answer.get("imported", hi - lo))
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
+        rows = sum(pool.map(send, range(start, stop, chunk)))
+    elapsed = time.perf_counter() - t0
     return {"rows": rows, "seconds": elapsed, "rows_per_s": rows / elapsed if elapsed else 0.0}

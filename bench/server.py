@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,17 +33,47 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class Server:
-    """`gunicorn wsgi:app -w N` with its own temp dir and database; removed on exit."""
+@dataclass(frozen=True)
+class Workers:
+    """gunicorn's worker settings, the same for the registry and the floor."""
 
-    def __init__(self, backend: str, workers: int = 4) -> None:
+    count: int = 4
+    kind: str = "sync"  # or "gthread"
+    threads: int = 1  # gthread's threads per worker
+
+    def arguments(self) -> list[str]:
+        threads = ["--threads", str(self.threads)] if self.kind == "gthread" else []
+        return ["-w", str(self.count), "-k", self.kind, *threads]
+
+    def label(self) -> str:
+        return f"{self.kind} x{self.threads}" if self.kind == "gthread" else self.kind
+
+
+class Server:
+    """`gunicorn wsgi:app -w N` with its own temp dir and database; removed on exit.
+
+    With `database_url` (the floor, `bench/floor`) it serves `app` on that database
+    instead, which it neither creates nor drops."""
+
+    def __init__(
+        self,
+        backend: str,
+        workers: Workers | None = None,
+        *,
+        app: str = "wsgi:app",
+        database_url: str | None = None,
+    ) -> None:
         self.backend = backend
-        self.workers = workers
+        self.settings = workers or Workers()
+        self.workers = self.settings.count
+        self.app = app
         self.tmp = Path(tempfile.mkdtemp(prefix=f"bench-{backend}-"))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.pg_name: str | None = None
-        if backend == "sqlite":
+        if database_url is not None:
+            db_url = database_url
+        elif backend == "sqlite":
             db_url = f"sqlite:///{self.tmp / 'registry.sqlite3'}"
         else:
             import psycopg
@@ -52,6 +83,7 @@ class Server:
                 conn.execute(f'CREATE DATABASE "{self.pg_name}"')
             db_url = f"postgresql://postgres@127.0.0.1:5432/{self.pg_name}"
         self.secret = secrets.token_urlsafe(48)
+        self.database_url = db_url
         self.env = {
             **os.environ,
             "REGISTRY_DATABASE_URL": db_url,
@@ -66,7 +98,7 @@ class Server:
         self.log = open(self.tmp / "gunicorn.log", "wb")  # noqa: SIM115
         self.proc = subprocess.Popen(
             [
-                gunicorn, "wsgi:app", "-w", str(self.workers), "-b", f"127.0.0.1:{self.port}",
+                gunicorn, self.app, *self.settings.arguments(), "-b", f"127.0.0.1:{self.port}",
                 # the default 30 s would kill a worker streaming a large audit export
                 "--timeout", "600",
             ],
@@ -148,6 +180,16 @@ class Server:
             except OSError:
                 done = False
         return done
+
+    def analyze(self) -> None:
+        """PostgreSQL: `ANALYZE`, as autovacuum would after a bulk load (it is off on
+        these machines; BENCHMARKS.md finding 1)."""
+        if self.pg_name is None:
+            return
+        import psycopg
+
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            conn.execute("ANALYZE")
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:

@@ -60,12 +60,15 @@ BODIES = {
     "decision": f"""  return '{{"customer_id":"' .. rid() .. '","template":{TPL}}}'""",
     "authorization": f"""  return '{{"customer_id":"' .. rid() .. '","template":{TPL}}}'""",
     "grant": """  return '{"customer_id":"' .. rid() .. '","channel":"whatsapp","purposes":["promotions"],"source":{"kind":"api"}}'""",
+    "floor_single": f"""  return '{{"customer_id":"' .. rid() .. '","template":{TPL}}}'""",
+    "floor_append": f"""  return '{{"customer_id":"' .. rid() .. '","template":{TPL}}}'""",
     "batch": f"""  local parts = {{}}
   for i = 1, 1000 do
     parts[i] = '{{"customer_id":"' .. rid() .. '","template":{TPL}}}'
   end
   return '{{"items":[' .. table.concat(parts, ",") .. ']}}'""",
 }
+BODIES["floor_batch"] = BODIES["batch"]
 
 PATHS = {
     "healthz": ("GET", "/healthz"),
@@ -73,7 +76,13 @@ PATHS = {
     "batch": ("POST", "/v1/decisions/batch"),
     "authorization": ("POST", "/v1/authorizations"),
     "grant": ("POST", "/v1/consents"),
+    # the floor (bench/floor): the same bodies, only what each request physically needs
+    "floor_single": ("POST", "/single"),
+    "floor_batch": ("POST", "/batch"),
+    "floor_append": ("POST", "/append"),
 }
+# Requests a wrk request stands for: a batch request decides 1000 items.
+ITEMS = {"batch": 1000, "floor_batch": 1000}
 
 
 def run(
@@ -82,7 +91,7 @@ def run(
     token: str,
     customers: int,
     duration: int,
-    connections: int = 8,
+    connections: int = 32,
     threads: int = 2,
 ) -> dict[str, Any]:
     method, path = PATHS[scenario]
@@ -110,7 +119,8 @@ def run(
     result.update(
         scenario=scenario,
         connections=connections,
-        rate=result["requests"] / seconds if seconds else 0.0,
+        rate=result["requests"] * ITEMS.get(scenario, 1) / seconds if seconds else 0.0,
+        requests_per_s=result["requests"] / seconds if seconds else 0.0,
         errors=errors,
         p50_ms=result["p50_us"] / 1000,
         p90_ms=result["p90_us"] / 1000,

@@ -1,5 +1,11 @@
-"""The registry's application service: one method per use case (in the use-case
-mixins), all sharing the write path here. Methods return plain values."""
+"""The registry's store as the composition root builds it: the event store, the
+per-customer data keys, and the shared parts every service is given (writer, view
+reader, idempotency records, policies). Use cases are the services of registry/usecases
+(registry/usecases/container.py); nothing here decides anything.
+
+The delegating methods below (write, write_stored, write_set, get, seen, read_views,
+policy_of, aggregate_history) are what OutcomeService and LimitService, owned by the
+outcomes area, still read through the `core` they are given."""
 
 from __future__ import annotations
 
@@ -26,8 +32,8 @@ from registry.usecases.policy import PolicyService
 A = TypeVar("A", bound=RegistryAggregate)
 
 
-class RegistryCore(PersonalDataKeys, EventStore):
-    """Persistence, concurrency retries, views and keys. Use cases live in mixins."""
+class Registry(PersonalDataKeys, EventStore):
+    """The event store with its keys and shared parts (see the module's docstring)."""
 
     keyring: KeyRing
     origin_host: str

@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import Any
 
 from audit import log as audit_log
+from registry.application import Registry
 from registry.clock import SYSTEM_CLOCK, Clock
 from registry.config import ConfigError, DatabaseUnreachable, Settings
 from registry.keys import load_keyring
-from registry.service import Registry
 from registry.store import liveness, migrate
 from registry.store.database import Database
+from registry.usecases.audit import AuditService
 from registry.usecases.authorizing import EventPositions
 from registry.usecases.confirmations import ConfirmationService
 from registry.usecases.consent_records import ConsentRecordService
@@ -24,13 +25,16 @@ from registry.usecases.container import Parts, Services
 from registry.usecases.decisions import DecisionService
 from registry.usecases.experiments import ExperimentService
 from registry.usecases.feed import ChangeFeed
+from registry.usecases.imports import ImportService
 from registry.usecases.limits import LimitService
 from registry.usecases.outcomes import OutcomeService
+from registry.usecases.pilots import PilotJudge
 from registry.usecases.position_watch import PositionWatch
 from registry.usecases.receipts import Receipts
 from registry.usecases.reports import ReportService
 from registry.usecases.templates import TemplateService
 from registry.usecases.tokens import TokenService
+from registry.usecases.webhooks import WebhookService
 
 INIT_LOCK_ID = 7_305_019_282
 # Connection failures that a wrong REGISTRY_DATABASE_URL causes; any other (refused,
@@ -205,11 +209,13 @@ def build_services(
         parts.public_url,
         parts.clock,
     )
-    registry.consents = consents  # for the imports and webhooks mixins, until they go
+    outcomes = install_outcomes(registry, parts.clock)
     return Services(
         parts=parts,
         consents=consents,
-        imports=registry,
+        imports=ImportService(
+            parts.writer, parts.views, parts.keys, consents, parts.db, parts.clock
+        ),
         decisions=DecisionService(
             parts.views,
             registry.policies,
@@ -217,12 +223,15 @@ def build_services(
             Receipts(EventPositions(parts.db), parts.keyring, parts.origin_host),
             LimitService(registry, parts.clock),
             parts.clock,
+            PilotJudge(registry),
         ),
         templates=TemplateService(parts.writer, parts.views, registry.policies),
         policies=registry.policies,
-        audit=registry,
-        webhooks=registry,
-        idempotency=registry,
+        audit=AuditService(parts.db, registry, registry.policies, parts.keyring, parts.origin_host),
+        webhooks=WebhookService(
+            parts.writer, parts.views, consents, outcomes, parts.db, parts.keyring, parts.clock
+        ),
+        idempotency=registry.idempotency,
         feed=build_feed(parts.db, settings),
         confirmations=ConfirmationService(
             parts.writer, parts.views, parts.keys, parts.keyring, parts.clock
@@ -238,7 +247,7 @@ def build_services(
             parts.origin_host,
             registry.policies,
         ),
-        outcomes=install_outcomes(registry, parts.clock),
+        outcomes=outcomes,
         experiments=ExperimentService(parts.writer, parts.views, parts.db),
     )
 
@@ -281,9 +290,9 @@ def install_outcomes(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> Outcome
     """Outcomes (SPEC §11-12): the service, and the writer's hook that attributes feedback
     and saves the automatic pauses and throttles with it (build_services installs it again
     with the services' clock)."""
-    registry.outcomes = OutcomeService(registry, clock)
-    registry.writer.companions = registry.outcomes.feedback.companions
-    return registry.outcomes
+    outcomes = OutcomeService(registry, clock)
+    registry.writer.companions = outcomes.feedback.companions
+    return outcomes
 
 
 def readiness(registry: Registry, settings: Settings) -> dict[str, Any]:

@@ -28,7 +28,7 @@ _INSERT_KEY = (
 
 
 class PersonalDataKeys:
-    """A mixin of `RegistryCore`, which sets `keyring` and `db` in `configure`."""
+    """A mixin of `registry.application.Registry`, which sets `keyring` and `db` in `configure`."""
 
     keyring: KeyRing
     db: Database

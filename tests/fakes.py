@@ -75,6 +75,12 @@ class FakeViews:
                 docs[(kind, key)] = self.docs[(tenant, kind, key)]
         return docs, checked_position(self.at, min_position)
 
+    def existing(self, tenant: str, kind: str, keys: Sequence[str]) -> set[str]:
+        return {key for key in keys if (tenant, kind, key) in self.docs}
+
+    def customer_of(self, tenant: str, blinds: Sequence[str]) -> str | None:
+        return next((self.index[(tenant, b)] for b in blinds if (tenant, b) in self.index), None)
+
     def all_of(self, tenant: str, kind: str) -> tuple[list[dict[str, Any]], int]:
         found = sorted(
             (key, doc) for (t, k, key), doc in self.docs.items() if (t, k) == (tenant, kind)
@@ -198,6 +204,9 @@ class FakeWriter:
 
     def seen(self, tenant: str, dedupe_key: str) -> bool:
         return (tenant, dedupe_key) in self.seen_keys
+
+    def mark_seen(self, tenant: str, dedupe_key: str) -> None:
+        self.seen_keys.add((tenant, dedupe_key))
 
     def to_stored(self, events: Sequence[DomainEventProtocol[UUID]]) -> list[StoredEvent]:
         return [self.store.mapper.to_stored_event(event) for event in events]

@@ -15,9 +15,11 @@ from registry.store.unit_of_work import WriteSet
 from registry.usecases.authorizing import Event
 from registry.usecases.consents import ConsentService
 from registry.usecases.decisions import DecisionService
+from registry.usecases.imports import ImportService
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts
 from registry.usecases.templates import TemplateService
+from registry.usecases.webhooks import WebhookService
 from tests.fakes import FakeClock, FakeKeys, FakeViews, FakeWriter
 
 
@@ -29,6 +31,23 @@ class UnknownPositions:
 
     def read_in(self, write_set: WriteSet, events: list[Event]) -> Callable[[], dict[Event, int]]:
         return dict
+
+
+class FakeDb:
+    """What ImportService asks of `Database` besides its reads: the dialect (SQLite never
+    refreshes the planner's statistics)."""
+
+    dialect = "sqlite"
+
+    def refresh_statistics(self) -> None:
+        raise AssertionError("a SQLite import never refreshes statistics")
+
+
+class NoOutcomes:
+    """Outcomes (statuses, phone limits) that these tests never deliver."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"an outcome was recorded: {name}")
 
 
 class NoLimitReads:
@@ -59,6 +78,8 @@ class OnFakes:
     consents: ConsentService
     templates: TemplateService
     decisions: DecisionService
+    imports: ImportService
+    webhooks: WebhookService
 
 
 def on_fakes() -> OnFakes:
@@ -93,4 +114,14 @@ def on_fakes() -> OnFakes:
         consents=consents,
         templates=TemplateService(writer, views, policies),  # type: ignore[arg-type]
         decisions=decisions,
+        imports=ImportService(writer, views, keys, consents, FakeDb(), clock),  # type: ignore[arg-type]
+        webhooks=WebhookService(
+            writer,
+            views,  # type: ignore[arg-type]
+            consents,
+            NoOutcomes(),  # type: ignore[arg-type]
+            FakeDb(),  # type: ignore[arg-type]
+            keyring,
+            clock,
+        ),
     )

@@ -21,10 +21,10 @@ from registry.api.logs import configure_logging, log_request
 from registry.api.openapi import RegistryMarshmallowPlugin
 from registry.api.queries import install_query_guard
 from registry.api.ratelimit import build_limiter
+from registry.application import Registry
 from registry.clock import Clock
 from registry.config import Settings, load_settings
 from registry.memory import TRIM_AFTER_BODY_BYTES, release_freed_memory
-from registry.service import Registry
 
 
 class RegistryJSONProvider(DefaultJSONProvider):

@@ -11,10 +11,10 @@ from flask import current_app, g, request
 
 from registry.api.auth import Principal
 from registry.api.errors import ApiError
+from registry.application import Registry
 from registry.crypto import keyed_digest
 from registry.domain.base import acting_as
 from registry.idempotency import AlreadyAnswered, IdempotentRequest, idempotent
-from registry.service import Registry
 from registry.usecases.container import Services
 
 

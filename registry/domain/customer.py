@@ -201,12 +201,25 @@ class Customer(RegistryAggregate):
             customer.suppressed = False
 
     class SendAuthorized(RegistryAggregate.Event):
+        """v2 names the experiment arm the template came from (`{name, arm}`, SPEC §13),
+        so an experiment's results are recomputable from the log; v1 events read None."""
+
+        class_version = 2
         authorization_id: str
         channel: str
         template: dict[str, Any]
         purpose: str
         authorized_at: datetime
         message_ref: str | None
+        experiment: dict[str, str] | None
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["experiment"] = None
+
+        # The template's pilot this send counted in (SPEC §13); None for none, and in
+        # events recorded before pilots existed (the class default).
+        pilot: int | None = None
 
         def apply(self, customer: Customer) -> None:
             customer.last_sends[self.channel] = {
@@ -468,7 +481,10 @@ class Customer(RegistryAggregate):
         purpose: str,
         authorized_at: datetime,
         message_ref: str | None,
+        experiment: dict[str, str] | None = None,
+        pilot: int | None = None,
     ) -> None:
+        """`experiment`: `{name, arm}` when the template is an experiment arm's."""
         self._refuse_if_erased()
         self.trigger_event(
             self.SendAuthorized,
@@ -478,6 +494,8 @@ class Customer(RegistryAggregate):
             purpose=purpose,
             authorized_at=authorized_at,
             message_ref=message_ref,
+            experiment=experiment,
+            pilot=pilot,
         )
 
     def record_platform_preference(self, category: str, value: str, recorded_at: datetime) -> None:

@@ -24,6 +24,7 @@ from registry.domain.rules.consent import consent_reasons
 from registry.domain.rules.customer import customer_reasons
 from registry.domain.rules.daily_limit import DayIsFull, day_is_full_for, limit_reached
 from registry.domain.rules.messaging_limit import feedback_reasons, held_until
+from registry.domain.rules.pilot import PilotFacts, held_pilot, pilot_reasons
 from registry.domain.rules.schedule import failing_time_rules, next_allowed_at
 from registry.domain.rules.service_window import service_window_reasons
 from registry.domain.rules.template import template_reasons
@@ -77,6 +78,11 @@ class TemplateFacts(NamedTuple):
     platform_status: str | None
     category_blocked: bool
     sms_deliverable: bool
+    # The approved version's pilot (registry.domain.rules.pilot): its number, when its
+    # first version was approved, and whether it has cleared.
+    pilot: int | None = None
+    pilot_started_at: datetime | None = None
+    pilot_cleared: bool = False
 
 
 class Decision(NamedTuple):
@@ -87,6 +93,7 @@ class Decision(NamedTuple):
     purpose: str | None
     consent: ConsentFact | None
     local_time: datetime
+    pilot: int | None = None  # the pilot an authorization counts in
 
 
 class ZoneAnswers(NamedTuple):
@@ -181,9 +188,19 @@ def _zone_of(timezone: str | None, policy: Policy) -> ZoneInfo:
     return policy.zone
 
 
-def decide_all(frame: DecisionFrame, customers: Iterable[CustomerFacts | None]) -> list[Decision]:
-    """The decision for each customer (None: a customer never seen), in their order."""
-    return [_decide_one(frame, customer) for customer in customers]
+def decide_all(
+    frame: DecisionFrame,
+    customers: Iterable[CustomerFacts | None],
+    pilots: Iterable[PilotFacts | None] | None = None,
+) -> list[Decision]:
+    """The decision for each customer (None: a customer never seen), in their order;
+    `pilots`, when given, holds each customer's place in the template's pilot."""
+    if pilots is None:
+        return [_decide_one(frame, customer, None) for customer in customers]
+    return [
+        _decide_one(frame, customer, pilot)
+        for customer, pilot in zip(customers, pilots, strict=True)
+    ]
 
 
 def decide(
@@ -195,6 +212,7 @@ def decide(
     policy: Policy,
     at: datetime,
     channel_limit: ChannelLimit | None = None,
+    pilot: PilotFacts | None = None,
 ) -> Decision:
     """One customer's decision: a batch of one."""
     frame = DecisionFrame(
@@ -205,11 +223,13 @@ def decide(
         at=at,
         channel_limit=channel_limit,
     )
-    [decision] = decide_all(frame, [customer])
+    [decision] = decide_all(frame, [customer], [pilot])
     return decision
 
 
-def _decide_one(frame: DecisionFrame, customer: CustomerFacts | None) -> Decision:
+def _decide_one(
+    frame: DecisionFrame, customer: CustomerFacts | None, pilot: PilotFacts | None
+) -> Decision:
     at, channel, purpose = frame.at, frame.channel, frame.purpose
     timezone = None if customer is None else customer.timezone
     zone = frame.zone_answers(timezone)
@@ -218,12 +238,16 @@ def _decide_one(frame: DecisionFrame, customer: CustomerFacts | None) -> Decisio
     reasons = customer_reasons(customer, purpose)
     consent: ConsentFact | None = None
     day_is_full: DayIsFull | None = None
+    piloted: int | None = None
     if frame.template_requested:
         reasons += frame.template_failing
         if purpose is not None:
             consent_failing, consent = consent_reasons(customer, channel, purpose, at)
             reasons += consent_failing
         if frame.gated:
+            if pilot is not None:
+                piloted = held_pilot(frame.template, frame.policy.pilot, pilot)
+                reasons += pilot_reasons(frame.template, frame.policy.pilot, pilot)
             reasons += feedback_reasons(customer, channel, frame.channel_limit, at)
             reasons += zone.failing
             day_is_full = _day_is_full(customer, zone.zone, frame.policy)
@@ -248,6 +272,7 @@ def _decide_one(frame: DecisionFrame, customer: CustomerFacts | None) -> Decisio
         purpose=purpose,
         consent=consent,
         local_time=zone.local_time,
+        pilot=piloted,
     )
 
 

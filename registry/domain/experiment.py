@@ -46,6 +46,31 @@ class Experiment(RegistryAggregate):
             experiment.status = "STOPPED"
             experiment.ended = {"by": self.actor, "at": self.timestamp, "reason": self.reason}
 
+    class ArmStopped(RegistryAggregate.Event):
+        """An arm whose guardrail failed (SPEC §13), stopped by the registry (actor
+        `system`) in the transaction of the outcome or feedback that made it fail, with
+        the figures it was judged on (rates as decimal text: no floats in events)."""
+
+        arm: str
+        guardrail: str  # opt_out_rate | complaint_rate
+        count: int
+        delivered: int
+        rate: str | None
+        max: str
+        min_delivered: int
+
+        def apply(self, experiment: Experiment) -> None:
+            experiment.stopped_arms[self.arm] = {
+                "by": self.actor,
+                "at": self.timestamp,
+                "guardrail": self.guardrail,
+                "count": self.count,
+                "delivered": self.delivered,
+                "rate": self.rate,
+                "max": self.max,
+                "min_delivered": self.min_delivered,
+            }
+
     class Concluded(RegistryAggregate.Event):
         winner: str
         reason: str | None
@@ -67,6 +92,7 @@ class Experiment(RegistryAggregate):
         self.started_at: Any = None
         self.winner: str | None = None
         self.ended: dict[str, Any] | None = None
+        self.stopped_arms: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def create(cls, tenant: str, name: str, definition: dict[str, Any]) -> Experiment:
@@ -101,6 +127,15 @@ class Experiment(RegistryAggregate):
             raise ExperimentStateConflict(f"experiment {self.name} is {self.status}, not RUNNING")
         self.trigger_event(self.Stopped, reason=reason)
 
+    def stop_arm(self, arm: str, figures: dict[str, Any], min_delivered: int) -> None:
+        """Stops `arm` of a RUNNING experiment (nothing when it is stopped already); when
+        no arm is left, the experiment stops too."""
+        if self.status != "RUNNING" or arm in self.stopped_arms:
+            return
+        self.trigger_event(self.ArmStopped, arm=arm, min_delivered=min_delivered, **figures)
+        if all(a["name"] in self.stopped_arms for a in self.definition["arms"]):
+            self.trigger_event(self.Stopped, reason="every arm failed a guardrail")
+
     def conclude(self, winner: str, reason: str | None) -> None:
         arms = [arm["name"] for arm in self.definition["arms"]]
         if winner not in arms:
@@ -111,5 +146,10 @@ class Experiment(RegistryAggregate):
         if self.status not in ("RUNNING", "STOPPED"):
             raise ExperimentStateConflict(
                 f"experiment {self.name} is {self.status}, not RUNNING or STOPPED"
+            )
+        if winner in self.stopped_arms:
+            raise ExperimentStateConflict(
+                f"arm {winner} was stopped by its {self.stopped_arms[winner]['guardrail']} "
+                "guardrail: it cannot win"
             )
         self.trigger_event(self.Concluded, winner=winner, reason=reason)

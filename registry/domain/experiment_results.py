@@ -1,6 +1,7 @@
-"""An experiment's results (SPEC §13): per arm counts and rates with 95 % Wilson intervals,
-Pearson's chi-squared p-value of the metric across arms (control excluded), guardrails
-per arm, and the suggested winner or why there is none. Pure: the counts come in
+"""An experiment's results (SPEC §13): per arm counts and rates with 95 % Wilson intervals
+and its guardrails (each arm's `guardrails`: the definition's `guardrails` keeps the
+maxima), Pearson's chi-squared p-value of the metric across arms (control excluded), and
+the suggested winner or why there is none. Pure: the counts come in
 (`ArmTally`, counted from the log's sends by registry/projections/experiment_sends.py).
 
 The unit is a send (an authorization), as in R-OUTCOME's stats; `assigned` counts the
@@ -25,6 +26,8 @@ SHOWS_DELIVERY: Final = ("delivered", *METRICS, "complained")
 GUARDRAILS: Final = (("opt_out_rate", "max_opt_out_rate", "opted_out"),
                      ("complaint_rate", "max_complaint_rate", "complained"))  # fmt: skip
 SIGNIFICANCE: Final = 0.05
+SUGGESTION_REASONS: Final = ("best_rate", "insufficient_sample", "no_p_value", "not_significant",
+                             "tied", "arm_stopped", "guardrail_failed")  # fmt: skip
 
 
 class ArmTally(NamedTuple):
@@ -95,8 +98,7 @@ def _rate(count: int, delivered: int) -> dict[str, Any]:
 
 class Suggestion(NamedTuple):
     winner: str | None
-    reason: str  # best_rate | insufficient_sample | no_p_value | not_significant | tied
-    #               | guardrail_failed | arm_stopped
+    reason: str  # one of SUGGESTION_REASONS
     detail: str
 
 
@@ -104,10 +106,9 @@ def suggest_winner(
     metric: str,
     min_sample: int,
     arms: Sequence[dict[str, Any]],
-    guardrails: Mapping[str, dict[str, Any]],
     p_value: float | None,
 ) -> Suggestion:
-    """`arms` and `guardrails` as `experiment_results` renders them."""
+    """`arms` as `experiment_results` renders them."""
     short = [a for a in arms if a["delivered"] < min_sample]
     if short:
         named = ", ".join(f"{a['name']} ({a['delivered']})" for a in short)
@@ -133,7 +134,7 @@ def suggest_winner(
     (arm,) = best
     if arm["stopped"] is not None:
         return Suggestion(None, "arm_stopped", f"the best arm, {arm['name']}, was stopped")
-    if not guardrails[arm["name"]]["passed"]:
+    if not arm["guardrails"]["passed"]:
         return Suggestion(
             None, "guardrail_failed", f"the best arm, {arm['name']}, fails its guardrails"
         )
@@ -157,10 +158,10 @@ def experiment_results(
     min_sample = int(definition["min_sample_per_arm"])
     gate = guardrail_gate(min_sample, min_delivered)
     arms: list[dict[str, Any]] = []
-    guardrails: dict[str, dict[str, Any]] = {}
     for arm in definition["arms"]:
         tally = tallies.get(arm["name"]) or empty_tally()
         delivered = tally.counts["delivered"]
+        figures = judge_guardrails(tally, definition["guardrails"], gate)
         arms.append(
             {
                 **arm,
@@ -169,29 +170,27 @@ def experiment_results(
                 "authorized": tally.authorized,
                 **{name: tally.counts[name] for name in COUNTED},
                 "metrics": {m: _rate(tally.counts[m], delivered) for m in METRICS},
+                "guardrails": {
+                    "passed": not any(f.failed for f in figures),
+                    "judged": delivered >= gate,
+                    "min_delivered": gate,
+                    **{
+                        f.name: {**_rate(f.count, delivered), "max": float(f.maximum),
+                                 "passed": not f.failed}
+                        for f in figures
+                    },
+                },
             }
-        )
-        figures = judge_guardrails(tally, definition["guardrails"], gate)
-        guardrails[arm["name"]] = {
-            "passed": not any(f.failed for f in figures),
-            "judged": delivered >= gate,
-            "min_delivered": gate,
-            **{
-                f.name: {**_rate(f.count, delivered), "max": float(f.maximum),
-                         "passed": not f.failed}
-                for f in figures
-            },
-        }  # fmt: skip
+        )  # fmt: skip
     test = pearson_chi_squared([(a["metrics"][metric]["count"], a["delivered"]) for a in arms])
     p_value = None if test is None else test.p_value
-    suggestion = suggest_winner(metric, min_sample, arms, guardrails, p_value)
+    suggestion = suggest_winner(metric, min_sample, arms, p_value)
     return {
         "arms": arms,
         "p_value": p_value,
         "chi_squared": None
         if test is None
         else {"statistic": test.statistic, "degrees_of_freedom": test.degrees_of_freedom},
-        "guardrails": guardrails,
         "suggested_winner": suggestion.winner,
         "suggested_winner_reason": suggestion.reason,
         "suggested_winner_detail": suggestion.detail,

@@ -41,6 +41,7 @@ import holidays as holiday_calendars
 
 from registry.domain.confirmation import DEFAULT_CONFIRMATION_DAYS, read_confirmation_days
 from registry.domain.feedback import Feedback, read_feedback
+from registry.domain.pilot import Pilot, read_pilot
 
 DAY_NAMES: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -70,6 +71,7 @@ FIELDS: Final = frozenset(
         "service_window_hours",
         "lint",
         "feedback",
+        "pilot",
     }
 )
 _WINDOW_FIELDS: Final = ("start", "end")
@@ -129,6 +131,7 @@ class Policy:
     max_emoji: int
     confirmation_days: Decimal = DEFAULT_CONFIRMATION_DAYS  # R-CONFIRM, stored as text
     feedback: Feedback = field(default_factory=Feedback)
+    pilot: Pilot | None = None  # SPEC §13 (registry.domain.pilot); null: no pilot
 
     @classmethod
     def default(cls, tenant: str) -> Policy:
@@ -159,6 +162,7 @@ class Policy:
             "lint": {"max_emoji": self.max_emoji},
             "confirmation_days": str(self.confirmation_days),
             "feedback": self.feedback.to_document(),
+            "pilot": None if self.pilot is None else self.pilot.to_document(),
         }
 
     @property
@@ -219,6 +223,7 @@ class _PolicyReader:
                 doc.get("confirmation_days", d.confirmation_days), self.fail
             ),
             feedback=read_feedback(doc.get("feedback", {}), self.fail),
+            pilot=read_pilot(doc.get("pilot"), self.fail),
         )
         if self.errors:
             raise PolicyInvalid(self.errors)

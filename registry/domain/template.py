@@ -15,6 +15,7 @@ from registry.domain.exceptions import (
     TemplateStateConflict,
     VersionNotPending,
 )
+from registry.domain.rules.pilot import pilot_for
 from registry.domain.vocabulary import purpose_fits_category
 
 STATUSES = ("PENDING", "APPROVED", "REJECTED", "PAUSED", "DISABLED")  # `Template.status`
@@ -26,9 +27,12 @@ def template_aggregate_id(tenant: str, name: str, language: str) -> UUID:
 
 class Template(RegistryAggregate):
     """v2 keeps the registry's own pauses of versions for feedback (`feedback_paused`,
-    `feedback_resumed_at`); v1 snapshots read back with none."""
+    `feedback_resumed_at`); v1 snapshots read back with none. v3 numbers the pilots
+    (SPEC §13, registry.domain.rules.pilot: `pilots_started`, each approved version's
+    `pilot`) and keeps those that cleared (`pilots_cleared`); in a v2 snapshot each
+    version counts as a pilot of its own, numbered as the version."""
 
-    class_version = 2
+    class_version = 3
     name: str
     language: str
 
@@ -36,6 +40,11 @@ class Template(RegistryAggregate):
     def upcast_v1_v2(state: dict[str, Any]) -> None:
         state.setdefault("feedback_paused", {})
         state.setdefault("feedback_resumed_at", {})
+
+    @staticmethod
+    def upcast_v2_v3(state: dict[str, Any]) -> None:
+        state.setdefault("pilots_cleared", {})
+        state.setdefault("pilots_started", len(state.get("versions", [])))
 
     class Registered(RegistryAggregate.Created):
         name: str
@@ -81,6 +90,13 @@ class Template(RegistryAggregate):
                 "reviewed_at": self.timestamp,
             }
             if self.decision == "approve":
+                entry["pilot"] = pilot_for(
+                    template.versions,
+                    template.approved_version,
+                    self.version,
+                    template.pilots_started,
+                )
+                template.pilots_started = max(template.pilots_started, entry["pilot"])
                 if template.approved_version is not None:
                     template.versions[template.approved_version - 1]["status"] = "SUPERSEDED"
                 template.approved_version = self.version
@@ -131,6 +147,32 @@ class Template(RegistryAggregate):
                 "at": self.at,
             }
 
+    class PilotCleared(RegistryAggregate.Event):
+        """A pilot's sends passed (SPEC §13, registry.domain.rules.pilot): the figures it
+        was judged on; actor `system`. Its versions then go to everyone."""
+
+        pilot: int
+        version: int  # the approved version when it cleared
+        customers: int
+        delivered: int
+        complained: int
+        opted_out: int
+        complaint_rate: str | None  # decimal strings (no floats in events)
+        opt_out_rate: str | None
+        complaint_threshold: str
+        opt_out_threshold: str
+        min_delivered: int
+        latest_send_at: datetime | None
+        at: datetime
+
+        def apply(self, template: Template) -> None:
+            template.pilots_cleared[str(self.pilot)] = {
+                "version": self.version,
+                "customers": self.customers,
+                "delivered": self.delivered,
+                "at": self.at,
+            }
+
     class Disabled(RegistryAggregate.Event):
         reason: str | None
 
@@ -178,6 +220,8 @@ class Template(RegistryAggregate):
         self.quality = "UNKNOWN"
         self.feedback_paused: dict[str, dict[str, Any]] = {}  # version → figures
         self.feedback_resumed_at: dict[str, datetime] = {}  # version → last resume
+        self.pilots_started = 0
+        self.pilots_cleared: dict[str, dict[str, Any]] = {}  # pilot number → figures
 
     @classmethod
     def register(cls, tenant: str, name: str, language: str) -> Template:
@@ -201,6 +245,32 @@ class Template(RegistryAggregate):
     def purpose(self) -> str | None:
         current = self.current
         return None if current is None else str(current["purpose"])
+
+    @property
+    def pilot(self) -> dict[str, Any] | None:
+        """The approved version's pilot: its number, its first version and when that was
+        approved, and the figures it cleared with (None while it runs)."""
+        if self.approved_version is None:
+            return None
+        number = int(self.versions[self.approved_version - 1].get("pilot", self.approved_version))
+        first = next(
+            v
+            for v in self.versions
+            if v["review"]
+            and v["review"]["decision"] == "approve"
+            and v.get("pilot", v["version"]) == number
+        )
+        return {
+            "number": number,
+            "first_version": first["version"],
+            "started_at": first["review"]["reviewed_at"],
+            "cleared": self.pilots_cleared.get(str(number)),
+        }
+
+    def clear_pilot(self, **figures: Any) -> None:
+        """Records that pilot `figures["pilot"]` cleared (actor `system`), once."""
+        if str(figures["pilot"]) not in self.pilots_cleared:
+            self.trigger_event(self.PilotCleared, **figures)
 
     @property
     def feedback_pause(self) -> dict[str, Any] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -20,6 +21,12 @@ class Tenant(RegistryAggregate):
         policy: dict[str, Any]
 
         def apply(self, tenant: Tenant) -> None:
+            """`pilot_since`: when `pilot` went from null to set (SPEC §13: versions
+            approved from then on are "newly approved"); null again when it is unset."""
+            if self.policy.get("pilot") is None:
+                tenant.pilot_since = None
+            elif tenant.policy is None or tenant.policy.get("pilot") is None:
+                tenant.pilot_since = self.timestamp
             tenant.policy = self.policy
             tenant.policy_version += 1
 
@@ -39,6 +46,7 @@ class Tenant(RegistryAggregate):
         self.tenant = tenant
         self.policy: dict[str, Any] | None = None
         self.policy_version = 0
+        self.pilot_since: datetime | None = None
         self.whatsapp: dict[str, Any] | None = None
 
     @classmethod

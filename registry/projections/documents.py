@@ -18,7 +18,7 @@ from registry.domain.template import Template
 from registry.domain.tenant import Tenant
 from registry.domain.token import TokenRevocation
 from registry.store.unit_of_work import ViewWrite
-from registry.timefmt import jsonable, parse_iso
+from registry.timefmt import iso, jsonable, parse_iso
 
 SMS_UNDELIVERABLE_HEADERS = frozenset({"IMAGE", "VIDEO", "DOCUMENT", "LOCATION"})
 
@@ -79,6 +79,7 @@ def template_document(template: Template) -> dict[str, Any]:
             "disabled": template.disabled,
             "category_blocked": template.category_blocked,
             "sms_deliverable": _sms_deliverable(current),
+            "pilot": template.pilot,
             "versions": template.versions,
             "aggregate_id": str(template.id),
             "version": template.version,
@@ -106,6 +107,7 @@ def tenant_document(tenant: Tenant) -> dict[str, Any]:
     return {
         "policy": tenant.policy,
         "policy_version": tenant.policy_version,
+        "pilot_since": iso(tenant.pilot_since),
         "whatsapp": tenant.whatsapp,
         "aggregate_id": str(tenant.id),
         "version": tenant.version,
@@ -123,6 +125,7 @@ def experiment_document(experiment: Experiment) -> dict[str, Any]:
             "started_at": experiment.started_at,
             "winner": experiment.winner,
             "ended": experiment.ended,
+            "stopped_arms": experiment.stopped_arms,
         }
     )
     return doc
@@ -247,7 +250,19 @@ def template_facts(doc: dict[str, Any] | None) -> TemplateFacts | None:
         platform_status=doc["platform_status"],
         category_blocked=bool(doc["category_blocked"]),
         sms_deliverable=bool(doc["sms_deliverable"]),
+        **_pilot_facts(doc.get("pilot")),
     )
+
+
+def _pilot_facts(pilot: dict[str, Any] | None) -> dict[str, Any]:
+    """TemplateFacts' pilot members from the template document's `pilot`."""
+    if pilot is None:
+        return {}
+    return {
+        "pilot": pilot["number"],
+        "pilot_started_at": parse_iso(pilot["started_at"]),
+        "pilot_cleared": pilot["cleared"] is not None,
+    }
 
 
 def _moments(values: dict[str, str | None]) -> dict[str, datetime]:

@@ -14,7 +14,7 @@ from registry.domain.exceptions import InvalidRequest
 from registry.domain.vocabulary import CHANNELS
 from registry.projections.history import history_entry
 from registry.store.database import Database
-from registry.store.schema import views
+from registry.store.schema import customer_index, views
 
 Docs = dict[tuple[str, str], dict[str, Any]]
 REVOKED_TOKEN = "revoked_token"
@@ -65,11 +65,15 @@ class ViewReader:
         window_from: int | None = None,
     ) -> tuple[Docs, int]:
         """`("window", channel)` keys read the channel's messaging window (registry.domain.
-        limits): `{"customers": n}` counted from minute `window_from`, in the same statement."""
+        limits): `{"customers": n}` counted from minute `window_from`, in the same statement.
+        `("pilot", "name/language")` keys read the template's latest pilot (registry.domain.
+        rules.pilot): `{"pilot": number, "customers": n, "members": {customer_id: [pilot…]}}`
+        for the customers the keys name."""
         by_kind: dict[str, list[str]] = {}
         for kind, key in keys:
             by_kind.setdefault(kind, []).append(key)
         windows = by_kind.pop("window", [])
+        pilots = by_kind.pop("pilot", [])
         # The log position is an arm of its own: computed once, and present when no
         # view matches. Views have no empty kind, which marks that row.
         parts = [
@@ -108,6 +112,8 @@ class ViewReader:
                 "NULL FROM registry_channel_window WHERE tenant = ? AND channel = ? AND minute >= ?"
             )
             params += [tenant, channel, window_from]
+        if pilots:
+            self._pilot_parts(tenant, pilots, by_kind.get("customer", []), parts, params)
         with self.db.single_statement() as sql:
             rows = sql.query(" UNION ALL ".join(parts), params)
         docs: Docs = {}
@@ -122,6 +128,8 @@ class ViewReader:
                 position = int(row_position or 0)
             elif kind == "window":
                 docs[("window", str(key))] = {"customers": int(text)}
+            elif kind in ("pilot", "pilot_member"):
+                _add_pilot_row(docs, kind, str(key), int(version), str(text))
             elif text is None:  # the kept version is the stored one
                 docs[(str(kind), str(key))] = asked_kept[(str(kind), str(key))]
             else:
@@ -138,6 +146,29 @@ class ViewReader:
             )
         return [json.loads(doc) for (doc,) in rows], position
 
+    def existing(self, tenant: str, kind: str, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` have a view of `kind` for the tenant."""
+        with self.db.transaction() as sql:
+            rows = sql.query_in(
+                f"SELECT key FROM {views.name} WHERE tenant = ? AND kind = ?",
+                [tenant, kind],
+                "key",
+                sorted(set(keys)),
+            )
+        return {str(k) for (k,) in rows}
+
+    def customer_of(self, tenant: str, blinds: Sequence[str]) -> str | None:
+        """The customer found by the first of `blinds` (blind indexes, in order) indexed."""
+        with self.db.transaction() as sql:
+            for blind in blinds:
+                found = sql.scalar(
+                    f"SELECT customer_id FROM {customer_index.name} WHERE tenant = ? AND blind = ?",
+                    [tenant, blind],
+                )
+                if found is not None:
+                    return str(found)
+        return None
+
     def history(
         self,
         aggregate_id: str,
@@ -150,6 +181,34 @@ class ViewReader:
         with self.db.transaction() as sql:
             rows = self.db.events_of(sql, aggregate_id, after_position=after_position, limit=limit)
         return [history_entry(p, topic, state, open_value) for p, _, topic, state in rows]
+
+    def _pilot_parts(
+        self,
+        tenant: str,
+        templates: list[str],
+        customers: list[str],
+        parts: list[str],
+        params: list[Any],
+    ) -> None:
+        """The arms of the templates' latest pilots and of the customers' places in them."""
+        for template in templates:
+            parts.append(
+                "SELECT 'pilot', template, pilot, CAST(customers AS TEXT), NULL FROM "
+                "(SELECT template, pilot, customers FROM registry_pilots WHERE tenant = ? "
+                "AND template = ? ORDER BY pilot DESC LIMIT 1) AS latest"
+            )
+            params += [tenant, template]
+        if customers:
+            template_match, template_params = self._key_match(templates)
+            customer_match, customer_params = self._key_match(customers)
+            parts.append(
+                "SELECT 'pilot_member', template, pilot, customer_id, NULL "
+                "FROM registry_pilot_customers WHERE tenant = ? AND "
+                + template_match.replace("key", "template", 1)
+                + " AND "
+                + customer_match.replace("key", "customer_id", 1)
+            )
+            params += [tenant, *template_params, *customer_params]
 
     def _kept_for(
         self, tenant: str, kind: str, kind_keys: list[str]
@@ -180,6 +239,14 @@ class ViewReader:
                 self._kept.clear()
             self._kept[(tenant, kind, key)] = (version, doc)
         return doc
+
+
+def _add_pilot_row(docs: Docs, kind: str, template: str, pilot: int, text: str) -> None:
+    doc = docs.setdefault(("pilot", template), {"pilot": 0, "customers": 0, "members": {}})
+    if kind == "pilot":
+        doc["pilot"], doc["customers"] = pilot, int(text)
+    else:
+        doc["members"].setdefault(text, []).append(pilot)
 
 
 def checked_position(position: int, min_position: int | None) -> int:

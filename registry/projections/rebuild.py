@@ -38,6 +38,7 @@ from registry.config import ConfigError, load_settings
 from registry.domain.base import RegistryAggregate
 from registry.domain.customer import Customer
 from registry.progress import Progress, progress
+from registry.projections import pilots
 from registry.projections.documents import view_of
 from registry.projections.sends import Statement, event_rows, rebuild_window, window_buckets
 from registry.store.events import EventStore
@@ -111,6 +112,7 @@ class _Folding:
         self.position = max(self.position, int(position))
         if isinstance(self.aggregate, RegistryAggregate):
             derived += event_rows(self.aggregate.tenant, self.aggregate, event)
+            derived += pilots.event_rows(self.aggregate.tenant, self.aggregate, event)
 
     def finish(self, into: list[Row], windows: dict[tuple[str, str, int], int]) -> None:
         aggregate = self.aggregate
@@ -146,7 +148,7 @@ def _write_views(
 ) -> None:
     """One transaction per page. A concurrent writer can make PostgreSQL pick this
     transaction as a deadlock victim (or keep SQLite locked): the page is retried.
-    The last page also replaces the messaging window (`window`)."""
+    The last page also replaces the messaging window (`window`) and recounts the pilots."""
     if not rows and not derived and window is None:
         return
     for attempt in range(1, WRITE_ATTEMPTS + 1):
@@ -158,6 +160,7 @@ def _write_views(
                     sql.execute(statement, params)
                 if window is not None:
                     rebuild_window(sql, window)
+                    pilots.recount(sql)
             return
         except OperationalError:
             if attempt == WRITE_ATTEMPTS:

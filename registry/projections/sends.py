@@ -25,6 +25,7 @@ from registry.domain.customer import Customer
 from registry.domain.limits import minute_of, window_first_minute
 from registry.domain.send import Send, SendIdentity
 from registry.domain.vocabulary import NON_TRANSACTIONAL
+from registry.projections.experiment_sends import experiment_send_rows
 from registry.store.sql import Sql
 
 Statement = tuple[str, list[Any]]
@@ -204,7 +205,8 @@ def send_row(
 def event_rows(tenant: str, aggregate: Any, event: Any) -> list[Statement]:
     """The send rows of one event of `aggregate` (its state after the event)."""
     if isinstance(event, Customer.SendAuthorized):
-        return send_row(
+        arm = experiment_send_rows(tenant, event.authorization_id, event.experiment)
+        return arm + send_row(
             tenant,
             authorization_id=event.authorization_id,
             customer_id=aggregate.customer_id,

@@ -17,6 +17,7 @@ from fractions import Fraction
 from typing import Any
 
 from registry.domain.vocabulary import NON_TRANSACTIONAL
+from registry.reports.experiments import ArmCounts
 from registry.reports.months import Month
 from registry.reports.reader import LogEvent
 
@@ -125,9 +126,11 @@ class MonthTally:
     customers_sent_to: int = 0
     cells: Counter[tuple[str, str, tuple[str, str], date | None]] = field(default_factory=Counter)
     used_versions: set[tuple[tuple[str, str], int]] = field(default_factory=set)
+    arms: dict[tuple[str, str], ArmCounts] = field(default_factory=dict)  # (experiment, arm)
 
     def __post_init__(self) -> None:
         self._start, self._end = self.month.start, self.month.end
+        self._days: dict[str, date | None] = {}  # `_day_of`'s memo, a month of minutes
 
     def add_customer(self, events: Iterable[LogEvent]) -> None:
         """One customer's events in log order."""
@@ -136,20 +139,33 @@ class MonthTally:
         marketing_outcomes: Counter[str] = Counter()  # of the month's marketing sends
         feedback: set[str] = set()  # authorizations with an attributed opt-out
         opted_out = False
+        in_arms: dict[str, set[str]] = {}  # the month's sends in an experiment arm: statuses
+        arm_of: dict[str, tuple[str, str]] = {}
         start, end = self._start, self._end
         for event in events:
             kind = event.event_type
-            if kind == SEND:
-                sends.append(self._send(event.data, event.occurred_at))
+            if kind == OUTCOME:  # most of a month's events
+                data = event.data
+                self._counted_with_send(data, str(data["status"]), marketing_outcomes)
+                if in_arms and data["authorization_id"] in in_arms:
+                    in_arms[data["authorization_id"]].add(str(data["status"]))
                 continue
-            if kind == OUTCOME:
-                self._counted_with_send(event.data, str(event.data["status"]), marketing_outcomes)
+            if kind == SEND:
+                send = self._send(event.data, event.occurred_at)
+                sends.append(send)
+                experiment = event.data.get("experiment")
+                if experiment and send[5]:
+                    authorization = str(event.data["authorization_id"])
+                    in_arms[authorization] = set()
+                    arm_of[authorization] = (str(experiment["name"]), str(experiment["arm"]))
                 continue
             if kind == FEEDBACK:
                 authorization = str(event.data["authorization_id"])
                 if event.data.get("kind") == "opted_out" and authorization not in feedback:
                     feedback.add(authorization)
                     self._counted_with_send(event.data, "opted_out", marketing_outcomes)
+                    if authorization in in_arms:
+                        in_arms[authorization].add("opted_out")
                 continue
             recorded_in_month = start <= event.occurred_at < end
             if kind == OPT_OUT:
@@ -166,6 +182,8 @@ class MonthTally:
             elif kind == INBOUND:
                 self.inbound_messages += 1
         self.opt_out_customers += opted_out
+        if in_arms:
+            self._count_arms(in_arms, arm_of)
         in_month = [n for n, send in enumerate(sends) if send[5]]
         if in_month:
             self.customers_sent_to += 1
@@ -178,31 +196,64 @@ class MonthTally:
             tally.add("opted_out", len(attributed.intersection(marketing)))
             tally.counts.update(marketing_outcomes)
 
+    def _count_arms(self, in_arms: dict[str, set[str]], arm_of: dict[str, tuple[str, str]]) -> None:
+        """One customer's month in experiment arms: each send with its statuses, and the
+        customer once per arm."""
+        for authorization, statuses in in_arms.items():
+            key = arm_of[authorization]
+            counts = self.arms.get(key)
+            if counts is None:
+                counts = self.arms[key] = ArmCounts()
+            counts.add_send(statuses)
+        for key in set(arm_of.values()):
+            self.arms[key].customers += 1
+
     def _counted_with_send(
         self, data: dict[str, Any], metric: str, marketing: Counter[str]
     ) -> None:
         """An outcome or attributed opt-out, counted with its send (named in the event)
         when that send was authorized in the month."""
-        at = _transcoded_time(data.get("authorized_at"))
-        if at is None or not self._start <= at < self._end:
+        day = self._day_of(data.get("authorized_at"))
+        if day is None:
             return
         template = data["template"]
-        key = (template["name"], template["language"])
-        self.cells[metric, data["channel"], key, self.month.local_day(at)] += 1
+        self.cells[metric, data["channel"], (template["name"], template["language"]), day] += 1
         if data.get("purpose") in _MARKETING:
             marketing[metric] += 1
+
+    def _day_of(self, stamp: Any) -> date | None:
+        """The local day of a transcoded datetime in the month, None outside it (or
+        without one). Memoised per minute of its text: the month's bounds and every
+        zone's day boundaries fall on whole minutes, so a minute is all in or all out."""
+        text = stamp.get("_data_") if isinstance(stamp, dict) else None
+        if not isinstance(text, str):
+            return None
+        key = text[:16] + text[-6:]  # YYYY-MM-DDTHH:MM and the offset
+        try:
+            return self._days[key]
+        except KeyError:
+            pass
+        at = datetime.fromisoformat(text)
+        day = self.month.local_day(at) if self._start <= at < self._end else None
+        if text[-6] in "+-":
+            self._days[key] = day
+        return day
 
     def _send(self, data: dict[str, Any], recorded_at: datetime) -> _Send:
         template = data["template"]
         key = (template["name"], template["language"])
-        at = _transcoded_time(data.get("authorized_at")) or recorded_at
-        channel = data["channel"]
-        in_month = self._start <= at < self._end
-        day = self.month.local_day(at) if in_month else None
+        stamp = data.get("authorized_at")
+        if self.outcomes and stamp is not None:  # no attribution here: the moment is unused
+            day = self._day_of(stamp)
+            at, in_month = recorded_at, day is not None
+        else:
+            at = _transcoded_time(stamp) or recorded_at
+            in_month = self._start <= at < self._end
+            day = self.month.local_day(at) if in_month else None
         if in_month:
-            self.cells["authorized", channel, key, day] += 1
+            self.cells["authorized", data["channel"], key, day] += 1
             self.used_versions.add((key, int(template["version"])))
-        return (at, channel, key, day, data.get("purpose") in _MARKETING, in_month)
+        return (at, data["channel"], key, day, data.get("purpose") in _MARKETING, in_month)
 
     def _attribute(self, event: LogEvent, sends: list[_Send], attributed: set[int]) -> None:
         """SPEC §11: to the most recent send on its channel within `attribution` before

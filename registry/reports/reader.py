@@ -4,8 +4,10 @@ A report is computed from the tree of one checkpoint (`tree_size` leaves): every
 here stops below that size, so the same size gives the same figures whenever it is read.
 
 The month's customer events are read in one statement ordered by customer and log order,
-fetched a page at a time (a server-side cursor on PostgreSQL; SQLite's cursor steps
-through its result): the database sorts, this process holds one page and one customer.
+fetched a page at a time (a server-side cursor on PostgreSQL, whose plan walks the
+leaves' customer index; SQLite's cursor steps through its result): this process holds a
+few pages and one customer. Each row's state comes as its stored bytes and is decoded
+once, into a tuple.
 The month's first and last leaves are found by bisecting leaf indexes on the recorded
 time (log order is time order to within a write's duration, `SLACK` covers more), and
 the statement then selects by the recorded time itself.
@@ -14,14 +16,14 @@ the statement then selects by the recorded time itself.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
 
 from audit.reads import time_key
+from registry.reports.prefetch import prefetched
 from registry.store.database import Database
 from registry.store.schema import audit_leaves, audit_trees, views
 from registry.store.sql import Sql
@@ -36,9 +38,8 @@ SLACK = timedelta(minutes=10)
 _CURSOR_NAME = "registry_report_month"
 
 
-@dataclass(frozen=True, slots=True)
-class LogEvent:
-    """One event of the log as a report reads it."""
+class LogEvent(NamedTuple):
+    """One event of the log as a report reads it (a tuple: millions are made a month)."""
 
     leaf_index: int
     event_type: str  # e.g. "Customer.SendAuthorized"
@@ -93,19 +94,38 @@ def customer_events(
 ) -> Iterator[LogEvent]:
     """The tenant's customer events of `event_types` recorded in [since, until), and of
     `late_types` recorded from `since` on, leaves below `size`, ordered by customer and
-    then log order."""
+    then log order. On PostgreSQL the next page is fetched while this one is read."""
+    pages = _pages(db, tenant, since, until, size, event_types, late_types)
+    if db.dialect == "postgres":
+        pages = prefetched(pages)
+    loads, moment = orjson.loads, datetime.fromisoformat
+    for rows in pages:
+        for customer, index, event_type, occurred_at, state in rows:
+            yield LogEvent(index, event_type, moment(occurred_at), customer, loads(state))
+
+
+def _pages(
+    db: Database,
+    tenant: str,
+    since: datetime,
+    until: datetime,
+    size: int,
+    event_types: Sequence[str],
+    late_types: Sequence[str],
+) -> Iterator[list[tuple[Any, ...]]]:
+    """`customer_events`' rows, `PAGE` at a time, from one statement in one transaction."""
     with db.transaction() as sql:
         low = max(0, first_leaf_at(sql, tenant, since - SLACK, size))
         high = size if late_types else min(size, first_leaf_at(sql, tenant, until + SLACK, size))
         if low >= high:
             return
         postgres = db.dialect == "postgres"
-        state = "convert_from(e.state, 'UTF8')" if postgres else "CAST(e.state AS TEXT)"
         marks = ", ".join("?" * len(event_types))
         late = f" OR l.event_type IN ({', '.join('?' * len(late_types))})" if late_types else ""
+        # the state as stored (bytes, UTF-8 JSON): orjson reads bytes, no text is made
         statement = (
-            "SELECT l.customer_id, l.leaf_index, l.event_type, l.occurred_at, "
-            f"{state} FROM {_LEAVES} l JOIN {db.events_table} e "
+            "SELECT l.customer_id, l.leaf_index, l.event_type, l.occurred_at, e.state "
+            f"FROM {_LEAVES} l JOIN {db.events_table} e "
             f"ON e.{db.position_column} = l.position "
             "WHERE l.tenant = ? AND l.leaf_index >= ? AND l.leaf_index < ? "
             "AND l.occurred_key >= ? AND l.customer_id IS NOT NULL "
@@ -115,14 +135,14 @@ def customer_events(
         params = [
             tenant, low, high, time_key(since), time_key(until), *event_types, *late_types,
         ]  # fmt: skip
+        if postgres:
+            # a plan compiled for millions of rows saves nothing on this one statement
+            sql.execute("SET LOCAL jit = off")
         cursor = _streaming_cursor(sql)
         try:
             cursor.execute(statement.replace("?", "%s") if postgres else statement, params)
             while rows := cursor.fetchmany(PAGE):
-                for customer, index, event_type, occurred_at, text in rows:
-                    yield LogEvent(
-                        int(index), event_type, _moment(occurred_at), customer, orjson.loads(text)
-                    )
+                yield rows
         finally:
             cursor.close()
 
@@ -141,15 +161,19 @@ def aggregate_events(
     return [(int(version), str(topic), orjson.loads(text)) for version, topic, text in rows]
 
 
-def template_keys(db: Database, tenant: str) -> list[tuple[str, str]]:
-    """(name, language) of every template the tenant has (its views)."""
+def view_keys(db: Database, tenant: str, kind: str) -> list[str]:
+    """The keys of the tenant's views of `kind` (its templates, experiments, …)."""
     with db.transaction() as sql:
         rows = sql.query(
-            f"SELECT key FROM {_VIEWS} WHERE tenant = ? AND kind = 'template' ORDER BY key",
-            [tenant],
+            f"SELECT key FROM {_VIEWS} WHERE tenant = ? AND kind = ? ORDER BY key", [tenant, kind]
         )
+    return [str(key) for (key,) in rows]
+
+
+def template_keys(db: Database, tenant: str) -> list[tuple[str, str]]:
+    """(name, language) of every template the tenant has (its views)."""
     keys: list[tuple[str, str]] = []
-    for (key,) in rows:
+    for key in view_keys(db, tenant, "template"):
         name, _, language = str(key).partition("/")
         keys.append((name, language))
     return keys
@@ -177,13 +201,10 @@ def _streaming_cursor(sql: Sql) -> Any:
     if sql.dialect == "postgres":
         from psycopg.rows import tuple_row
 
-        cursor = sql.cursor.connection.cursor(name=_CURSOR_NAME, row_factory=tuple_row)
+        # binary: the state arrives as its bytes, not as bytea's hex text
+        connection = sql.cursor.connection
+        cursor = connection.cursor(name=_CURSOR_NAME, row_factory=tuple_row, binary=True)
         cursor.itersize = PAGE
         return cursor
     raw = getattr(sql.cursor, "sqlite_cursor", sql.cursor)  # eventsourcing's wrapper
     return raw.connection.cursor()
-
-
-def _moment(text: str) -> datetime:
-    """A leaf's recorded time (RFC 3339, UTC)."""
-    return datetime.fromisoformat(text)

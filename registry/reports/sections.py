@@ -286,13 +286,6 @@ def daily(tally: MonthTally, now: datetime) -> list[dict[str, Any]]:
     ]
 
 
-def experiments() -> dict[str, Any]:
-    return _unavailable(
-        "A/B tests and pilots (R-EXPERIMENT) are not built in this registry version, "
-        "so no experiment can have run"
-    )
-
-
 def _unavailable(reason: str) -> dict[str, Any]:
     return {"available": False, "reason": reason}
 

@@ -24,6 +24,7 @@ from eventsourcing.utils import get_topic
 
 from audit.log import LeafEntry
 from registry.domain.customer import Customer, consent_key
+from registry.domain.feed_items import change_fragment
 from registry.store.unit_of_work import (
     canonical_json_text,
     compact_json_text,
@@ -47,6 +48,7 @@ class PreparedEvent(StoredEvent):
     occurred_at: str = ""
     actor: str = ""
     customer_id: str | None = None
+    change: str | None = None  # the feed item, as `WriteSet._leaf_entry` writes it
 
     def leaf_entry(self, position: int) -> LeafEntry:
         return LeafEntry(
@@ -57,6 +59,7 @@ class PreparedEvent(StoredEvent):
             actor=self.actor,
             customer_id=self.customer_id,
             template=None,
+            change=self.change,
         )
 
 
@@ -124,6 +127,7 @@ def new_customer_record(
             occurred_at=occurred_at,
             actor=actor,
             customer_id=grant.customer_id,
+            change=change_fragment(event_type(topic), occurred_at, grant.customer_id, None, state),
         )
 
     return NewCustomerRecord(

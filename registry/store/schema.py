@@ -27,6 +27,7 @@ from sqlalchemy import (
     MetaData,
     Table,
     Text,
+    text,
 )
 
 from registry.store.sql import Sql
@@ -140,7 +141,18 @@ audit_leaves = Table(
     _text("actor"),
     _text("customer_id", nullable=True),
     _text("template", nullable=True),
+    # The event's change-feed item without its position (registry.domain.feed_items),
+    # JSON text, written with the leaf; NULL for an event the feed does not list.
+    _text("change", nullable=True),
     Index("audit_leaves_position", "tenant", "position", unique=True),
+    # GET /v1/changes reads the feed's events only (usecases/feed.py).
+    Index(
+        "audit_leaves_changes",
+        "tenant",
+        "position",
+        sqlite_where=text("change IS NOT NULL"),
+        postgresql_where=text("change IS NOT NULL"),
+    ),
     Index("audit_leaves_customer", "tenant", "customer_id", "leaf_index"),
     Index("audit_leaves_template", "tenant", "template", "leaf_index"),
     # `python -m audit check` pages through leaves in global position order.
@@ -240,6 +252,47 @@ limit_guard = Table(
     _text("channel", primary_key=True),
     Column("excess", Integer, nullable=False),
     CheckConstraint("excess <= 0", name="excess_not_positive"),
+)
+
+# The experiment arm of each authorization that came from one (SPEC §13), from its
+# Customer.SendAuthorized event; joined with registry_sends for the experiment's results.
+experiment_sends = Table(
+    "registry_experiment_sends",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("authorization_id", primary_key=True),
+    _text("experiment"),
+    _text("arm"),
+    Index("registry_experiment_sends_arm", "tenant", "experiment", "arm"),
+)
+
+# ---- pilots (SPEC §13): derived from `Customer.SendAuthorized` events that name a pilot ------
+
+# Per template and pilot (numbered per template, registry.domain.rules.pilot), the distinct
+# customers authorized in it. An authorization that adds a customer raises `customers` and
+# sets `capacity` to the policy's `pilot.customers`; the CHECK fails the transaction (the
+# writer retries, and the decision then refuses) rather than let a pilot go one over.
+pilots = Table(
+    "registry_pilots",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("template", primary_key=True),  # name/language
+    Column("pilot", Integer, primary_key=True),
+    Column("customers", Integer, nullable=False),
+    Column("capacity", Integer, nullable=False),
+    CheckConstraint("customers <= capacity", name="customers_within_capacity"),
+)
+
+# The customers of each pilot, and when each was first authorized in it (microseconds).
+pilot_customers = Table(
+    "registry_pilot_customers",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("template", primary_key=True),
+    _text("customer_id", primary_key=True),
+    Column("pilot", Integer, primary_key=True),
+    Column("joined_at", BigInteger, nullable=False),
+    Index("registry_pilot_customers_pilot", "tenant", "template", "pilot", "joined_at"),
 )
 
 # Outcomes naming no known authorization, kept (sealed) for inspection.

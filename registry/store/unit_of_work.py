@@ -14,6 +14,7 @@ from typing import Any
 from eventsourcing.persistence import StoredEvent
 
 from audit import log as audit_log
+from registry.domain.feed_items import change_fragment
 from registry.store.schema import (
     column_list,
     customer_index,
@@ -227,15 +228,19 @@ class WriteSet:
         if template is None:
             template = template_label(state)
         timestamp = state.get("timestamp", {})
-        occurred_at = timestamp.get("_data_") if isinstance(timestamp, dict) else None
+        occurred_at = normalise_timestamp(
+            timestamp.get("_data_") if isinstance(timestamp, dict) else None
+        )
+        type_ = event_type(event.topic)
         return audit_log.LeafEntry(
             position=position,
             leaf=canonical_json_text(leaf_object(event, state)).encode("utf-8"),
-            event_type=event_type(event.topic),
-            occurred_at=normalise_timestamp(occurred_at),
+            event_type=type_,
+            occurred_at=occurred_at,
             actor=str(state.get("actor", "system")),
             customer_id=customer_id,
             template=template,
+            change=change_fragment(type_, occurred_at, customer_id, template, state),
         )
 
 

@@ -86,6 +86,10 @@ class EventWriter(Protocol):
         """Whether a write with this dedupe key was recorded."""
         ...
 
+    def mark_seen(self, tenant: str, dedupe_key: str) -> None:
+        """Records the dedupe key of something kept without an event (unprocessed)."""
+        ...
+
     def to_stored(self, events: Sequence[DomainEventProtocol[UUID]]) -> list[StoredEvent]:
         """The events as the recorder stores them (for `write_stored`)."""
         ...
@@ -264,4 +268,12 @@ class StoreWriter:
                     [tenant, dedupe_key],
                 )
                 is not None
+            )
+
+    def mark_seen(self, tenant: str, dedupe_key: str) -> None:
+        with self.db.transaction(commit=True) as sql:
+            sql.execute(
+                "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?) "
+                "ON CONFLICT (tenant, dedupe_key) DO NOTHING",
+                [tenant, dedupe_key],
             )

@@ -26,13 +26,13 @@ from audit.pages import (
 )
 from audit.readable import readable_state_json
 from audit.reads import LeafFilters, stored_nodes
-from registry.application import RegistryCore
 from registry.crypto import PREFIX
 from registry.domain.customer import customer_aggregate_id
 from registry.domain.decision import decide
 from registry.domain.template import template_aggregate_id
 from registry.domain.tenant import tenant_aggregate_id
 from registry.domain.vocabulary import normalise_language
+from registry.keys import KeyRing
 from registry.personal_data import key_opener, unwrap_data_keys
 from registry.projections.documents import (
     customer_document,
@@ -40,8 +40,13 @@ from registry.projections.documents import (
     template_document,
     template_facts,
 )
+from registry.store.database import Database
+from registry.store.events import EventStore
 from registry.timefmt import iso, parse_iso
+from registry.usecases import experiment_decisions
 from registry.usecases.decisions import decision_body
+from registry.usecases.policy import PolicyService
+from registry.usecases.replay_rules import experiment_at, pilot_at
 
 EXPORT_PAGE = 2000
 _SEALED_MARK = '"' + PREFIX
@@ -58,7 +63,24 @@ class _JsonlPage:
     subjects: list[str]  # per event, its `customer_id` and `template` members (JSON text)
 
 
-class AuditUseCases(RegistryCore):
+class AuditService:
+    """Owns the audit trail's answers: signed checkpoints, consistency and inclusion
+    proofs, the export, and the replay of a decision as things stood at a moment."""
+
+    def __init__(
+        self,
+        db: Database,
+        store: EventStore,
+        policies: PolicyService,
+        keyring: KeyRing,
+        origin_host: str,
+    ) -> None:
+        self.db = db
+        self.store = store  # the aggregates as they stood (replay)
+        self.policies = policies
+        self.keyring = keyring
+        self.origin_host = origin_host
+
     def origin(self, tenant: str) -> str:
         return f"{self.origin_host}/{tenant}"
 
@@ -174,9 +196,11 @@ class AuditUseCases(RegistryCore):
     # ---- replay ----------------------------------------------------------------------
 
     def replay(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
-        """The decision as the registry knew things at `at`, with the events it used."""
+        """The decision as the registry knew things at `at`, with the events it used; an
+        experiment and a pilot as they stood then (registry.usecases.replay_rules)."""
         at: datetime = request["at"]
         customer_id = request["customer_id"]
+        request, choice, experiment_used = experiment_at(self._as_of, tenant, request, at)
         template = request.get("template")
         channel = request.get("channel") or "whatsapp"
         customer, customer_used = self._as_of(customer_aggregate_id(tenant, customer_id), at)
@@ -190,7 +214,7 @@ class AuditUseCases(RegistryCore):
                 at,
             )
         tenant_agg, tenant_used = self._as_of(tenant_aggregate_id(tenant), at)
-        policy, policy_version = self.policy_of(
+        policy, policy_version = self.policies.policy_of(
             tenant,
             None
             if tenant_agg is None
@@ -205,23 +229,26 @@ class AuditUseCases(RegistryCore):
             channel=channel,
             policy=policy,
             at=at,
+            pilot=pilot_at(self.db, tenant, tenant_agg, template_agg, customer_id, at),
         )
         with self.db.transaction() as sql:
             position = self.db.max_position(sql)
+        body = experiment_decisions.answered(decision_body(decision), request, choice)
         return {
-            **decision_body(decision),
+            **body,
             "at": iso(at),
             "policy_version": policy_version,
             "rested_on": {
                 "customer": customer_used,
                 "template": template_used,
                 "policy": tenant_used,
+                "experiment": experiment_used,
             },
             "position": position,
         }
 
     def _as_of(self, aggregate_id: UUID, at: datetime) -> tuple[Any, list[int]]:
-        stored = self.recorder.select_events(aggregate_id)
+        stored = self.store.recorder.select_events(aggregate_id)
         version = 0
         for event in stored:
             stamp = json.loads(event.state).get("timestamp", {}).get("_data_")
@@ -231,7 +258,7 @@ class AuditUseCases(RegistryCore):
             version = event.originator_version
         if version == 0:
             return None, []
-        aggregate: Any = self.repository.get(aggregate_id, version=version)
+        aggregate: Any = self.store.repository.get(aggregate_id, version=version)
         with self.db.transaction() as sql:
             positions = self.db.positions_of(sql, str(aggregate_id), list(range(1, version + 1)))
         return aggregate, [positions[v] for v in sorted(positions)]

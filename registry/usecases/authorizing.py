@@ -26,7 +26,7 @@ def customer_from_view(tenant: str, doc: dict[str, Any]) -> Customer:
     events (registry/store/unit_of_work.py), so its document is the customer's state at
     the row's `version`: the attributes `customer_document` renders, times parsed back.
     Saving a command's events then claims version + 1; if another writer got there
-    first the insert fails and `RegistryCore.write` retries from the event store."""
+    first the insert fails and `StoreWriter.write` retries from the event store."""
     consents = {
         key: {**consent, **{t: parse_iso(consent.get(t)) for t in _CONSENT_TIMES}}
         for key, consent in doc["consents"].items()

@@ -20,14 +20,17 @@ from registry.usecases.feed import ChangeFeed
 from registry.usecases.outcomes import OutcomeService
 
 if TYPE_CHECKING:
-    from registry.service import Registry
+    from registry.store.idempotency import IdempotencyRecords
+    from registry.usecases.audit import AuditService
     from registry.usecases.consents import ConsentService
     from registry.usecases.decisions import DecisionService
     from registry.usecases.experiments import ExperimentService
+    from registry.usecases.imports import ImportService
     from registry.usecases.policy import PolicyService
     from registry.usecases.reports import ReportService
     from registry.usecases.templates import TemplateService
     from registry.usecases.tokens import TokenService
+    from registry.usecases.webhooks import WebhookService
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,13 +54,13 @@ class Services:
 
     parts: Parts
     consents: ConsentService  # grants, opt-outs, profile, inbound, suppression, erasure, reads
-    imports: Registry  # bulk import of grants
+    imports: ImportService  # bulk import of grants
     decisions: DecisionService  # decide, decide_batch, authorize, check_moment
     templates: TemplateService  # submit, review/pause/resume/disable, reads
     policies: PolicyService  # policy, replace_policy, policy_history, policy_of
-    audit: Registry  # checkpoint, proofs, export, replay
-    webhooks: Registry  # WhatsApp settings, webhook ingestion, unprocessed items
-    idempotency: Registry  # idempotent_answer, remember_answer
+    audit: AuditService  # checkpoint, proofs, export, replay
+    webhooks: WebhookService  # WhatsApp settings, webhook ingestion, unprocessed items
+    idempotency: IdempotencyRecords  # idempotent_answer, remember_answer
     feed: ChangeFeed  # GET /v1/changes: pages of changes and the long poll (R-FEED)
     confirmations: ConfirmationService  # double opt-in: the link page's reads and confirm
     reports: ReportService  # the signed monthly review (R-REPORT)

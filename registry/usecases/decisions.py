@@ -22,6 +22,8 @@ from registry.domain.decision import (
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.limits import window_first_minute
 from registry.domain.policy import Policy
+from registry.domain.reasons import PILOT_IN_PROGRESS
+from registry.domain.rules.experiment import ArmChoice
 from registry.domain.vocabulary import DEFAULT_CHANNEL, NON_TRANSACTIONAL, normalise_language
 from registry.idempotency import current_idempotent_request
 from registry.projections.documents import customer_document, customer_facts, template_facts
@@ -33,6 +35,7 @@ from registry.timefmt import iso
 from registry.usecases import experiment_decisions
 from registry.usecases.authorizing import customer_from_view
 from registry.usecases.limits import LimitService, channel_limit, limit_keys
+from registry.usecases.pilots import PilotArms, PilotJudge, joined_rows, pilot_facts, pilot_keys
 from registry.usecases.policy import PolicyService
 from registry.usecases.receipts import Receipts, template_key
 
@@ -46,6 +49,9 @@ def decision_body(decision: Decision) -> dict[str, Any]:
     }
 
 
+MAX_EXPERIMENT_READS = 3  # an experiment's arms guessed, then read, then read once more
+MAX_KEPT_EXPERIMENTS = 10_000
+Resolved = tuple[dict[str, Any], ArmChoice | None]
 FrameKey = tuple[tuple[str, str] | None, str, datetime, ChannelLimit | None]
 
 
@@ -92,6 +98,7 @@ class DecisionService:
         receipts: Receipts,
         limits: LimitService,
         clock: Clock,
+        pilots: PilotJudge | None = None,
     ) -> None:
         self.views = views
         self.policies = policies
@@ -99,6 +106,10 @@ class DecisionService:
         self.receipts = receipts
         self.limits = limits  # when a messaging limit frees up (R-THROTTLE)
         self.clock = clock
+        self.pilots = pilots  # a pilot judged when it holds an authorization back (SPEC §13)
+        # (tenant, experiment) -> its arms' template keys, as last read: read beside it.
+        self._arm_keys: dict[tuple[str, str], tuple[tuple[str, str], ...]] = {}
+        self.pilot_arms = PilotArms()
 
     def _decide_with(
         self, tenant: str, request: dict[str, Any], facts: DocumentFacts, at: datetime
@@ -110,12 +121,16 @@ class DecisionService:
         channel = request.get("channel") or DEFAULT_CHANNEL
         if ref is not None and channel not in facts.limits:
             facts.limits[channel] = channel_limit(facts.docs, channel, policy, facts.window_from)
-        customer = facts.customer(request["customer_id"])
-        [decision] = decide_all(self._frame(facts, ref, channel, at), [customer])
+        customer_id = request["customer_id"]
+        customer = facts.customer(customer_id)
+        pilot = (
+            None if ref is None else pilot_facts(facts.docs, facts.template(ref)[0], customer_id)
+        )
+        [decision] = decide_all(self._frame(facts, ref, channel, at), [customer], [pilot])
         if "messaging_limit_reached" in decision.reasons and facts.limits[channel].frees_at is None:
             limit = self.limits.frees_at(tenant, channel, facts.limits[channel], facts.window_from)
             facts.limits[channel] = limit
-            [decision] = decide_all(self._frame(facts, ref, channel, at), [customer])
+            [decision] = decide_all(self._frame(facts, ref, channel, at), [customer], [pilot])
         return decision, policy_version
 
     @staticmethod
@@ -152,11 +167,12 @@ class DecisionService:
         for request in requests:
             keys.add(("customer", request["customer_id"]))
             ref = request.get("template")
-            if ref is not None:
+            if ref is not None or request.get("experiment") is not None:
                 keys.update(limit_keys(request.get("channel") or DEFAULT_CHANNEL))
             if ref is not None and (ref["name"], ref["language"]) not in templates:
                 templates.add((ref["name"], ref["language"]))
                 keys.add(("template", str(template_key(ref))))
+                keys.update(pilot_keys(str(template_key(ref))))
         return sorted(keys)
 
     def _read(
@@ -164,64 +180,110 @@ class DecisionService:
     ) -> tuple[DocumentFacts, int]:
         """The decision's single read: its views and the messaging windows it needs."""
         first = window_first_minute(self.clock.now())
-        docs, position = self.views.read(tenant, keys, min_position, window_from=first)
+        asked = self.pilot_arms.keys_for(tenant, keys)
+        docs, position = self.views.read(tenant, asked, min_position, window_from=first)
+        if self.pilot_arms.read_again(tenant, docs, len(asked), len(keys)):
+            docs, position = self.views.read(tenant, keys, min_position, window_from=first)
         return DocumentFacts(docs, first), position
 
+    def _read_resolved(
+        self, tenant: str, requests: Sequence[dict[str, Any]], min_position: int | None = None
+    ) -> tuple[list[Resolved], DocumentFacts, int]:
+        """The decision's single read, experiments included: each experiment's document is
+        read in the same statement as the customers', templates' and tenant's, with the
+        templates its arms named when it was last read (kept per experiment); only an
+        experiment not read before, or whose arms changed, takes a second read."""
+        experiments = experiment_decisions.names(requests)
+        keys = set(self._keys(requests))
+        for name in experiments:
+            keys.add(("experiment", name))
+            keys.update(self._arm_keys.get((tenant, name), ()))
+        for _ in range(MAX_EXPERIMENT_READS):
+            facts, position = self._read(tenant, sorted(keys), min_position)
+            missing: set[tuple[str, str]] = set()
+            for name in experiments:
+                doc = facts.docs.get(("experiment", name))
+                if doc is not None:
+                    arms = self._keep_arm_keys(tenant, name, doc)
+                    missing.update(key for key in arms if key not in keys)
+            if not missing:
+                break
+            keys |= missing
+        return experiment_decisions.resolve_in(facts.docs, tenant, requests), facts, position
+
+    def _keep_arm_keys(
+        self, tenant: str, name: str, doc: dict[str, Any]
+    ) -> tuple[tuple[str, str], ...]:
+        """The view keys of the arms' templates (and their pilots), kept for next time."""
+        arms = tuple(
+            key
+            for ref in experiment_decisions.arm_refs(doc)
+            for key in [("template", str(template_key(ref))), *pilot_keys(str(template_key(ref)))]
+        )
+        if self._arm_keys.get((tenant, name)) != arms:
+            if len(self._arm_keys) >= MAX_KEPT_EXPERIMENTS:
+                self._arm_keys.clear()
+            self._arm_keys[(tenant, name)] = arms
+        return arms
+
     def decide(self, tenant: str, request: dict[str, Any]) -> dict[str, Any]:
-        [(request, choice)] = experiment_decisions.resolve(self.views.read, tenant, [request])
-        facts, position = self._read(tenant, self._keys([request]), request.get("min_position"))
+        [(resolved, choice)], facts, position = self._read_resolved(
+            tenant, [request], request.get("min_position")
+        )
         at = request.get("at") or self.clock.now()
-        decision, _ = self._decide_with(tenant, request, facts, at)
+        decision, _ = self._decide_with(tenant, resolved, facts, at)
         body = {**decision_body(decision), "position": position}
-        return experiment_decisions.answered(body, request, choice)
+        return experiment_decisions.answered(body, resolved, choice)
 
     def decide_batch(
         self, tenant: str, items: list[dict[str, Any]], min_position: int | None = None
     ) -> dict[str, Any]:
         floor = max([min_position or 0, *[i.get("min_position") or 0 for i in items]])
-        resolved = experiment_decisions.resolve(self.views.read, tenant, items)
-        if any(choice is not None for _, choice in resolved):
-            items = [item for item, _ in resolved]
-        facts, position = self._read(tenant, self._keys(items), floor or None)
+        resolved, facts, position = self._read_resolved(tenant, items, floor or None)
         now = self.clock.now()
         results = [
-            decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0])
-            for item in items
+            experiment_decisions.answered(
+                decision_body(self._decide_with(tenant, item, facts, item.get("at") or now)[0]),
+                item,
+                choice,
+            )
+            for item, choice in resolved
         ]
-        if any(choice is not None for _, choice in resolved):
-            results = [
-                experiment_decisions.answered(body, item, choice)
-                for body, (item, choice) in zip(results, resolved, strict=True)
-            ]
         return {"results": results, "position": position}
 
     def authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
-        """`_authorize`, for a request naming `experiment` too: its arm's template is
-        authorized; a control, stopped or unknown experiment records nothing."""
-        if request.get("experiment") is None:
-            return self._authorize(tenant, request)
-        [(resolved, choice)] = experiment_decisions.resolve(self.views.read, tenant, [request])
-        assert choice is not None
-        if choice.reason is not None:
-            asked: dict[str, Any] = {
-                k: request[k] for k in ("customer_id", "channel", "experiment") if k in request
-            }
-            return False, self.decide(tenant, asked)
-        allowed, body = self._authorize(tenant, resolved)
+        """`_authorize` on the decision's single read; for a request naming `experiment`,
+        its arm's template is authorized (the arm recorded while in test), and a control,
+        stopped or unknown experiment records nothing (answered as the decision)."""
+        [(resolved, choice)], facts, position = self._read_resolved(tenant, [request])
+        if choice is not None and choice.reason is not None:
+            decision, _ = self._decide_with(tenant, resolved, facts, self.clock.now())
+            body = {**decision_body(decision), "position": position}
+            return False, experiment_decisions.answered(body, resolved, choice)
+        arm = None
+        if choice is not None and choice.in_test:
+            arm = {"name": request["experiment"], "arm": choice.arm}
+        allowed, body = self._authorize(tenant, resolved, facts, position, experiment=arm)
         return allowed, experiment_decisions.answered(body, resolved, choice)
 
-    def _authorize(self, tenant: str, request: dict[str, Any]) -> tuple[bool, dict[str, Any]]:
+    def _authorize(
+        self,
+        tenant: str,
+        request: dict[str, Any],
+        facts: DocumentFacts,
+        position: int,
+        experiment: dict[str, str] | None = None,
+    ) -> tuple[bool, dict[str, Any]]:
         """Decide for now and, when allowed, record the send on the customer; the
         customer's version check makes the daily limit atomic across workers.
 
-        The first attempt decides on the views, read in one statement, with the customer
+        The first attempt decides on the views `facts` read in one statement, with the customer
         restored from its own view (no event-store read); a refusal there records
         nothing, as a decision would. A save that loses the race for the customer's next
         version is retried by `write`, from the event store and on views read again."""
         customer_id = request["customer_id"]
         channel = request.get("channel") or DEFAULT_CHANNEL
         keys = self._keys([request])
-        facts, position = self._read(tenant, keys)
         view = facts.docs.get(("customer", customer_id))
 
         def decide_on(facts: DocumentFacts) -> dict[str, Any]:
@@ -234,9 +296,16 @@ class DecisionService:
                 "docs": facts.docs,
                 "limit": facts.limits.get(channel),
                 "window_from": facts.window_from,
+                "pilot": pilot_facts(
+                    facts.docs, str(template_key(request["template"])), customer_id
+                ),
             }
 
         outcome = decide_on(facts)
+        if self._pilot_settled(tenant, request, outcome["decision"]):
+            facts, position = self._read(tenant, keys)
+            view = facts.docs.get(("customer", customer_id))
+            outcome = decide_on(facts)
         if view is not None and not outcome["decision"].allowed:
             return False, {**decision_body(outcome["decision"]), "position": position}
         restored = None if view is None else customer_from_view(tenant, view)
@@ -261,6 +330,8 @@ class DecisionService:
                     purpose=decision.purpose,
                     authorized_at=outcome["now"],
                     message_ref=request.get("message_ref"),
+                    experiment=experiment,
+                    pilot=decision.pilot,
                 )
 
         def answer(positions: dict[str, int | None]) -> dict[str, Any]:
@@ -279,10 +350,14 @@ class DecisionService:
         aggregate_id = customer_aggregate_id(tenant, customer_id)
         positions_after: list[Callable[[], dict[str, int | None]]] = []
 
-        def guard(write_set: WriteSet) -> None:
-            """A limit in force: the transaction fails if the window would go over it."""
+        def guard(customer: Customer, write_set: WriteSet) -> None:
+            """A limit in force: the transaction fails if the window would go over it;
+            a pilot's first send to the customer: if the pilot would go over its size."""
             decision: Decision = outcome["decision"]
             limit: ChannelLimit | None = outcome["limit"]
+            if decision.allowed and decision.pilot is not None:
+                policy, _ = self.policies.policy_of(tenant, outcome["docs"].get(("tenant", "")))
+                write_set.rows += joined_rows(tenant, customer, outcome["pilot"], policy.pilot)
             if (
                 decision.allowed
                 and decision.purpose in NON_TRANSACTIONAL
@@ -293,8 +368,8 @@ class DecisionService:
                     limit_guard(tenant, channel, limit.effective, outcome["window_from"])
                 )
 
-        def read_positions(_: Customer, write_set: WriteSet) -> None:
-            guard(write_set)
+        def read_positions(customer: Customer, write_set: WriteSet) -> None:
+            guard(customer, write_set)
             events = self.receipts.events_named(request, outcome, aggregate_id)
             found = self.receipts.read_in(write_set, list(events.values()))
             positions_after[:] = [lambda: {name: found().get(e) for name, e in events.items()}]
@@ -309,7 +384,7 @@ class DecisionService:
                     result=lambda _: answer(
                         self.receipts.positions_now(request, outcome, aggregate_id)
                     ),
-                    extras=lambda _, write_set: guard(write_set),
+                    extras=guard,
                     loaded=restored,
                 )
                 return bool(body["allowed"]), body
@@ -321,6 +396,12 @@ class DecisionService:
         positions = positions_after[0]() if positions_after else {}
         body = {**answer(positions), "position": written["position"]}
         return bool(body["allowed"]), body
+
+    def _pilot_settled(self, tenant: str, request: dict[str, Any], decision: Decision) -> bool:
+        """Whether a pilot holding this authorization back was judged over just now."""
+        if self.pilots is None or PILOT_IN_PROGRESS not in decision.reasons:
+            return False
+        return self.pilots.settle(tenant, str(template_key(request["template"])), self.clock.now())
 
     def check_moment(self, at: datetime | None, *, max_age_seconds: int) -> None:
         """A live decision's `at` may lie at most `max_age_seconds` in the past."""

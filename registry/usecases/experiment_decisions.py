@@ -1,27 +1,36 @@
 """Decisions naming `experiment` instead of `template` (SPEC §13): each such request is
 resolved to its arm's template before the ordinary decision, and its answer then names
-`experiment`, `arm` and `template`."""
+`experiment`, `arm` and `template`. The experiment's document comes from the decision's
+own read (registry/usecases/decisions.py reads it with the customer's and the arms'
+templates in one statement)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from registry.domain.reasons import TEMPLATE_NOT_FOUND, in_order
 from registry.domain.rules.experiment import ArmChoice, choose_arm
 
-Read = Callable[[str, list[tuple[str, str]]], tuple[dict[tuple[str, str], Any], int]]
+Docs = dict[tuple[str, str], dict[str, Any]]
 
 
-def resolve(
-    read: Read, tenant: str, requests: Sequence[dict[str, Any]]
+def names(requests: Sequence[dict[str, Any]]) -> list[str]:
+    """The experiments the requests name, each once."""
+    return sorted({r["experiment"] for r in requests if r.get("experiment") is not None})
+
+
+def arm_refs(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """The templates (`{name, language}`) an experiment's arms may resolve to."""
+    return [arm["template"] for arm in doc["arms"]]
+
+
+def resolve_in(
+    docs: Docs, tenant: str, requests: Sequence[dict[str, Any]]
 ) -> list[tuple[dict[str, Any], ArmChoice | None]]:
-    """Each request with the template it is decided on, and its arm (None: no experiment).
-    An unknown experiment keeps no template (answered `template_not_found`)."""
-    names = sorted({r["experiment"] for r in requests if r.get("experiment") is not None})
-    if not names:
-        return [(request, None) for request in requests]
-    docs, _ = read(tenant, [("experiment", name) for name in names])
+    """Each request with the template it is decided on, and its arm (None: no experiment),
+    by the `("experiment", name)` documents of `docs`. An unknown experiment keeps no
+    template (answered `template_not_found`)."""
     resolved: list[tuple[dict[str, Any], ArmChoice | None]] = []
     for request in requests:
         name = request.get("experiment")

@@ -9,8 +9,12 @@ from typing import Any
 
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.experiment import Experiment, experiment_aggregate_id
+from registry.domain.experiment_results import experiment_results
+from registry.domain.feedback import Feedback
+from registry.domain.policy import Policy
 from registry.domain.vocabulary import normalise_language
 from registry.projections.documents import experiment_document
+from registry.projections.experiment_sends import arm_tallies
 from registry.projections.reader import ViewReader, checked_position
 from registry.store.database import Database
 from registry.store.writer import EventWriter
@@ -73,11 +77,21 @@ class ExperimentService:
             raise NotFound(f"experiment {name} not found") from None
 
     def experiment(self, tenant: str, name: str, min_position: int | None = None) -> dict[str, Any]:
-        docs, position = self.views.read(tenant, [(KIND, name)], min_position)
+        """The definition, status and results (SPEC §13). The tallies are read first, so
+        the views (and `position`) read after them reflect at least what they counted."""
+        with self.db.transaction() as sql:
+            tallies = arm_tallies(sql, tenant, name)
+        docs, position = self.views.read(tenant, [(KIND, name), ("tenant", "")], min_position)
         doc = docs.get((KIND, name))
         if doc is None:
             raise NotFound(f"experiment {name} not found")
-        return {**public(doc), "position": position}
+        results = experiment_results(
+            doc,
+            doc.get("stopped_arms", {}),
+            tallies,
+            _min_delivered(tenant, docs.get(("tenant", ""))),
+        )
+        return {**public(doc), **results, "position": position}
 
     def list(self, tenant: str, min_position: int | None = None) -> dict[str, Any]:
         with self.db.transaction() as sql:
@@ -125,6 +139,13 @@ class ExperimentService:
         definition["arms"] = arms
         definition["guardrails"] = {k: str(v) for k, v in body["guardrails"].items()}
         return definition
+
+
+def _min_delivered(tenant: str, tenant_doc: dict[str, Any] | None) -> int:
+    """The policy's `feedback.min_delivered` (guardrails are judged past it)."""
+    if tenant_doc is None or tenant_doc.get("policy") is None:
+        return Feedback().min_delivered
+    return Policy.from_document(tenant_doc["policy"], tenant=tenant).feedback.min_delivered
 
 
 def _misfit(template: dict[str, Any] | None, purpose: str, channel: str) -> str | None:

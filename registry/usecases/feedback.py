@@ -33,6 +33,8 @@ from registry.domain.template import template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.send_reads import Counts, channel_counts, sends_by_id, version_counts
 from registry.timefmt import parse_iso
+from registry.usecases.experiment_guardrails import ArmGuardrails
+from registry.usecases.pilots import PilotJudge
 
 
 @dataclass
@@ -49,6 +51,8 @@ class FeedbackRules:
     def __init__(self, core: Any, clock: Clock) -> None:
         self.core = core
         self.clock = clock
+        self.arm_guardrails = ArmGuardrails(core)  # experiment arms (SPEC §13)
+        self.pilots = PilotJudge(core)  # SPEC §13: the pilots these sends are in
 
     # ---- the writer's hook ------------------------------------------------------------
 
@@ -146,6 +150,7 @@ class FeedbackRules:
                     changed += self._pause(
                         tenant, name, language, version, pause, start, now, feedback
                     )
+            changed += self.pilots.judge(tenant, sql, added, docs, feedback, now, changed)
             for channel in sorted(channels):
                 counts = _plus(
                     channel_counts(sql, tenant, channel, window_start),
@@ -158,6 +163,7 @@ class FeedbackRules:
                 changed += self._judge_channel(
                     tenant, channel, docs.get(("channel", channel)), counts, feedback, now
                 )
+            changed += self.arm_guardrails.judge(tenant, sql, added, feedback)
         return changed
 
     def _pause(

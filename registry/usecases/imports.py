@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 
-from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError, StoredEvent
 
-from registry.application import RegistryCore
-from registry.domain.base import current_actor, current_request_id
+from registry.clock import Clock
+from registry.domain.base import current_actor, current_request_id, events_stamped_by
 from registry.domain.customer import Customer, customer_aggregate_id
+from registry.domain.exceptions import NotFound
 from registry.domain.vocabulary import PURPOSES
+from registry.personal_data import PersonalDataKeys
+from registry.projections.reader import ViewReader
 from registry.store.bulk_writes import BulkWriteSet, PreparedView
+from registry.store.database import Database
 from registry.store.new_customers import NewCustomerGrant, NewCustomerRecord, new_customer_record
-from registry.timefmt import utcnow
+from registry.store.writer import EventWriter
 from registry.usecases.consents import SEALED_SOURCE_FIELDS, ConsentService
 
 MAX_ATTEMPTS = 5
@@ -24,8 +26,25 @@ ANALYZE_FROM_ROWS = 1000  # an import this large may refresh the planner's stati
 ANALYZE_SCALE_FACTOR = 0.1  # autovacuum's default `autovacuum_analyze_scale_factor`
 
 
-class ImportUseCases(RegistryCore):
-    consents: ConsentService  # set by registry.bootstrap.build_services
+class ImportService:
+    """Owns the bulk import of grants (POST /v1/consents/import and `python -m
+    registry.imports`): every row in one transaction, or none."""
+
+    def __init__(
+        self,
+        writer: EventWriter,
+        views: ViewReader,
+        keys: PersonalDataKeys,
+        consents: ConsentService,
+        db: Database,
+        clock: Clock,
+    ) -> None:
+        self.writer = writer
+        self.views = views  # which customers exist
+        self.keys = keys
+        self.consents = consents  # sealing and profile changes, as a grant has them
+        self.db = db  # the planner's statistics after a large import
+        self.clock = clock
 
     def import_grants(self, tenant: str, grants: list[dict[str, Any]]) -> dict[str, Any]:
         """A customer new to the registry arrives with one `Registered` event carrying
@@ -38,13 +57,14 @@ class ImportUseCases(RegistryCore):
         through the aggregate. The log order is the same either way: each customer's
         events together, customers in the order of their first row."""
         needs_key = [g["customer_id"] for g in grants if _has_personal_data(g)]
-        keys = self.import_data_keys(tenant, needs_key)
+        keys = self.keys.import_data_keys(tenant, needs_key)
         rows_of = Counter(g["customer_id"] for g in grants)
         for _attempt in range(MAX_ATTEMPTS):
             known = self._known_customers(tenant, list(rows_of))
             single_new = self._single_new_customers(rows_of, known)
             try:
-                answer = self._import_once(tenant, grants, keys, known, single_new)
+                with events_stamped_by(self.clock.now):
+                    answer = self._import_once(tenant, grants, keys, known, single_new)
             except IntegrityError:
                 continue
             if self._statistics_are_stale(len(grants)):
@@ -87,7 +107,7 @@ class ImportUseCases(RegistryCore):
                     ),
                     actor=actor,
                     request_id=request_id,
-                    now=datetime.now(UTC),
+                    now=self.clock.now(),
                 )
                 continue
             seen = customers.get(customer_id)
@@ -104,7 +124,7 @@ class ImportUseCases(RegistryCore):
                 channel=grant["channel"],
                 purposes=purposes,
                 source=source,
-                granted_at=grant.get("granted_at") or utcnow(),
+                granted_at=grant.get("granted_at") or self.clock.now(),
                 expires_at=grant.get("expires_at"),
             )
         return self._write_import(tenant, list(customers.items()), index_rows, len(grants))
@@ -118,7 +138,9 @@ class ImportUseCases(RegistryCore):
     ) -> dict[str, Any]:
         body = {"imported": imported}
         aggregates = [c for _, c in customers if isinstance(c, Customer)]
-        write_set = BulkWriteSet(**vars(self._write_set(tenant, list(aggregates), body, None)))
+        write_set = BulkWriteSet(
+            **vars(self.writer.write_set(tenant, list(aggregates), body, None))
+        )
         write_set.index_rows.extend(index_rows)
         stored: list[StoredEvent] = []
         events: list[Any] = []
@@ -131,8 +153,8 @@ class ImportUseCases(RegistryCore):
                 continue
             pending = customer.collect_events()
             events += pending
-            stored += map(self.mapper.to_stored_event, pending)
-        return self.write_stored(
+            stored += self.writer.to_stored(pending)
+        return self.writer.write_stored(
             tenant, stored, write_set, body, aggregates=aggregates, events=events
         )
 
@@ -160,19 +182,12 @@ class ImportUseCases(RegistryCore):
         return changed + imported >= ANALYZE_SCALE_FACTOR * table_rows
 
     def _known_customers(self, tenant: str, customer_ids: list[str]) -> set[str]:
-        with self.db.transaction() as sql:
-            rows = sql.query_in(
-                "SELECT key FROM registry_views WHERE tenant = ? AND kind = 'customer'",
-                [tenant],
-                "key",
-                sorted(set(customer_ids)),
-            )
-        return {str(k) for (k,) in rows}
+        return self.views.existing(tenant, "customer", customer_ids)
 
     def _existing(self, tenant: str, customer_id: str) -> Customer | None:
         try:
-            customer: Customer = self.repository.get(customer_aggregate_id(tenant, customer_id))
-        except AggregateNotFoundError:
+            customer: Customer = self.writer.get(customer_aggregate_id(tenant, customer_id))
+        except NotFound:
             return None
         return customer
 

@@ -14,12 +14,14 @@ from audit.checkpoint import checkpoint_document, sign_checkpoint
 from registry.clock import Clock
 from registry.domain.base import natural_id
 from registry.domain.exceptions import InvalidRequest
+from registry.domain.experiment import experiment_aggregate_id
+from registry.domain.feedback import Feedback
 from registry.domain.policy import Policy
 from registry.domain.template import template_aggregate_id
 from registry.domain.tenant import tenant_aggregate_id
 from registry.domain.vocabulary import CHANNELS
 from registry.keys import KeyRing
-from registry.reports import reader, sections
+from registry.reports import experiments, reader, sections
 from registry.reports.figures import CUSTOMER_EVENT_TYPES, OUTCOME_EVENT_TYPES, MonthTally
 from registry.reports.months import Month, MonthInvalid, parse_month
 from registry.reports.sections import OUTCOMES_MISSING, TemplateEvent, Thresholds
@@ -88,7 +90,12 @@ class ReportService:
             "templates": sections.templates(tally, histories),
             "frequency": sections.frequency(tally, thresholds),
             "satisfaction": sections.satisfaction(tally),
-            "experiments": sections.experiments(),
+            "experiments": experiments.section(
+                period,
+                self._experiment_histories(tenant, position),
+                tally.arms,
+                _min_delivered(policy_doc),
+            ),
             "daily": sections.daily(tally, now),
             "checkpoint": checkpoint,
         }
@@ -152,6 +159,23 @@ class ReportService:
             histories[channel] = events
         return histories
 
+    def _experiment_histories(
+        self, tenant: str, position: int
+    ) -> list[experiments.ExperimentHistory]:
+        """Each experiment as of the checkpoint (a view names it; its events tell)."""
+        histories = []
+        for name in reader.view_keys(self.db, tenant, "experiment"):
+            events = [
+                (topic.rpartition(".")[2], state, reader.event_time(state))
+                for _, topic, state in reader.aggregate_events(
+                    self.db, experiment_aggregate_id(tenant, name), up_to_position=position
+                )
+            ]
+            history = experiments.history_of(name, events)
+            if history is not None:
+                histories.append(history)
+        return histories
+
     def _template_histories(
         self, tenant: str, position: int
     ) -> dict[tuple[str, str], list[TemplateEvent]]:
@@ -186,6 +210,13 @@ def _feedback(policy: dict[str, Any] | None) -> tuple[timedelta, Thresholds]:
         Decimal(str(feedback.get("template_pause_opt_out_rate", DEFAULT_PAUSE_OPT_OUT_RATE))),
         "policy feedback",
     )
+
+
+def _min_delivered(policy: dict[str, Any] | None) -> int:
+    """The policy's `feedback.min_delivered` (experiment guardrails are judged past it)."""
+    feedback = (policy or {}).get("feedback")
+    default = Feedback().min_delivered
+    return int(feedback.get("min_delivered", default)) if isinstance(feedback, dict) else default
 
 
 def _iso(moment: datetime) -> str:

@@ -125,6 +125,7 @@ def public_template(doc: dict[str, Any]) -> dict[str, Any]:
         "approved_version": doc["approved_version"],
         "platform_status": doc["platform_status"],
         "quality": doc["quality"],
+        "pilot": doc.get("pilot"),  # SPEC §13 (registry.domain.rules.pilot)
         "versions": [
             {
                 **{k: v.get(k) for k in PUBLIC_VERSION_FIELDS},

@@ -8,7 +8,7 @@ import json
 from datetime import datetime
 from typing import Any
 
-from registry.application import RegistryCore
+from registry.clock import Clock
 from registry.crypto import blind_index, open_sealed, seal
 from registry.domain.base import acting_as
 from registry.domain.customer import Customer
@@ -18,16 +18,39 @@ from registry.domain.tenant import Tenant, tenant_aggregate_id
 from registry.domain.vocabulary import ACTOR_PLATFORM, NON_TRANSACTIONAL
 from registry.integrations import whatsapp as wa
 from registry.integrations.whatsapp_changes import field_of
-from registry.keys import derive
+from registry.keys import KeyRing, derive
 from registry.metrics import count_webhook_change
-from registry.timefmt import iso, utcnow
+from registry.projections.reader import ViewReader
+from registry.store.database import Database
+from registry.store.writer import EventWriter
+from registry.timefmt import iso
 from registry.usecases.consents import ConsentService, customer_ref
 from registry.usecases.outcomes import OutcomeService
 
 
-class WebhookUseCases(RegistryCore):
-    outcomes: OutcomeService  # set by registry.bootstrap.install_outcomes
-    consents: ConsentService  # set by registry.bootstrap.build_services
+class WebhookService:
+    """Owns the WhatsApp integration: its settings (secrets sealed under the tenant's key),
+    the ingestion of the platform's webhooks (inbound messages and preferences through
+    ConsentService, template reports here, statuses and limits through OutcomeService),
+    each change recorded once with its dedupe mark, and what could not be processed."""
+
+    def __init__(
+        self,
+        writer: EventWriter,
+        views: ViewReader,
+        consents: ConsentService,
+        outcomes: OutcomeService,
+        db: Database,
+        keyring: KeyRing,
+        clock: Clock,
+    ) -> None:
+        self.writer = writer
+        self.views = views
+        self.consents = consents
+        self.outcomes = outcomes
+        self.db = db  # the unprocessed payloads' table
+        self.keyring = keyring
+        self.clock = clock
 
     def _tenant_secret_key(self, tenant: str) -> bytes:
         return derive(self.keyring.master_data_key, f"tenant secrets {tenant}")
@@ -36,7 +59,7 @@ class WebhookUseCases(RegistryCore):
         key = self._tenant_secret_key(tenant)
         sealed_secret = seal(key, settings["app_secret"], context=f"{tenant}/whatsapp")
         sealed_token = seal(key, settings["verify_token"], context=f"{tenant}/whatsapp")
-        return self.write(
+        return self.writer.write(
             tenant,
             tenant_aggregate_id(tenant),
             lambda: Tenant.register(tenant),
@@ -47,7 +70,7 @@ class WebhookUseCases(RegistryCore):
         )
 
     def whatsapp_secrets(self, tenant: str) -> tuple[str, str] | None:
-        docs, _ = self.read_views(tenant, [("tenant", "")])
+        docs, _ = self.views.read(tenant, [("tenant", "")])
         doc = docs.get(("tenant", ""))
         if doc is None or not doc.get("whatsapp"):
             return None
@@ -87,11 +110,11 @@ class WebhookUseCases(RegistryCore):
 
     def _ingest_change(self, tenant: str, change: wa.Change) -> str:
         dedupe = f"whatsapp:{change.dedupe_key}"
-        if self.seen(tenant, dedupe):
+        if self.writer.seen(tenant, dedupe):
             return "duplicates"
         if isinstance(change, wa.Unrecognised):
             self.keep_unprocessed(tenant, change.reason, change.field, change.raw)
-            self._mark_seen(tenant, dedupe)
+            self.writer.mark_seen(tenant, dedupe)
             return "unprocessed"
         if isinstance(
             change,
@@ -113,7 +136,7 @@ class WebhookUseCases(RegistryCore):
                 template.record_category_change(change.new_category)
 
         try:
-            answer = self.write(
+            answer = self.writer.write(
                 tenant,
                 template_aggregate_id(tenant, change.name, change.language),
                 None,
@@ -127,13 +150,13 @@ class WebhookUseCases(RegistryCore):
                 type(change).__name__,
                 _raw_of(change),
             )
-            self._mark_seen(tenant, dedupe)
+            self.writer.mark_seen(tenant, dedupe)
             return "unprocessed"
         return "duplicates" if answer.get("duplicate") else "recorded"
 
     def _customer_change(self, tenant: str, change: Any, dedupe: str) -> str:
         customer_id, index_rows = self._match_customer(tenant, change.wa_id, change.user_id)
-        moment: datetime = change.occurred_at or utcnow()
+        moment: datetime = change.occurred_at or self.clock.now()
         if isinstance(change, wa.InboundMessage):
             answer = self.consents.receive_inbound(
                 tenant,
@@ -165,7 +188,7 @@ class WebhookUseCases(RegistryCore):
                         withdrawn_at=moment,
                     )
 
-        answer = self.write(
+        answer = self.writer.write(
             tenant,
             *customer_ref(tenant, customer_id),
             command,
@@ -182,25 +205,10 @@ class WebhookUseCases(RegistryCore):
         key = self.keyring.blind_index_key
         phone_blind = blind_index(key, tenant, "wa", wa_id) if wa_id else None
         user_blind = blind_index(key, tenant, "uid", user_id) if user_id else None
-        found = None
-        with self.db.transaction() as sql:
-            for blind in (phone_blind, user_blind):
-                if blind and found is None:
-                    found = sql.scalar(
-                        "SELECT customer_id FROM registry_customer_index WHERE tenant = ? AND blind = ?",
-                        [tenant, blind],
-                    )
+        found = self.views.customer_of(tenant, [b for b in (phone_blind, user_blind) if b])
         customer_id = str(found) if found else (f"wa:{wa_id}" if wa_id else f"wa-user:{user_id}")
         rows = [(b, customer_id) for b in (phone_blind, user_blind) if b]
         return customer_id, rows
-
-    def _mark_seen(self, tenant: str, dedupe: str) -> None:
-        with self.db.transaction(commit=True) as sql:
-            sql.execute(
-                "INSERT INTO registry_webhook_seen (tenant, dedupe_key) VALUES (?, ?) "
-                "ON CONFLICT (tenant, dedupe_key) DO NOTHING",
-                [tenant, dedupe],
-            )
 
     def keep_unprocessed(self, tenant: str, reason: str, field: str | None, raw: Any) -> None:
         key = self._tenant_secret_key(tenant)
@@ -209,7 +217,7 @@ class WebhookUseCases(RegistryCore):
             sql.execute(
                 "INSERT INTO registry_webhook_unprocessed (tenant, received_at, reason, field, payload) "
                 "VALUES (?, ?, ?, ?, ?)",
-                [tenant, iso(utcnow()), reason[:500], field, sealed],
+                [tenant, iso(self.clock.now()), reason[:500], field, sealed],
             )
 
     def unprocessed(self, tenant: str, *, limit: int, after_id: int) -> dict[str, Any]:

@@ -23,6 +23,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
+from tests import helpers
+
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
 EXPORT_PAGE_IN_TEST = 3
@@ -131,21 +133,14 @@ def export_lines(api: Any, query: str = "") -> list[dict[str, Any]]:
 
 
 def grant(api: Any, customer_id: str = "anna", **extra: Any) -> dict[str, Any]:
-    answer = api.post(
-        "/v1/consents",
-        json={
-            "customer_id": customer_id,
-            "channel": "whatsapp",
-            "purposes": ["promotions"],
-            "source": {"kind": "web_form", "evidence": extra.pop("evidence", "form v3")},
-            "phone": "+79161234567",
-            "timezone": "Europe/Moscow",
-            **extra,
-        },
+    return helpers.grant(
+        api,
+        customer_id,
+        source={"kind": "web_form", "evidence": extra.pop("evidence", "form v3")},
+        phone="+79161234567",
+        timezone="Europe/Moscow",
+        **extra,
     )
-    assert answer.status_code == 201, answer.get_json()
-    body: dict[str, Any] = answer.get_json()
-    return body
 
 
 @pytest.fixture

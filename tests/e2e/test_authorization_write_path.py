@@ -10,6 +10,7 @@ from typing import Any
 import jwt
 import pytest
 
+from tests import helpers
 from tests.conftest import put_any_time_policy
 
 TEMPLATE = {"name": "spring_sale", "language": "ru"}
@@ -30,13 +31,7 @@ def approve(api: Any, reviewer: Any) -> dict[str, Any]:
 
 
 def grant(api: Any) -> dict[str, Any]:
-    answer = api.post(
-        "/v1/consents",
-        json={"customer_id": "c1", "purposes": ["promotions"], "source": {"kind": "checkout"}},
-    )
-    assert answer.status_code == 201, answer.get_json()
-    body: dict[str, Any] = answer.get_json()
-    return body
+    return helpers.grant(api, "c1", source={"kind": "checkout"})
 
 
 def sends(api: Any) -> list[dict[str, Any]]:

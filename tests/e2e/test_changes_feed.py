@@ -6,7 +6,8 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from tests.conftest import MARKETING_TEMPLATE, ApiClient, promotions_grant
+from tests import helpers
+from tests.conftest import MARKETING_TEMPLATE, ApiClient
 
 MULTITHREADED = {"wsgi.multithread": True}  # as under gunicorn's gthread worker
 
@@ -19,9 +20,8 @@ def changes(api: ApiClient, query: str = "", **kw: Any) -> dict[str, Any]:
 
 
 def grant(api: ApiClient, customer_id: str, **extra: Any) -> int:
-    answer = api.post("/v1/consents", json={**promotions_grant(customer_id), **extra})
-    assert answer.status_code == 201, answer.get_json()
-    return int(answer.get_json()["position"])
+    """The grant's log position."""
+    return int(helpers.grant(api, customer_id, **extra)["position"])
 
 
 def opt_out(api: ApiClient, customer_id: str) -> int:

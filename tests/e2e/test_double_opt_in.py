@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import ApiClient, promotions_grant
 from tests.e2e.test_webhooks_api import deliver, fixture, with_fresh_timestamps
+from tests.helpers import decide
 
 pytestmark = pytest.mark.usefixtures("any_time_policy")
 
@@ -27,12 +28,6 @@ def pending_grant(api: ApiClient, customer_id: str = "anna", **extra: Any) -> di
 
 def path_of(url: str) -> str:
     return urlsplit(url).path
-
-
-def decide(api: ApiClient, template: dict[str, str], customer_id: str = "anna") -> Any:
-    answer = api.post("/v1/decisions", json={"customer_id": customer_id, "template": template})
-    assert answer.status_code == 200, answer.get_json()
-    return answer.get_json()
 
 
 def statuses(api: ApiClient, customer_id: str = "anna", channel: str = "whatsapp") -> Any:
@@ -62,7 +57,7 @@ def test_a_grant_asking_for_confirmation_is_pending_and_decisions_say_consent_pe
     assert grant["status"] == "pending"
     assert grant["confirmation_url"].startswith("http://registry.test/c/")
     assert statuses(api) == {"promotions": "pending"}
-    decision = decide(api, approved_template)
+    decision = decide(api, "anna", approved_template)
     assert decision["allowed"] is False
     assert decision["reasons"] == ["consent_pending"]
 
@@ -86,7 +81,7 @@ def test_posting_the_confirmation_page_confirms_with_the_link_as_evidence(
     )
     assert page.status_code == 200
     assert "Подписка подтверждена" in page.get_data(as_text=True)
-    assert decide(api, approved_template)["allowed"] is True
+    assert decide(api, "anna", approved_template)["allowed"] is True
     confirmed = [e for e in history(api) if e["type"] == "Customer.ConsentConfirmed"]
     assert len(confirmed) == 1
     assert confirmed[0]["actor"] == "customer:link"
@@ -144,7 +139,7 @@ def test_an_unconfirmed_grant_expires_after_confirmation_days(
 ) -> None:
     grant = past_grant(api, days_ago=1, confirmation_days=0.5)
     assert statuses(api) == {"promotions": "expired"}
-    assert decide(api, approved_template)["reasons"] == ["consent_expired"]
+    assert decide(api, "anna", approved_template)["reasons"] == ["consent_expired"]
     page = api.client.post(path_of(grant["confirmation_url"]))
     assert page.status_code == 400
     inbound(api, "YES")
@@ -164,7 +159,7 @@ def test_an_inbound_confirm_word_confirms_what_is_pending_on_that_channel(
     pending_grant(api)
     inbound(api, word)
     assert statuses(api) == {"promotions": "granted"}
-    assert decide(api, approved_template)["allowed"] is True
+    assert decide(api, "anna", approved_template)["allowed"] is True
     confirmed = [e for e in history(api) if e["type"] == "Customer.ConsentConfirmed"]
     assert [(e["actor"], e["data"]["source"]) for e in confirmed] == [
         ("customer:keyword", {"kind": "keyword", "evidence": word})

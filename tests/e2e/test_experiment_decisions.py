@@ -9,12 +9,9 @@ import pytest
 from registry.domain.rules.assignment import assign_arm
 from tests.conftest import MARKETING_TEMPLATE, ApiClient, promotions_grant, put_any_time_policy
 
-ARMS = [("a", 45), ("b", 45)]
 
-
-@pytest.fixture
-def running(api: ApiClient, reviewer: ApiClient, approved_template: dict[str, Any]) -> None:
-    put_any_time_policy(api)
+def approve_second_template(api: ApiClient, reviewer: ApiClient) -> None:
+    """spring_sale_b/ru, the second arm's template (spring_sale's text), approved."""
     submitted = api.post("/v1/templates", json={**MARKETING_TEMPLATE, "name": "spring_sale_b"})
     assert submitted.status_code == 201, submitted.get_json()
     reviewed = reviewer.post(
@@ -22,6 +19,15 @@ def running(api: ApiClient, reviewer: ApiClient, approved_template: dict[str, An
         json={"version": 1, "decision": "approve", "reason": "ok"},
     )
     assert reviewed.status_code == 200, reviewed.get_json()
+
+
+ARMS = [("a", 45), ("b", 45)]
+
+
+@pytest.fixture
+def running(api: ApiClient, reviewer: ApiClient, approved_template: dict[str, Any]) -> None:
+    put_any_time_policy(api)
+    approve_second_template(api, reviewer)
     arms = [
         {"name": "a", "template": {"name": "spring_sale", "language": "ru"}, "weight": 45},
         {"name": "b", "template": {"name": "spring_sale_b", "language": "ru"}, "weight": 45},

@@ -20,8 +20,8 @@ def compact(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
 
 
-def reference_export(registry: Any, tenant: str, filters: dict[str, Any]) -> bytes:
-    checkpoint = registry.checkpoint(tenant)
+def reference_export(registry: Any, services: Any, tenant: str, filters: dict[str, Any]) -> bytes:
+    checkpoint = services.audit.checkpoint(tenant)
     size = int(checkpoint["tree_size"])
     lines = [compact({"kind": "checkpoint", **checkpoint})]
     with registry.db.transaction() as sql:
@@ -130,6 +130,7 @@ def trail(api: Any, approved_template: dict[str, str], any_time_policy: None) ->
 def test_jsonl_export_is_byte_identical_to_the_reference(
     api: Any,
     registry: Any,
+    services: Any,
     tenant: str,
     trail: None,
     monkeypatch: pytest.MonkeyPatch,
@@ -140,7 +141,7 @@ def test_jsonl_export_is_byte_identical_to_the_reference(
     answer = api.get(f"/v1/audit/events?format=jsonl{query}")
     assert answer.status_code == 200
     exported = answer.get_data()
-    assert exported == reference_export(registry, tenant, filters)
+    assert exported == reference_export(registry, services, tenant, filters)
     assert exported.count(b"\n") > 2
 
 

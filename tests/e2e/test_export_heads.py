@@ -56,11 +56,11 @@ def database_heads(registry: Any, tenant: str, size: int) -> list[tuple[Any, ...
 
 
 @pytest.fixture
-def altered(registry: Any, tenant: str, trail: None) -> Iterator[list[int]]:
+def altered(registry: Any, services: Any, tenant: str, trail: None) -> Iterator[list[int]]:
     """Three of the tenant's stored events altered (restored after): an odd topic, a
     state on several lines, a state that does not start with `{`."""
     db = registry.db
-    size = int(registry.checkpoint(tenant)["tree_size"])
+    size = int(services.audit.checkpoint(tenant)["tree_size"])
     with db.transaction() as sql:
         positions = [e.position for e in leaf_events(db, sql, tenant, before_index=size)][:3]
         select = f"SELECT topic, state FROM {db.events_table} WHERE {db.position_column} = ?"
@@ -83,8 +83,10 @@ def altered(registry: Any, tenant: str, trail: None) -> Iterator[list[int]]:
                 sql.execute(update, [topic, bytes(state), position])
 
 
-def test_heads_equal_the_heads_made_in_python(registry: Any, tenant: str, altered: Any) -> None:
-    size = int(registry.checkpoint(tenant)["tree_size"])
+def test_heads_equal_the_heads_made_in_python(
+    registry: Any, services: Any, tenant: str, altered: Any
+) -> None:
+    size = int(services.audit.checkpoint(tenant)["tree_size"])
     heads = database_heads(registry, tenant, size)
     assert heads == python_heads(registry, tenant, size)
     first = json.loads(heads[0][3] + "[]}")
@@ -97,11 +99,11 @@ def test_heads_equal_the_heads_made_in_python(registry: Any, tenant: str, altere
 
 
 def test_a_state_on_several_lines_is_exported_as_it_was_stored(
-    api: Any, registry: Any, tenant: str, trail: None
+    api: Any, registry: Any, services: Any, tenant: str, trail: None
 ) -> None:
     before = api.get("/v1/audit/events").get_data()
     db = registry.db
-    size = int(registry.checkpoint(tenant)["tree_size"])
+    size = int(services.audit.checkpoint(tenant)["tree_size"])
     with db.transaction() as sql:
         positions = [e.position for e in leaf_events(db, sql, tenant, before_index=size)]
         select = f"SELECT state FROM {db.events_table} WHERE {db.position_column} = ?"

@@ -30,11 +30,11 @@ def _statuses(refs: list[str], status: str) -> list[dict[str, Any]]:
 
 
 def test_two_racing_batches_of_the_same_statuses_record_each_once(
-    api: ApiClient, registry: Any, tenant: str, refs: list[str]
+    api: ApiClient, registry: Any, services: Any, tenant: str, refs: list[str]
 ) -> None:
     def run(_: int) -> dict[str, Any]:
         with acting_as("platform:whatsapp", "req-race"):
-            return dict(registry.outcomes.record_outcomes(tenant, _statuses(refs, "delivered")))
+            return dict(services.outcomes.record_outcomes(tenant, _statuses(refs, "delivered")))
 
     with ThreadPoolExecutor(2) as pool:
         answers = list(pool.map(run, range(2)))
@@ -50,22 +50,22 @@ def test_two_racing_batches_of_the_same_statuses_record_each_once(
 
 
 def test_a_batch_decides_statuses_repeated_inside_it_once(
-    api: ApiClient, registry: Any, tenant: str, refs: list[str]
+    api: ApiClient, registry: Any, services: Any, tenant: str, refs: list[str]
 ) -> None:
     items = [*_statuses(refs, "delivered"), *_statuses(refs, "read"), *_statuses(refs, "read")]
 
-    answer = registry.outcomes.record_outcomes(tenant, items)
+    answer = services.outcomes.record_outcomes(tenant, items)
 
     assert (answer["recorded"], answer["duplicates"], answer["unknown"]) == (2 * SENDS, SENDS, 0)
     one = api.get("/v1/authorizations/" + _authorization_of(registry, tenant, refs[-1])).get_json()
     assert [o["status"] for o in one["outcomes"]] == ["delivered", "read"]
-    assert registry.outcomes.record_outcomes(tenant, items)["duplicates"] == 3 * SENDS
+    assert services.outcomes.record_outcomes(tenant, items)["duplicates"] == 3 * SENDS
 
 
 def test_a_bulk_written_batch_is_recounted_the_same_after_a_rebuild(
-    api: ApiClient, registry: Any, tenant: str, refs: list[str]
+    api: ApiClient, registry: Any, services: Any, tenant: str, refs: list[str]
 ) -> None:
-    registry.outcomes.record_outcomes(
+    services.outcomes.record_outcomes(
         tenant, [*_statuses(refs, "delivered"), *_statuses(refs[:10], "complained")]
     )
     stats = api.get("/v1/templates/spring_sale/ru/stats").get_json()

@@ -32,7 +32,7 @@ def base_url(app: Any) -> Iterator[str]:
 def test_a_busy_months_page_draws_four_labelled_charts_at_phone_width(
     api: Any, reviewer: Any, tenant: str, base_url: str
 ) -> None:
-    write_history(api, reviewer, busy=24)
+    write_history(api, reviewer, busy=24, outcomes=True)
     rate_red(api, tenant, "weekly_news")
     with phone_page(locale="en-US") as page:
         page.set_extra_http_headers({"Authorization": f"Bearer {api.token}"})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 from collections import Counter
@@ -141,9 +142,30 @@ def test_an_empty_month_is_a_valid_mostly_empty_report(api: Any) -> None:
     assert report["summary"] == {"authorized": 0, "customers_sent_to": 0, "templates_sent": 0}
     assert report["channels"] == [] and report["templates"] == []
     assert [g["customers"] for g in report["frequency"]["groups"]] == [0, 0, 0, 0, 0]
-    assert report["experiments"]["available"] is False
+    assert report["experiments"]["available"] is True and report["experiments"]["experiments"] == []
     assert report["checkpoint"]["tree_size"] == 0
     assert verify_report(report, public_key(api))["tree_size"] == 0
+
+
+def test_an_empty_months_charts_say_no_data_without_a_made_up_axis(api: Any) -> None:
+    page = monthly(api, "?format=html").data.decode()
+    charts = re.findall(r"<svg.*?</svg>", page, flags=re.DOTALL)
+    assert len(charts) == 4
+    for chart in charts:
+        assert "no data:" in chart
+        # matplotlib's range around 0 for nothing drawn showed -0.04 … 0.04 ticks
+        assert "\N{MINUS SIGN}" not in chart and "0.045" not in chart
+
+
+def test_a_templates_pauses_are_listed_under_the_table(
+    api: Any, reviewer: Any, tenant: str
+) -> None:
+    write_history(api, reviewer)
+    rate_red(api, tenant, "weekly_news")
+    page = monthly(api, "?format=html").data.decode()
+    listed = page.split('<ul class="events">', 1)[1].split("</ul>", 1)[0]
+    assert "<strong>weekly_news/ru</strong>: quality RED on" in listed
+    assert "paused on" in listed and "spring_sale" not in listed
 
 
 def test_a_month_that_is_over_is_not_partial(

@@ -4,6 +4,7 @@ where this registry version records no outcomes."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,3 +64,21 @@ def test_outcomes_count_with_their_sends_and_agree_with_the_template_stats(
     ).get_json()
     for name in ("authorized", "sent", "delivered", "read", "complained", "opted_out"):
         assert row[name] == stats["total"][name], name
+
+
+def test_with_outcomes_the_cli_prints_the_endpoints_report_to_the_last_digit(
+    api: Any, reviewer: Any, tenant: str, backend_env: dict[str, str]
+) -> None:
+    from tests.e2e.report_history import write_history
+    from tests.e2e.test_reports_api import run_cli
+
+    expected = write_history(api, reviewer, busy=12, outcomes=True)
+    body = api.get(f"/v1/reports/monthly/{MONTH}").data.decode()
+    report = json.loads(body)
+    assert report["summary"]["authorized"] == expected["authorized"]
+    total = {s: sum(t[s] for t in report["templates"]) for s in expected["outcomes"]}
+    assert total == expected["outcomes"]  # every status recorded counts once, with its send
+    size = str(report["checkpoint"]["tree_size"])
+    result = run_cli(backend_env, MONTH, "--tenant", tenant, "--tree-size", size)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == body + "\n"

@@ -5,18 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from tests.conftest import MARKETING_TEMPLATE
+from tests.helpers import decide
 
 GRANT = {"customer_id": "c1", "purposes": ["promotions"], "source": {"kind": "checkout"}}
-
-
-def decide(
-    api: Any, template: dict[str, Any] | None, customer: str = "c1", **extra: Any
-) -> dict[str, Any]:
-    answer = api.post(
-        "/v1/decisions", json={"customer_id": customer, "template": template, **extra}
-    )
-    assert answer.status_code == 200, answer.get_json()
-    return dict(answer.get_json())
 
 
 def test_submitted_template_is_pending_with_lint(api: Any) -> None:
@@ -96,7 +87,7 @@ def test_invalid_policy_is_422_and_changes_nothing(api: Any) -> None:
 def test_unknown_customer_is_refused_with_no_consent(
     api: Any, approved_template: Any, any_time_policy: None
 ) -> None:
-    body = decide(api, approved_template, customer="stranger")
+    body = decide(api, "stranger", approved_template)
     assert (body["allowed"], body["reasons"]) == (False, ["no_consent"])
 
 
@@ -104,7 +95,7 @@ def test_granted_customer_with_approved_template_is_allowed(
     api: Any, approved_template: Any, any_time_policy: None
 ) -> None:
     api.post("/v1/consents", json=GRANT)
-    body = decide(api, approved_template)
+    body = decide(api, "c1", approved_template)
     assert body["allowed"] is True
     assert body["reasons"] == []
     assert body["template_version"] == 1
@@ -115,7 +106,7 @@ def test_opt_out_is_honoured_by_the_next_decision(
 ) -> None:
     api.post("/v1/consents", json=GRANT)
     api.post("/v1/opt-outs", json={"customer_id": "c1", "purposes": ["promotions"]})
-    assert decide(api, approved_template)["reasons"] == ["consent_withdrawn"]
+    assert decide(api, "c1", approved_template)["reasons"] == ["consent_withdrawn"]
 
 
 def test_paused_template_is_refused(
@@ -123,12 +114,14 @@ def test_paused_template_is_refused(
 ) -> None:
     api.post("/v1/consents", json=GRANT)
     reviewer.post("/v1/templates/spring_sale/ru/pause", json={"reason": "complaints"})
-    assert decide(api, approved_template)["reasons"] == ["template_paused"]
+    assert decide(api, "c1", approved_template)["reasons"] == ["template_paused"]
 
 
 def test_unknown_template_is_refused(api: Any, any_time_policy: None) -> None:
     api.post("/v1/consents", json=GRANT)
-    assert decide(api, {"name": "nope", "language": "ru"})["reasons"] == ["template_not_found"]
+    assert decide(api, "c1", {"name": "nope", "language": "ru"})["reasons"] == [
+        "template_not_found"
+    ]
 
 
 def test_suppressed_customer_is_refused(
@@ -136,14 +129,14 @@ def test_suppressed_customer_is_refused(
 ) -> None:
     api.post("/v1/consents", json=GRANT)
     api.post("/v1/customers/c1/suppress", json={"reason": "reassigned number"})
-    assert decide(api, approved_template)["reasons"] == ["customer_suppressed"]
+    assert decide(api, "c1", approved_template)["reasons"] == ["customer_suppressed"]
 
 
 def test_session_message_needs_a_recent_inbound(api: Any) -> None:
     api.post("/v1/consents", json=GRANT)
-    assert decide(api, None)["reasons"] == ["outside_service_window"]
+    assert decide(api, "c1", None)["reasons"] == ["outside_service_window"]
     api.post("/v1/customers/c1/inbound", json={"text": "hello"})
-    assert decide(api, None)["allowed"] is True
+    assert decide(api, "c1", None)["allowed"] is True
 
 
 def test_decision_in_the_past_is_422(api: Any, approved_template: Any) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from registry.domain.vocabulary import NON_TRANSACTIONAL
+from tests import helpers
 from tests.helpers import decide, webhook_signature
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "whatsapp"
@@ -70,17 +71,8 @@ def deliver(api: Any, tenant: str, payload: Any, *, signature: str | None = None
 
 
 def grant(api: Any, customer_id: str, phone: str, purposes: Any = None) -> None:
-    answer = api.post(
-        "/v1/consents",
-        json={
-            "customer_id": customer_id,
-            "channel": "whatsapp",
-            "purposes": purposes or ["service", *NON_TRANSACTIONAL],
-            "source": {"kind": "web_form"},
-            "phone": phone,
-        },
-    )
-    assert answer.status_code == 201, answer.get_json()
+    purposes = purposes or ["service", *NON_TRANSACTIONAL]
+    helpers.grant(api, customer_id, purposes=purposes, source={"kind": "web_form"}, phone=phone)
 
 
 def statuses(api: Any, customer_id: str) -> dict[str, str]:

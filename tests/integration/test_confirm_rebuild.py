@@ -7,6 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 from registry.domain.base import acting_as
 from registry.projections.rebuild import rebuild
 from tests.conftest import promotions_grant
@@ -48,7 +50,9 @@ def test_double_opt_in_state_is_rebuilt_from_the_log(fresh_registry: Any) -> Non
     services = build_services(fresh_registry)
     record_state(services)
     before = (rows(fresh_registry), statuses(services))
-    feed_before = services.feed.changes(TENANT, after_position=0, limit=1000)[0]
+    feed_before = orjson.loads(
+        services.feed.changes(TENANT, after_position=0, limit=1000)[0].json()
+    )
     receipts = [c["receipt_id"] for c in feed_before["changes"] if "receipt_id" in c]
     records_before = [services.consent_records.record(TENANT, r)["purposes"] for r in receipts]
     delete_views(fresh_registry)
@@ -58,6 +62,7 @@ def test_double_opt_in_state_is_rebuilt_from_the_log(fresh_registry: Any) -> Non
         "pending": ["pending"], "yes": ["granted"], "late": ["expired"],
         "back": ["withdrawn", "withdrawn", "withdrawn", "withdrawn", "granted", "withdrawn"],
     }  # fmt: skip
-    assert services.feed.changes(TENANT, after_position=0, limit=1000)[0] == feed_before
+    feed_after = services.feed.changes(TENANT, after_position=0, limit=1000)[0]
+    assert orjson.loads(feed_after.json()) == feed_before
     records = [services.consent_records.record(TENANT, r)["purposes"] for r in receipts]
     assert records == records_before

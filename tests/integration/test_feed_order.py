@@ -13,6 +13,7 @@ import threading
 import time
 from typing import Any
 
+import orjson
 import psycopg
 import pytest
 
@@ -53,7 +54,7 @@ def test_every_acknowledged_position_is_paged_exactly_once_in_order(
         writing = any(t.is_alive() for t in threads)
         with lock:
             acknowledged_before = set(acknowledged)
-        page = feed.changes(tenant, after_position=after, limit=37)[0]
+        page = orjson.loads(feed.changes(tenant, after_position=after, limit=37)[0].json())
         positions = [c["position"] for c in page["changes"]]
         seen += positions
         horizon = positions[-1] if len(positions) == 37 else None
@@ -101,7 +102,7 @@ def test_a_writer_cannot_draw_a_position_while_another_holds_the_lock(
                     answers.append(pg_services.consents.grant(tenant, promotions_grant("second")))
                 else:
                     rows = [promotions_grant(f"imported-{i}") for i in range(100)]
-                    answers.append(pg_registry.import_grants(tenant, rows))
+                    answers.append(pg_services.imports.import_grants(tenant, rows))
 
         thread = threading.Thread(target=second_writer)
         thread.start()

@@ -16,6 +16,7 @@ from registry import personal_data
 from registry.crypto import is_sealed
 from registry.domain.customer import customer_aggregate_id
 from registry.store.recorders import COPY_EVENTS_FROM
+from registry.usecases.imports import ImportService
 from tests.conftest import ApiClient
 
 NDJSON = {"Content-Type": "application/x-ndjson"}
@@ -122,7 +123,7 @@ def test_the_bulk_path_records_what_the_aggregate_path_records(
         )
         with monkeypatch.context() as patch:
             if not bulk:  # every customer through its aggregate
-                patch.setattr(type(registry), "_single_new_customers", lambda *_: set())
+                patch.setattr(ImportService, "_single_new_customers", lambda *_: set())
             _import(api, _rows())
         recorded.append(_drop_moments(_recorded(registry, api, tenant)))
     bulk_path, aggregate_path = recorded

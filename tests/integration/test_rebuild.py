@@ -110,7 +110,7 @@ def record_histories(registry: Any) -> None:
     services = build_services(registry)
     with acting_as("alice"):
         services.policies.replace_policy("t", POLICY)
-        registry.configure_whatsapp(
+        services.webhooks.configure_whatsapp(
             "t", {"app_secret": "s3cret", "verify_token": "tok", "waba_id": "1234"}
         )
         services.templates.submit_template("t", TEMPLATE)

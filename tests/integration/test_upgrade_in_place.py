@@ -20,6 +20,7 @@ import pytest
 
 from registry.config import load_settings
 from registry.devtoken import make_token
+from registry.domain.feed_items import EVENT_KINDS, change_item
 from registry.store.migrations import HEAD
 from registry.store.schema import metadata
 from tests.conftest import JWT_SECRET, ApiClient, environment_for
@@ -43,6 +44,11 @@ OLD_TABLES = (
     "audit_leaves",
     "audit_nodes",
 )
+# Their columns where later revisions added some (0004: the leaves' feed items).
+OLD_COLUMNS = {
+    "audit_leaves": "tenant, leaf_index, position, leaf_hash, event_type, occurred_at, "
+    "occurred_key, actor, customer_id, template"
+}
 
 
 class OldDatabase:
@@ -75,9 +81,9 @@ class OldDatabase:
         events = ["stored_events"] if self.dialect == "sqlite" else ["registry_events"]
         return sorted([*OLD_TABLES, *events])
 
-    def rows(self, table: str) -> list[tuple[Any, ...]]:
+    def rows(self, table: str, columns: str = "*") -> list[tuple[Any, ...]]:
         """Every row of `table`, in a stable order, bytes as bytes."""
-        statement = f"SELECT * FROM {table}"
+        statement = f"SELECT {columns} FROM {table}"
         if self.dialect == "sqlite":
             with sqlite3.connect(self.database.sqlite_path) as connection:
                 found = connection.execute(statement).fetchall()
@@ -90,7 +96,7 @@ class OldDatabase:
         return sorted(rows, key=repr)
 
     def every_row(self) -> dict[str, list[tuple[Any, ...]]]:
-        return {table: self.rows(table) for table in self.tables()}
+        return {table: self.rows(table, OLD_COLUMNS.get(table, "*")) for table in self.tables()}
 
     def execute(self, statement: str) -> None:
         if self.dialect == "sqlite":
@@ -169,6 +175,32 @@ def test_the_upgraded_database_serves_what_the_old_code_wrote(old: OldDatabase) 
     assert [item["field"] for item in unprocessed["items"]] == ["phone_number_quality_update"]
 
 
+def test_the_feed_lists_each_old_event_as_its_own_stored_event_makes_it(
+    old: OldDatabase,
+) -> None:
+    """Revision 0004 gives every leaf the old code wrote its feed item, computed from its
+    event as the write path does: the feed after start-up equals the items rebuilt here
+    from the events table, in log order."""
+    events, position = (
+        ("stored_events", "rowid")
+        if old.dialect == "sqlite"
+        else ("registry_events", "notification_id")
+    )
+    logged = old.rows(
+        f"audit_leaves l JOIN {events} e ON e.{position} = l.position WHERE l.tenant = '{TENANT}'",
+        "l.position, l.event_type, l.occurred_at, l.customer_id, l.template, e.state",
+    )
+    expected = [
+        change_item(position_, type_, at, customer, template, json.loads(state))
+        for position_, type_, at, customer, template, state in sorted(logged)
+        if type_ in EVENT_KINDS
+    ]
+    with started(old) as api:
+        page = api.get("/v1/changes?limit=1000").get_json()
+    assert {item["kind"] for item in expected} >= {"policy", "template", "consent", "erasure"}
+    assert page["changes"] == expected
+
+
 def test_a_repeated_idempotency_key_gets_the_answer_stored_by_the_old_code(
     old: OldDatabase,
 ) -> None:
@@ -240,11 +272,14 @@ def test_views_rebuilt_from_the_log_equal_the_views_the_old_code_wrote(
     assert [without_later_keys(row) for row in old.rows("registry_views")] == written
 
 
-# Document keys today's code adds to a view (outcomes, SPEC §11-12); the old code's views lack them.
+# Document keys today's code adds to a view (outcomes, SPEC §11-12; pilots, §13); the old
+# code's views lack them.
 LATER_KEYS = {
     "customer": ("last_sends", "marketing_at", "holds"),
-    "template": ("review_paused", "feedback_paused", "feedback_resumed_at"),
+    "template": ("review_paused", "feedback_paused", "feedback_resumed_at", "pilot"),
+    "tenant": ("pilot_since",),
 }
+LATER_VERSION_KEYS = ("pilot",)  # in each of a template document's `versions`
 
 
 def without_later_keys(row: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -255,6 +290,9 @@ def without_later_keys(row: tuple[Any, ...]) -> tuple[Any, ...]:
     document = json.loads(doc)
     for name in later:
         document.pop(name, None)
+    for entry in document.get("versions", []) if kind == "template" else []:
+        for name in LATER_VERSION_KEYS:
+            entry.pop(name, None)
     text = json.dumps(document, separators=(",", ":"), ensure_ascii=False)  # as views are written
     return (tenant, kind, key, version, position, text)
 

@@ -71,7 +71,9 @@ def test_a_bulk_import_leaves_statistics_that_make_batch_lookups_seek_the_key(
         }
         for i in range(1500)
     ]
-    pg_registry.import_grants(tenant, rows)
+    from registry.bootstrap import build_services
+
+    build_services(pg_registry).imports.import_grants(tenant, rows)
     with pg_registry.db.single_statement() as sql:
         analysed = sql.scalar("SELECT COUNT(*) FROM pg_stats WHERE tablename = 'registry_views'")
     assert analysed > 0

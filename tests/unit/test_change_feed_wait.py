@@ -38,7 +38,7 @@ def test_a_wait_with_nothing_new_ends_with_an_empty_page_after_the_time_asked(
     feed = ChangeFeed(registry.db, watch, monotonic=clock)  # type: ignore[arg-type]
     page, held = feed.changes(tenant, after_position=0, limit=10, wait=12.5)
     assert held
-    assert page == {"changes": [], "next_after_position": 0}
+    assert page.json() == b'{"changes":[],"next_after_position":0}'
     assert [timeout for _, timeout in watch.waits] == [12.5]
 
 

@@ -1,8 +1,17 @@
-"""How logged events become change-feed items (registry/projections/changes.py)."""
+"""How logged events become change-feed items (registry/domain/feed_items.py)."""
 
 from __future__ import annotations
 
-from registry.projections.changes import EVENT_KINDS, KINDS, change_item, event_types_of
+import orjson
+
+from registry.domain.feed_items import (
+    EVENT_KINDS,
+    KINDS,
+    change_fragment,
+    change_item,
+    event_types_of,
+    with_position,
+)
 
 AT = "2026-12-02T10:00:00Z"
 
@@ -59,3 +68,19 @@ def test_a_grant_item_never_carries_its_sealed_source() -> None:
     item = change_item(3, "Customer.ConsentGranted", AT, "anna", None, state)
     assert "source" not in item and "sealed" not in repr(item)
     assert item["status"] == "granted" and item["receipt_id"] == "r1"
+
+
+def test_the_kept_fragment_with_its_position_is_the_item() -> None:
+    state = {
+        "receipt_id": "r1", "channel": "whatsapp", "purposes": ["promotions"],
+        "expires_at": {"_type_": "datetime_iso", "_data_": "2027-01-01T00:00:00+00:00"},
+    }  # fmt: skip
+    fragment = change_fragment("Customer.ConsentGranted", AT, "анна", None, state)
+    assert fragment is not None and "анна" in fragment  # UTF-8, not \\u escapes
+    kept = orjson.loads(with_position(42, fragment))
+    assert kept == change_item(42, "Customer.ConsentGranted", AT, "анна", None, state)
+    assert next(iter(kept)) == "position"
+
+
+def test_an_event_the_feed_does_not_list_keeps_no_fragment() -> None:
+    assert change_fragment("Customer.SendAuthorized", AT, "anna", None, {}) is None

@@ -37,6 +37,11 @@ def tally(delivered: int, clicked: int, *, opted_out: int = 0, complained: int =
     return ArmTally(assigned=delivered, authorized=delivered, counts=counts)
 
 
+def arm_named(results: dict[str, Any], name: str) -> dict[str, Any]:
+    (arm,) = [a for a in results["arms"] if a["name"] == name]
+    return arm
+
+
 def test_each_arm_has_its_counts_and_rates_with_wilson_intervals() -> None:
     results = experiment_results(definition(), {}, {"a": tally(263, 81), "b": tally(0, 0)}, 200)
     a, b = results["arms"]
@@ -98,9 +103,9 @@ def test_no_winner_without_any_variation() -> None:
 def test_no_winner_when_the_best_arm_fails_a_guardrail() -> None:
     tallies = {"a": tally(400, 40), "b": tally(400, 70, complained=5)}  # 1.25 % > 1 %
     results = experiment_results(definition(), {}, tallies, 200)
-    assert results["guardrails"]["b"]["passed"] is False
-    assert results["guardrails"]["b"]["complaint_rate"]["passed"] is False
-    assert results["guardrails"]["b"]["opt_out_rate"]["passed"] is True
+    assert arm_named(results, "b")["guardrails"]["passed"] is False
+    assert arm_named(results, "b")["guardrails"]["complaint_rate"]["passed"] is False
+    assert arm_named(results, "b")["guardrails"]["opt_out_rate"]["passed"] is True
     assert (results["suggested_winner"], results["suggested_winner_reason"]) == (
         None, "guardrail_failed",
     )  # fmt: skip
@@ -124,7 +129,7 @@ def test_tied_best_arms_suggest_no_winner() -> None:
 
 def test_guardrail_figures_are_counts_rates_and_maximum() -> None:
     results = experiment_results(definition(), {}, {"a": tally(250, 10, opted_out=5)}, 200)
-    figures = results["guardrails"]["a"]["opt_out_rate"]
+    figures = arm_named(results, "a")["guardrails"]["opt_out_rate"]
     assert (figures["count"], figures["rate"], figures["max"], figures["passed"]) == (
         5, 0.02, 0.02, True,
     )  # fmt: skip
@@ -148,7 +153,7 @@ def test_guardrails_are_judged_only_past_the_gate() -> None:
     assert first_breach(tally(200, 0, complained=50), d, 200) is not None
     tallies = {"a": tally(199, 0, complained=50)}
     results = experiment_results(definition(min_sample=1000), {}, tallies, 200)
-    assert (results["guardrails"]["a"]["passed"], results["guardrails"]["a"]["judged"]) == (
+    assert (arm_named(results, "a")["guardrails"]["passed"], arm_named(results, "a")["guardrails"]["judged"]) == (
         True, False,
     )  # fmt: skip
 

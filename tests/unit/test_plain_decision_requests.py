@@ -66,6 +66,7 @@ GOOD = {
     "at": st.none(),
     "min_position": st.one_of(st.none(), st.integers(0, 2**70)),
     "message_ref": st.one_of(st.none(), st.just("r" * 256)),
+    "experiment": st.sampled_from(["ab", "bench_ab.v2", "x" * 128]),
 }
 ODD = {
     "customer_id": st.one_of(st.sampled_from(["a\tb", "x" * 129, ""]), ODD_VALUES),
@@ -74,6 +75,7 @@ ODD = {
     "at": ODD_VALUES,
     "min_position": ODD_VALUES,
     "message_ref": st.one_of(ODD_VALUES, st.just("r" * 257)),
+    "experiment": st.one_of(st.sampled_from(["", "a b", "x" * 129, "ab\n"]), ODD_VALUES),
     "unknown": st.integers(),
 }
 
@@ -96,8 +98,16 @@ def requests(names: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
-DECISION_REQUESTS = requests(["customer_id", "channel", "template", "at", "min_position"])
-AUTHORIZATION_REQUESTS = requests(["customer_id", "channel", "template", "message_ref"])
+DECISION_REQUESTS = st.one_of(
+    requests(["customer_id", "channel", "template", "at", "min_position"]),
+    requests(["customer_id", "channel", "experiment", "at", "min_position"]),
+    requests(["customer_id", "channel", "template", "experiment"]),  # both: the schema refuses
+)
+AUTHORIZATION_REQUESTS = st.one_of(
+    requests(["customer_id", "channel", "template", "message_ref"]),
+    requests(["customer_id", "channel", "experiment", "message_ref"]),
+    requests(["customer_id", "channel", "template", "experiment"]),
+)
 
 
 def schema_load(schema: Schema, data: Any) -> Any:
@@ -147,6 +157,9 @@ def test_the_common_requests_take_the_plain_path() -> None:
     assert load_decision_request({**item, "template": None, "channel": "sms"}) is not None
     assert load_authorization_request({**item, "message_ref": "m1"}) is not None
     assert load_batch_request({"items": [item] * 1000, "min_position": 5}) is not None
+    by_experiment = {"customer_id": "c1", "experiment": "ab"}
+    assert load_decision_request(by_experiment) == {**by_experiment, "channel": "whatsapp"}
+    assert load_authorization_request(by_experiment) is not None
 
 
 @pytest.mark.parametrize(
@@ -177,6 +190,11 @@ DECISION_ANSWERS = st.fixed_dictionaries(
         "reasons": st.one_of(st.lists(st.sampled_from(["no_consent", "quiet_hours"])), st.none()),
         "template_version": st.one_of(st.none(), st.integers(1, 9), st.booleans(), st.text()),
         "next_allowed_at": st.one_of(st.none(), st.just("2026-11-25T06:00:00Z"), st.integers()),
+        "experiment": st.one_of(st.just("ab"), st.none(), st.integers()),
+        "arm": st.one_of(st.none(), st.just("control"), st.integers()),
+        "template": st.one_of(
+            st.none(), st.just({"name": "s", "language": "ru", "version": 1}), st.just("s")
+        ),
         "position": st.one_of(st.integers(0, 10**9), st.text(max_size=2)),
     },
 )
@@ -245,3 +263,13 @@ def test_the_common_answers_take_the_plain_path() -> None:
         "position": 8,
     }
     assert dump_authorization(authorization) == authorization
+    arm = {
+        "experiment": "ab",
+        "arm": "a",
+        "template": {"name": "s", "language": "ru", "version": 1},
+    }
+    assert dump_decision({**decision, **arm, "position": 7}) == {**decision, **arm, "position": 7}
+    assert dump_authorization({**authorization, **arm}) is not None
+    batch = {"results": [decision, {**decision, **arm}], "position": 7}
+    assert dump_batch(batch) == batch
+    assert json.dumps(dump_batch(batch)) == json.dumps(schema_dump(BatchSchema(), batch))

@@ -29,6 +29,7 @@ SPEC_DEFAULTS: dict[str, Any] = {
         "tenant_warn_complaint_rate": "0.001",
         "marketing_daily_customers": None,
     },
+    "pilot": None,  # §19: no pilot by default
 }
 
 
@@ -111,6 +112,7 @@ def test_full_document_round_trips() -> None:
             "tenant_warn_complaint_rate": "0.0001",
             "marketing_daily_customers": 250,
         },
+        "pilot": {"customers": 50, "categories": ["MARKETING", "UTILITY"]},
     }
 
     assert Policy.from_document(doc, tenant="acme").to_document() == doc

@@ -14,7 +14,7 @@ from registry.api.arguments import Blueprint
 from registry.api.audit.filters import ExportQuery
 from registry.api.auth import requires
 from registry.api.common import services, tenant
-from registry.api.decisions.views import TemplateRefSchema, reasons_field
+from registry.api.decisions.views import TemplateOrExperiment, TemplateRefSchema, reasons_field
 from registry.api.errors import ApiError
 from registry.api.fields import channel_field, customer_id_field, moment_field
 from registry.api.queries import position_field
@@ -57,10 +57,14 @@ class ConsistencySchema(Schema):
     proof = fields.List(fields.String())
 
 
-class ReplayRequestSchema(Schema):
+class ReplayRequestSchema(TemplateOrExperiment):
     customer_id = customer_id_field(required=True)
     channel = channel_field(load_default="whatsapp")
-    template = fields.Nested(TemplateRefSchema, required=True, allow_none=True)
+    template = fields.Nested(
+        TemplateRefSchema,
+        allow_none=True,
+        metadata={"description": "Required unless `experiment` is given; null: a session message."},
+    )
     at = moment_field(calculated=True, required=True)
 
 
@@ -71,6 +75,11 @@ class ReplaySchema(Schema):
     next_allowed_at = fields.String(allow_none=True)
     at = fields.String()
     policy_version = fields.Integer()
+    experiment = fields.String(metadata={"description": "Only when the request named one."})
+    arm = fields.String(allow_none=True, metadata={"description": "The customer's arm then."})
+    template = fields.Dict(
+        allow_none=True, metadata={"description": "{name, language, version} the arm resolved to."}
+    )
     rested_on = fields.Dict()
     position = fields.Integer()
 

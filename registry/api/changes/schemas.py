@@ -4,16 +4,14 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, post_load, validate, validates
 
-from registry.projections.changes import KINDS
+from registry.api.queries import position_field
+from registry.domain.feed_items import KINDS
 from registry.usecases.feed import MAX_WAIT_SECONDS
 
 
 class ChangesQuerySchema(Schema):
-    after_position = fields.Integer(
-        load_default=0,
-        strict=False,
-        validate=validate.Range(min=0),
-        metadata={"description": "a position from an earlier page (or 0 for the start)"},
+    after_position = position_field(
+        "a position from an earlier page (or 0 for the start)", load_default=0
     )
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
     kinds = fields.String(

@@ -19,10 +19,17 @@ from registry.domain.vocabulary import CHANNELS, DEFAULT_CHANNEL
 
 TEMPLATE_NAME = re.compile(r"^[a-z0-9_]{1,512}\Z")  # \Z: "$" also matches before a final newline
 TEMPLATE_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}([_-][A-Za-z0-9]{2,8})*\Z")
+EXPERIMENT_NAME = re.compile(
+    r"^[A-Za-z0-9_.-]{1,128}\Z"
+)  # as the schema's, without "\n" at the end
 MAX_BATCH = 1000
 
-_DECISION_FIELDS = frozenset({"customer_id", "channel", "template", "at", "min_position"})
-_AUTHORIZATION_FIELDS = frozenset({"customer_id", "channel", "template", "message_ref"})
+_DECISION_FIELDS = frozenset(
+    {"customer_id", "channel", "template", "experiment", "at", "min_position"}
+)
+_AUTHORIZATION_FIELDS = frozenset(
+    {"customer_id", "channel", "template", "experiment", "message_ref"}
+)
 _BATCH_FIELDS = frozenset({"items", "min_position"})
 _TEMPLATE_FIELDS = frozenset({"name", "language"})
 _CHANNELS = frozenset(CHANNELS)
@@ -30,7 +37,7 @@ _MISSING = object()
 
 
 def load_decision_request(data: Any) -> dict[str, Any] | None:
-    if type(data) is not dict or not _DECISION_FIELDS.issuperset(data):
+    if type(data) is not dict or not data.keys() <= _DECISION_FIELDS:
         return None
     loaded = _load_common(data)
     if loaded is None:
@@ -47,10 +54,10 @@ def load_decision_request(data: Any) -> dict[str, Any] | None:
 
 
 def load_authorization_request(data: Any) -> dict[str, Any] | None:
-    if type(data) is not dict or not _AUTHORIZATION_FIELDS.issuperset(data):
+    if type(data) is not dict or not data.keys() <= _AUTHORIZATION_FIELDS:
         return None
     loaded = _load_common(data)
-    if loaded is None or loaded["template"] is None:
+    if loaded is None or ("experiment" not in loaded and loaded["template"] is None):
         return None
     if "message_ref" in data:
         ref = data["message_ref"]
@@ -61,7 +68,7 @@ def load_authorization_request(data: Any) -> dict[str, Any] | None:
 
 
 def load_batch_request(data: Any) -> dict[str, Any] | None:
-    if type(data) is not dict or not _BATCH_FIELDS.issuperset(data):
+    if type(data) is not dict or not data.keys() <= _BATCH_FIELDS:
         return None
     items = data.get("items")
     if type(items) is not list or not 1 <= len(items) <= MAX_BATCH:
@@ -96,6 +103,11 @@ def _load_common(data: dict[str, Any]) -> dict[str, Any] | None:
     channel = data.get("channel", DEFAULT_CHANNEL)
     if type(channel) is not str or channel not in _CHANNELS:
         return None
+    if "experiment" in data:  # in place of the template (R-EXPERIMENT), never beside it
+        name = data["experiment"]
+        if "template" in data or type(name) is not str or EXPERIMENT_NAME.match(name) is None:
+            return None
+        return {"customer_id": customer_id, "channel": channel, "experiment": name}
     template = data.get("template", _MISSING)
     if template is None:
         return {"customer_id": customer_id, "channel": channel, "template": None}
@@ -178,15 +190,21 @@ def _exactly(kind: type) -> Any:
 
 
 # Answer fields and the plain type each must already have (bool is not an int here).
+EXPERIMENT_FIELDS: dict[str, Any] = {  # a request naming an experiment (R-EXPERIMENT)
+    "experiment": _exactly(str),
+    "arm": _optional(str),
+    "template": _optional(dict),
+}
 DECISION_FIELDS: dict[str, Any] = {
     "allowed": _exactly(bool),
     "reasons": _string_list,
     "template_version": _optional(int),
     "next_allowed_at": _optional(str),
+    **EXPERIMENT_FIELDS,
     "position": _exactly(int),
 }
 BATCH_ITEM_FIELDS = {k: v for k, v in DECISION_FIELDS.items() if k != "position"}
-_BATCH_ITEM_KEYS = BATCH_ITEM_FIELDS.keys()
+_BATCH_ITEM_KEYS = frozenset({"allowed", "reasons", "template_version", "next_allowed_at"})
 AUTHORIZATION_FIELDS: dict[str, Any] = {  # in AuthorizationSchema's order
     "authorization_id": _exactly(str),
     "allowed": _exactly(bool),
@@ -194,6 +212,7 @@ AUTHORIZATION_FIELDS: dict[str, Any] = {  # in AuthorizationSchema's order
     "receipt": _exactly(str),
     "reasons": _string_list,
     "next_allowed_at": _optional(str),
+    **EXPERIMENT_FIELDS,
     "position": _exactly(int),
 }
 
@@ -208,7 +227,8 @@ def _dump(answer: Any, fields: dict[str, Any]) -> dict[str, Any] | None:
             continue
         if not plainly_typed(value):
             return None
-        dumped[name] = list(value) if type(value) is list else value
+        kind = type(value)
+        dumped[name] = list(value) if kind is list else dict(value) if kind is dict else value
     return dumped
 
 

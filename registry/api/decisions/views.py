@@ -44,7 +44,24 @@ class TemplateRefSchema(Schema):
     language = fields.String(required=True, validate=validate.Regexp(TEMPLATE_LANGUAGE))
 
 
-class DecisionRequestSchema(PlainPathSchema):
+class TemplateOrExperiment(Schema):
+    """A request naming either `template` or `experiment` (R-EXPERIMENT); the schema
+    declares `template` itself (whether it may be null differs)."""
+
+    experiment = fields.String(
+        validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,128}$"),
+        metadata={"description": "An experiment's name in place of `template` (R-EXPERIMENT)."},
+    )
+
+    @validates_schema
+    def _template_or_experiment(self, data: dict[str, Any], **_: Any) -> None:
+        if "experiment" in data and "template" in data:
+            raise ValidationError("give either template or experiment", "experiment")
+        if "experiment" not in data and "template" not in data:
+            raise ValidationError("Missing data for required field.", "template")
+
+
+class DecisionRequestSchema(TemplateOrExperiment, PlainPathSchema):
     plain_load = staticmethod(load_decision_request)
 
     customer_id = customer_id_field(required=True)
@@ -54,19 +71,8 @@ class DecisionRequestSchema(PlainPathSchema):
         allow_none=True,
         metadata={"description": "Required unless `experiment` is given; null: a session message."},
     )
-    experiment = fields.String(
-        validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,128}$"),
-        metadata={"description": "An experiment's name in place of `template` (R-EXPERIMENT)."},
-    )
     at = moment_field(calculated=True, allow_none=True)
     min_position = fields.Integer(validate=validate.Range(min=0), allow_none=True)
-
-    @validates_schema
-    def _template_or_experiment(self, data: dict[str, Any], **_: Any) -> None:
-        if "experiment" in data and "template" in data:
-            raise ValidationError("give either template or experiment", "experiment")
-        if "experiment" not in data and "template" not in data:
-            raise ValidationError("Missing data for required field.", "template")
 
 
 class DecisionSchema(PlainPathSchema):
@@ -109,7 +115,7 @@ class BatchSchema(PlainPathSchema):
     position = fields.Integer()
 
 
-class AuthorizationRequestSchema(PlainPathSchema):
+class AuthorizationRequestSchema(TemplateOrExperiment, PlainPathSchema):
     plain_load = staticmethod(load_authorization_request)
 
     customer_id = customer_id_field(required=True)
@@ -117,18 +123,7 @@ class AuthorizationRequestSchema(PlainPathSchema):
     template = fields.Nested(
         TemplateRefSchema, metadata={"description": "Required unless `experiment` is given."}
     )
-    experiment = fields.String(
-        validate=validate.Regexp(r"^[A-Za-z0-9_.-]{1,128}$"),
-        metadata={"description": "An experiment's name in place of `template` (R-EXPERIMENT)."},
-    )
     message_ref = fields.String(validate=validate.Length(max=256), allow_none=True)
-
-    @validates_schema
-    def _template_or_experiment(self, data: dict[str, Any], **_: Any) -> None:
-        if "experiment" in data and "template" in data:
-            raise ValidationError("give either template or experiment", "experiment")
-        if "experiment" not in data and "template" not in data:
-            raise ValidationError("Missing data for required field.", "template")
 
 
 class AuthorizationSchema(PlainPathSchema):

@@ -16,6 +16,7 @@ from registry.api.decisions.views import TemplateRefSchema
 from registry.api.openapi import CONFLICT, idempotent
 from registry.api.queries import MinPositionQuery
 from registry.domain.experiment import STATUSES
+from registry.domain.experiment_results import SUGGESTION_REASONS
 from registry.domain.vocabulary import CHANNELS, NON_TRANSACTIONAL
 
 blp = Blueprint(
@@ -89,7 +90,86 @@ class ExperimentSchema(Schema):
     started_at = fields.String(allow_none=True)
     winner = fields.String(allow_none=True)
     ended = fields.Dict(allow_none=True)
+    stopped_arms = fields.Dict(
+        metadata={"description": "Arms stopped by a failed guardrail (actor system), by name."}
+    )
     position = fields.Integer()
+
+
+class IntervalSchema(Schema):
+    low = fields.Float()
+    high = fields.Float()
+
+
+class RateSchema(Schema):
+    count = fields.Integer()
+    rate = fields.Float(allow_none=True, metadata={"description": "count / delivered"})
+    wilson_95 = fields.Nested(IntervalSchema, allow_none=True)
+
+
+class GuardrailRateSchema(RateSchema):
+    max = fields.Float()
+    passed = fields.Boolean()
+
+
+class ArmGuardrailsSchema(Schema):
+    passed = fields.Boolean(metadata={"description": "False when a guardrail fails."})
+    judged = fields.Boolean(metadata={"description": "At least min_delivered delivered."})
+    min_delivered = fields.Integer(
+        metadata={"description": "The lesser of min_sample_per_arm and feedback.min_delivered."}
+    )
+    opt_out_rate = fields.Nested(GuardrailRateSchema)
+    complaint_rate = fields.Nested(GuardrailRateSchema)
+
+
+class ArmMetricsSchema(Schema):
+    read = fields.Nested(RateSchema)
+    replied = fields.Nested(RateSchema)
+    clicked = fields.Nested(RateSchema)
+    converted = fields.Nested(RateSchema)
+
+
+class ArmResultsSchema(Schema):
+    name = fields.String()
+    template = fields.Dict()
+    weight = fields.Integer()
+    stopped = fields.Dict(allow_none=True)
+    assigned = fields.Integer(metadata={"description": "Distinct customers authorized."})
+    authorized = fields.Integer()
+    sent = fields.Integer()
+    delivered = fields.Integer(
+        metadata={"description": "Delivery reported, or shown by read/replied/clicked/"
+                  "converted/complained."}
+    )  # fmt: skip
+    read = fields.Integer()
+    replied = fields.Integer()
+    clicked = fields.Integer()
+    converted = fields.Integer()
+    failed = fields.Integer()
+    opted_out = fields.Integer()
+    complained = fields.Integer()
+    metrics = fields.Nested(ArmMetricsSchema)
+    guardrails = fields.Nested(ArmGuardrailsSchema)
+
+
+class ChiSquaredSchema(Schema):
+    statistic = fields.Float()
+    degrees_of_freedom = fields.Integer()
+
+
+class ExperimentResultsSchema(ExperimentSchema):
+    arms = fields.List(fields.Nested(ArmResultsSchema))
+    p_value = fields.Float(
+        allow_none=True,
+        metadata={"description": "Pearson's chi-squared of the metric across arms, no Yates."},
+    )
+    chi_squared = fields.Nested(ChiSquaredSchema, allow_none=True)
+    suggested_winner = fields.String(allow_none=True)
+    suggested_winner_reason = fields.String(
+        validate=validate.OneOf(SUGGESTION_REASONS),
+        metadata={"description": "best_rate when there is a winner, else why there is none."},
+    )
+    suggested_winner_detail = fields.String()
 
 
 class ExperimentSummarySchema(ExperimentSchema):
@@ -125,9 +205,9 @@ class Experiments(MethodView):
 class ExperimentResource(MethodView):
     @requires(*READERS)
     @blp.arguments(MinPositionQuery, location="query")
-    @blp.response(200, ExperimentSchema)
+    @blp.response(200, ExperimentResultsSchema)
     def get(self, query: dict[str, Any], name: str) -> Any:
-        """One experiment's definition and status."""
+        """One experiment's definition, status and results per arm (SPEC §13)."""
         return services().experiments.experiment(tenant(), name, query.get("min_position"))
 
 

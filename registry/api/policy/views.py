@@ -27,6 +27,14 @@ class FeedbackSchema(Schema):
     marketing_daily_customers = fields.Integer(allow_none=True)
 
 
+class PilotSchema(Schema):
+    """SPEC §13: a newly approved version of a template in `categories` reaches at most
+    `customers` distinct customers until its pilot clears; null (the default) is no pilot."""
+
+    customers = fields.Integer(metadata={"example": 500})
+    categories = fields.List(fields.String(), metadata={"example": ["MARKETING"]})
+
+
 class PolicySchema(Schema):
     display_name = fields.String()
     timezone = fields.String()
@@ -46,6 +54,7 @@ class PolicySchema(Schema):
         }
     )
     feedback = fields.Nested(FeedbackSchema)
+    pilot = fields.Nested(PilotSchema, allow_none=True)
     version = fields.Integer(dump_only=True)
     position = fields.Integer(dump_only=True)
 

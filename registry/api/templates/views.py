@@ -36,6 +36,16 @@ class SubmissionAnswerSchema(Schema):
     position = fields.Integer()
 
 
+class TemplatePilotSchema(Schema):
+    """The approved version's pilot (SPEC §13): its number, first version, when that was
+    approved, and what it cleared with (null while it runs)."""
+
+    number = fields.Integer()
+    first_version = fields.Integer()
+    started_at = fields.String(allow_none=True)
+    cleared = fields.Dict(allow_none=True)
+
+
 class TemplateStateSchema(Schema):
     name = fields.String()
     language = fields.String()
@@ -45,6 +55,7 @@ class TemplateStateSchema(Schema):
     approved_version = fields.Integer(allow_none=True)
     platform_status = fields.String(allow_none=True)
     quality = fields.String()
+    pilot = fields.Nested(TemplatePilotSchema, allow_none=True)
     versions = fields.List(fields.Dict())
     position = fields.Integer()
 

@@ -10,6 +10,7 @@ reason codes it fails (codes and their one order: `registry.domain.reasons`).
 | daily_limit_reached                              | `limit_reached` (`day_is_full_for`)  | daily_limit.py |
 | messaging_limit_reached, platform_user_cap       | `feedback_reasons` (`held_until`) | messaging_limit.py |
 | experiment_control, experiment_stopped           | `choose_arm` (`assign_arm`)       | experiment.py, assignment.py |
+| pilot_in_progress                                | `pilot_reasons` (`held_pilot`)    | pilot.py        |
 | outside_service_window (and no_consent)          | `service_window_reasons`          | service_window.py |
 
 `registry.domain.decision.decide_all` asks each rule that applies and sorts the codes; a new

@@ -13,6 +13,7 @@ class ArmChoice(NamedTuple):
     arm: str
     template: dict[str, str]  # the template decided on (the first arm's for a refusal)
     reason: str | None  # experiment_control | experiment_stopped | None
+    in_test: bool = False  # a running arm's send, counted in the results (not the winner's)
 
 
 def choose_arm(tenant: str, experiment: dict[str, Any], customer_id: str) -> ArmChoice:
@@ -27,4 +28,6 @@ def choose_arm(tenant: str, experiment: dict[str, Any], customer_id: str) -> Arm
         return ArmChoice(arm, templates.get(arm, first), EXPERIMENT_STOPPED)
     if arm == CONTROL:
         return ArmChoice(CONTROL, first, EXPERIMENT_CONTROL)
-    return ArmChoice(arm, templates[arm], None)
+    if arm in experiment.get("stopped_arms", {}):  # its guardrail failed
+        return ArmChoice(arm, templates[arm], EXPERIMENT_STOPPED)
+    return ArmChoice(arm, templates[arm], None, in_test=True)

@@ -20,6 +20,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, Final
 
+import orjson
+
 KINDS: Final = ("consent", "suppression", "erasure", "template", "policy", "limit")
 
 EVENT_KINDS: Final[Mapping[str, str]] = {
@@ -152,21 +154,19 @@ _FIELDS: Final[Mapping[str, Callable[[dict[str, Any]], dict[str, Any]]]] = {
 }
 
 
-def change_item(
-    position: int,
+def change_fields(
     event_type: str,
     occurred_at: str,
     customer_id: str | None,
     template: str | None,
     state: dict[str, Any],
-) -> dict[str, Any]:
-    """The feed item of one event (its type must be in `EVENT_KINDS`)."""
-    item: dict[str, Any] = {
-        "position": position,
-        "kind": EVENT_KINDS[event_type],
-        "type": event_type,
-        "occurred_at": occurred_at,
-    }
+) -> dict[str, Any] | None:
+    """The feed item of one event without its position, or None for a type the feed
+    does not list."""
+    kind = EVENT_KINDS.get(event_type)
+    if kind is None:
+        return None
+    item: dict[str, Any] = {"kind": kind, "type": event_type, "occurred_at": occurred_at}
     if customer_id is not None:
         item["customer_id"] = customer_id
     if template is not None:
@@ -181,3 +181,37 @@ def change_item(
     if fields is not None:
         item.update(fields(state))
     return item
+
+
+def change_fragment(
+    event_type: str,
+    occurred_at: str,
+    customer_id: str | None,
+    template: str | None,
+    state: dict[str, Any],
+) -> str | None:
+    """`change_fields` as the JSON object text the feed writes (UTF-8, compact), kept
+    with the event's audit leaf when it is logged: a page of the feed is these texts
+    with their positions, and nothing is decoded or built per item when it is read."""
+    fields = change_fields(event_type, occurred_at, customer_id, template, state)
+    return None if fields is None else orjson.dumps(fields).decode("utf-8")
+
+
+def with_position(position: int, fragment: str) -> str:
+    """A kept fragment as the item the feed lists: `{"position": …, …the fragment}`."""
+    return f'{{"position":{position},{fragment[1:]}'
+
+
+def change_item(
+    position: int,
+    event_type: str,
+    occurred_at: str,
+    customer_id: str | None,
+    template: str | None,
+    state: dict[str, Any],
+) -> dict[str, Any]:
+    """The feed item of one event (its type must be in `EVENT_KINDS`)."""
+    fields = change_fields(event_type, occurred_at, customer_id, template, state)
+    if fields is None:
+        raise KeyError(event_type)
+    return {"position": position, **fields}

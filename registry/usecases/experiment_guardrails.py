@@ -1,0 +1,111 @@
+"""An experiment arm whose guardrail fails is stopped at once (SPEC §13, §19): judged in
+the transaction of the outcome or attributed feedback that changes the arm's figures
+(FeedbackRules.judge calls `judge`, as it pauses templates), so the next decision answers
+`experiment_stopped` for that arm's customers.
+
+The arm's figures are its committed tallies (registry_experiment_sends joined with
+registry_sends) plus what the write adds, so they are what a recount of the log gives
+once the write is in. Two concurrent writes that each stay under a maximum can together
+pass it; the next write that touches the arm stops it (as for template pauses).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from eventsourcing.application import AggregateNotFoundError
+
+from registry.domain.base import RegistryAggregate, acting_as
+from registry.domain.experiment import Experiment, experiment_aggregate_id
+from registry.domain.experiment_results import (
+    COUNTED,
+    SHOWS_DELIVERY,
+    ArmTally,
+    empty_tally,
+    first_breach,
+    guardrail_gate,
+)
+from registry.domain.feedback import Feedback
+from registry.domain.send import SendIdentity
+from registry.domain.vocabulary import ACTOR_SYSTEM
+from registry.projections.experiment_sends import arm_tallies, arms_of
+from registry.projections.send_reads import sends_by_id
+from registry.store.sql import Sql
+
+_MOVES_GUARDRAILS = frozenset({*SHOWS_DELIVERY, "opted_out", "complained"})
+
+
+class ArmGuardrails:
+    def __init__(self, core: Any) -> None:
+        self.core = core
+
+    def judge(
+        self,
+        tenant: str,
+        sql: Sql,
+        added: Sequence[tuple[SendIdentity, set[str]]],
+        feedback: Feedback,
+    ) -> list[RegistryAggregate]:
+        """The experiments with an `ArmStopped` to save; `added`: each touched send with
+        the flags the write sets that it had not."""
+        new_flags: dict[str, set[str]] = {}
+        for identity, flags in added:
+            if flags & _MOVES_GUARDRAILS:
+                new_flags.setdefault(identity.authorization_id, set()).update(flags)
+        arms = arms_of(sql, tenant, list(new_flags))
+        if not arms:
+            return []
+        names = sorted({experiment for experiment, _ in arms.values()})
+        docs, _ = self.core.read_views(tenant, [("experiment", name) for name in names])
+        stored = sends_by_id(sql, tenant, list(arms))
+        changed: list[RegistryAggregate] = []
+        for name in names:
+            doc = docs.get(("experiment", name))
+            if doc is None or doc["status"] != "RUNNING":
+                continue
+            tallies = arm_tallies(sql, tenant, name)
+            for authorization_id, (experiment, arm) in arms.items():
+                if experiment == name and authorization_id in stored:
+                    before = {f for f, on in stored[authorization_id].flags.items() if on}
+                    tallies[arm] = _plus(tallies.get(arm), before, new_flags[authorization_id])
+            gate = guardrail_gate(int(doc["min_sample_per_arm"]), feedback.min_delivered)
+            breaches = {
+                arm: breach
+                for arm in sorted({a for e, a in arms.values() if e == name})
+                if arm not in doc.get("stopped_arms", {})
+                and (
+                    breach := first_breach(
+                        tallies.get(arm) or empty_tally(), doc["guardrails"], gate
+                    )
+                )
+                is not None
+            }
+            if breaches:
+                changed += self._stop(tenant, name, breaches, gate)
+        return changed
+
+    def _stop(
+        self, tenant: str, name: str, breaches: dict[str, Any], gate: int
+    ) -> list[RegistryAggregate]:
+        try:
+            experiment: Experiment = self.core.repository.get(experiment_aggregate_id(tenant, name))
+        except AggregateNotFoundError:
+            return []
+        with acting_as(ACTOR_SYSTEM):
+            for arm, breach in breaches.items():
+                experiment.stop_arm(arm, breach.event_fields(), gate)
+        return [experiment] if experiment.pending_events else []
+
+
+def _plus(tally: ArmTally | None, before: set[str], added: set[str]) -> ArmTally:
+    """`tally` with one send's flags going from `before` to `before | added`."""
+    tally = tally or empty_tally()
+    after = before | added
+    counts = dict(tally.counts)
+    for name in COUNTED:
+        if name == "delivered":
+            counts[name] += bool(after & set(SHOWS_DELIVERY)) - bool(before & set(SHOWS_DELIVERY))
+        else:
+            counts[name] += (name in after) - (name in before)
+    return ArmTally(tally.assigned, tally.authorized, counts)
