@@ -19,6 +19,7 @@ from registry.api.errors import ErrorEnvelopeSchema, error_response, register_er
 from registry.api.guards import install_guards
 from registry.api.logs import configure_logging, log_request
 from registry.api.openapi import RegistryMarshmallowPlugin
+from registry.api.paths import install_path_guard
 from registry.api.queries import install_query_guard
 from registry.api.ratelimit import build_limiter
 from registry.application import Registry
@@ -130,6 +131,7 @@ def create_app(
     app.extensions["token_verifier"] = verifier  # the console verifies with the same one
     install_guards(app, verifier, limiter)
     install_query_guard(app)  # after the token guard: 401 and 403 come first
+    install_path_guard(app)
 
     from registry.api.changes.views import blp as changes
     from registry.api.consents.views import blp as consents

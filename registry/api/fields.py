@@ -24,6 +24,13 @@ def customer_id_field(**kwargs: Any) -> fields.String:
     return fields.String(validate=[validate.Length(1, 128), _printable], **kwargs)
 
 
+def reference_field(max_length: int, *, min_length: int = 1, **kwargs: Any) -> fields.String:
+    """An identifier another system gave (a platform message id, an authorization id):
+    printable text, so that no NUL or control character reaches a lookup (PostgreSQL's
+    text refuses NUL)."""
+    return fields.String(validate=[validate.Length(min_length, max_length), _printable], **kwargs)
+
+
 def channel_field(**kwargs: Any) -> fields.String:
     return fields.String(validate=validate.OneOf(CHANNELS), **kwargs)
 

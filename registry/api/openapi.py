@@ -43,6 +43,11 @@ ERRORS: dict[int, str] = {
     "(`validation_error`; `details` names each).",
     429: "Too many requests (`rate_limited`); retry after `Retry-After` seconds.",
 }
+# Answered by the HTTP server before the registry sees the request, so not as JSON.
+URI_TOO_LONG = (
+    "The request line (path and query) is longer than the HTTP server takes (gunicorn: "
+    "4094 bytes, `--limit-request-line`); gunicorn answers it itself, not as JSON."
+)
 
 
 def _response_name(status: int) -> str:
@@ -110,6 +115,7 @@ class RegistryMarshmallowPlugin(MarshmallowPlugin):
                     "Retry-After": {"schema": {"type": "integer"}, "description": "seconds"}
                 }
             spec.components.response(_response_name(status), response, lazy=True)
+        spec.components.response(_response_name(414), {"description": URI_TOO_LONG}, lazy=True)
 
     def operation_helper(
         self, path: str | None = None, operations: dict[str, Any] | None = None, **kwargs: Any
@@ -126,7 +132,7 @@ class RegistryMarshmallowPlugin(MarshmallowPlugin):
     def _document(
         self, operation: dict[str, Any], method: str, view: Any, *, has_path_parameters: bool
     ) -> None:
-        statuses = [401, 422, 429]
+        statuses = [401, 414, 422, 429]
         scopes = scopes_of(view)
         operation["security"] = [{"bearer": []}]
         if scopes:

@@ -20,7 +20,7 @@ from registry.api.customers.schemas import (
     ReasonSchema,
     SuppressionAnswerSchema,
 )
-from registry.api.openapi import idempotent
+from registry.api.openapi import CONFLICT, idempotent
 from registry.api.queries import MinPositionQuery, PageQuery
 from registry.timefmt import iso, utcnow
 from registry.web.optout_token import LinkClaims, issue_token
@@ -43,6 +43,7 @@ class Customer(MethodView):
     @requires("consents:write")
     @blp.arguments(ProfileSchema)
     @blp.response(200, CustomerSchema)
+    @blp.alt_response(409, response=CONFLICT)
     def patch(self, profile: dict[str, Any], customer_id: str) -> Any:
         """Set phone, timezone and locale."""
         with acting():

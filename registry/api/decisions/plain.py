@@ -61,7 +61,7 @@ def load_authorization_request(data: Any) -> dict[str, Any] | None:
         return None
     if "message_ref" in data:
         ref = data["message_ref"]
-        if not (ref is None or (type(ref) is str and len(ref) <= 256)):
+        if not (ref is None or (type(ref) is str and len(ref) <= 256 and ref.isprintable())):
             return None
         loaded["message_ref"] = ref
     return loaded

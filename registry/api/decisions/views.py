@@ -21,7 +21,7 @@ from registry.api.decisions.plain import (
     load_batch_request,
     load_decision_request,
 )
-from registry.api.fields import channel_field, customer_id_field, moment_field
+from registry.api.fields import channel_field, customer_id_field, moment_field, reference_field
 from registry.api.openapi import idempotent
 from registry.domain.reasons import REASON_ORDER
 from registry.metrics import count_decisions
@@ -123,7 +123,7 @@ class AuthorizationRequestSchema(TemplateOrExperiment, PlainPathSchema):
     template = fields.Nested(
         TemplateRefSchema, metadata={"description": "Required unless `experiment` is given."}
     )
-    message_ref = fields.String(validate=validate.Length(max=256), allow_none=True)
+    message_ref = reference_field(256, min_length=0, allow_none=True)
 
 
 class AuthorizationSchema(PlainPathSchema):

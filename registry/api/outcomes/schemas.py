@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from registry.api.fields import moment_field
+from registry.api.fields import moment_field, reference_field
 from registry.domain.send import OUTCOME_STATUSES
 
 MAX_OUTCOMES = 1000
@@ -25,8 +25,8 @@ class ErrorCode(fields.Field):  # type: ignore[type-arg]
 
 
 class OutcomeItemSchema(Schema):
-    authorization_id = fields.String(validate=validate.Length(1, 128))
-    message_ref = fields.String(validate=validate.Length(1, 256))
+    authorization_id = reference_field(128)
+    message_ref = reference_field(256)
     status = fields.String(required=True, validate=validate.OneOf(OUTCOME_STATUSES))
     at = moment_field(allow_none=True)
     error_code = ErrorCode(allow_none=True)
@@ -57,7 +57,7 @@ class OutcomesAnswerSchema(Schema):
 
 
 class MessageRefSchema(Schema):
-    message_ref = fields.String(required=True, validate=validate.Length(1, 256))
+    message_ref = reference_field(256, required=True)
 
 
 class MessageRefAnswerSchema(Schema):

@@ -10,13 +10,14 @@ from marshmallow import Schema, fields, validate
 from registry.api.arguments import Blueprint
 from registry.api.auth import requires
 from registry.api.common import idempotently, services, tenant
+from registry.api.fields import reference_field
 from registry.api.openapi import idempotent
 
 blp = Blueprint("tokens", __name__, url_prefix="/v1/tokens", description="Bearer tokens (R-AUTH)")
 
 
 class RevokeSchema(Schema):
-    jti = fields.String(required=True, validate=validate.Length(min=1, max=256))
+    jti = reference_field(256, required=True)
     reason = fields.String(validate=validate.Length(max=1024), allow_none=True)
 
 
