@@ -15,19 +15,18 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import StoredEvent
 
 from registry.crypto import new_data_key, seal
 from registry.domain.base import RegistryAggregate, events_stamped_by
-from registry.domain.exceptions import NotFound
 from registry.personal_data import key_opener
 from registry.projections.projection import project_into
 from registry.projections.reader import Docs, checked_position
 from registry.store.bulk_writes import BulkWriteSet
 from registry.store.unit_of_work import WriteSet
-from registry.store.writer import Companions
+from registry.store.writer import Companions, get_aggregate, load_or_create
 
 A = TypeVar("A", bound=RegistryAggregate)
 START = datetime(2026, 3, 4, 9, 0, tzinfo=UTC)  # a Wednesday, 12:00 in Moscow
@@ -188,19 +187,10 @@ class FakeWriter:
         return write_set
 
     def get(self, aggregate_id: UUID, version: int | None = None) -> Any:
-        try:
-            return self.store.repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound("not found") from None
+        return get_aggregate(self.store, aggregate_id, version)
 
     def _load_or_create(self, aggregate_id: UUID, create: Callable[[], A] | None) -> A:
-        try:
-            aggregate: A = self.store.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            if create is None:
-                raise NotFound("not found") from None
-            return create()
-        return aggregate
+        return load_or_create(self.store, aggregate_id, create)
 
     def seen(self, tenant: str, dedupe_key: str) -> bool:
         return (tenant, dedupe_key) in self.seen_keys

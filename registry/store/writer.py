@@ -217,19 +217,10 @@ class StoreWriter:
         return [self.store.mapper.to_stored_event(event) for event in events]
 
     def get(self, aggregate_id: UUID, version: int | None = None) -> Any:
-        try:
-            return self.store.repository.get(aggregate_id, version=version)
-        except AggregateNotFoundError:
-            raise NotFound("not found") from None
+        return get_aggregate(self.store, aggregate_id, version)
 
     def _load_or_create(self, aggregate_id: UUID, create: Callable[[], A] | None) -> A:
-        try:
-            aggregate: A = self.store.repository.get(aggregate_id)
-        except AggregateNotFoundError:
-            if create is None:
-                raise NotFound("not found") from None
-            return create()
-        return aggregate
+        return load_or_create(self.store, aggregate_id, create)
 
     def write_set(
         self,
@@ -277,3 +268,24 @@ class StoreWriter:
                 "ON CONFLICT (tenant, dedupe_key) DO NOTHING",
                 [tenant, dedupe_key],
             )
+
+
+def get_aggregate(store: Application[UUID], aggregate_id: UUID, version: int | None = None) -> Any:
+    """The aggregate (at `version`), or NotFound: what every writer's `get` answers."""
+    try:
+        return store.repository.get(aggregate_id, version=version)
+    except AggregateNotFoundError:
+        raise NotFound("not found") from None
+
+
+def load_or_create(
+    store: Application[UUID], aggregate_id: UUID, create: Callable[[], A] | None
+) -> A:
+    """The stored aggregate, or `create()` when there is none (NotFound without `create`)."""
+    try:
+        aggregate: A = store.repository.get(aggregate_id)
+    except AggregateNotFoundError:
+        if create is None:
+            raise NotFound("not found") from None
+        return create()
+    return aggregate
