@@ -6,8 +6,9 @@ the suggested winner or why there is none. Pure: the counts come in
 
 The unit is a send (an authorization), as in R-OUTCOME's stats; `assigned` counts the
 distinct customers authorized in the arm. A send counts as delivered when its delivery
-was reported or a later status shows it (read, replied, clicked, converted, complained),
-so every metric is a proportion of the delivered (rate = count / delivered).
+was reported or a later status shows it, and as sent when that or `sent` was recorded
+(registry/domain/outcome_counts.py, the rule every figure counts by), so every metric is a
+proportion of the delivered (rate = count / delivered).
 """
 
 from __future__ import annotations
@@ -19,10 +20,10 @@ from typing import Any, Final, NamedTuple
 
 from registry.domain.experiment_stats import pearson_chi_squared, wilson_interval
 from registry.domain.feedback import rate_text
+from registry.domain.outcome_counts import SHOWS_DELIVERY as SHOWS_DELIVERY
 
 METRICS: Final = ("read", "replied", "clicked", "converted")
 COUNTED: Final = ("sent", "delivered", *METRICS, "failed", "opted_out", "complained")
-SHOWS_DELIVERY: Final = ("delivered", *METRICS, "complained")
 GUARDRAILS: Final = (("opt_out_rate", "max_opt_out_rate", "opted_out"),
                      ("complaint_rate", "max_complaint_rate", "complained"))  # fmt: skip
 SIGNIFICANCE: Final = 0.05

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any, Final, NamedTuple
+from typing import Any, NamedTuple
 
+from registry.domain.outcome_counts import shown_by
 from registry.domain.send import SendIdentity
 from registry.projections.sends import FLAGS, from_micros, micros
 from registry.store.sql import Sql
@@ -103,18 +104,15 @@ def summed(counts: Iterable[Counts]) -> Counts:
     return total
 
 
-# A send delivered or read was sent, even when its `sent` status never arrived (platforms
-# drop or reorder statuses): `sent` counts each such send once, so that delivery_rate is
-# delivered / sent with every delivered send in both. The row's `sent` flag itself stays
-# "a sent status was recorded", which is what a later `sent` status is deduplicated by.
-IMPLIED: Final = {"sent": ("sent", "delivered", "read")}
-
-
+# A send counts as sent or delivered when a later status shows it, even when that status
+# never arrived (platforms drop or reorder statuses): registry/domain/outcome_counts.py.
+# The row's flags themselves stay "this status was recorded", which is what a redelivered
+# status is deduplicated by.
 def _sum(flag: str) -> str:
-    implied = IMPLIED.get(flag)
-    if implied is None:
+    shown = shown_by(flag)
+    if shown == (flag,):
         return f"SUM({flag})"
-    return f"SUM(CASE WHEN {' + '.join(implied)} > 0 THEN 1 ELSE 0 END)"
+    return f"SUM(CASE WHEN {' OR '.join(f'{s} = 1' for s in shown)} THEN 1 ELSE 0 END)"
 
 
 _SUMS = "COUNT(*), " + ", ".join(_sum(flag) for flag in FLAGS)

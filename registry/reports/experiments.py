@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from registry.domain.experiment_results import COUNTED, SHOWS_DELIVERY, ArmTally
+from registry.domain.experiment_results import COUNTED, ArmTally
 from registry.domain.experiment_results import experiment_results as results_of
+from registry.domain.outcome_counts import send_counts
 from registry.reports.months import Month
 from registry.timefmt import iso
 
@@ -26,8 +27,8 @@ BASIS = (
 
 @dataclass
 class ArmCounts:
-    """One arm's month: its customers, sends, and each COUNTED status (a send counts once
-    per status; as delivered when any status shows delivery)."""
+    """One arm's month: its customers, sends, and each COUNTED name a send counts as
+    (registry/domain/outcome_counts.py)."""
 
     customers: int = 0
     authorized: int = 0
@@ -35,11 +36,7 @@ class ArmCounts:
 
     def add_send(self, statuses: set[str]) -> None:
         self.authorized += 1
-        for name in COUNTED:
-            if name == "delivered":
-                self.counts[name] += bool(statuses.intersection(SHOWS_DELIVERY))
-            elif name in statuses:
-                self.counts[name] += 1
+        self.counts.update(send_counts(statuses, COUNTED))
 
     def tally(self) -> ArmTally:
         return ArmTally(self.customers, self.authorized, {n: self.counts[n] for n in COUNTED})

@@ -16,6 +16,7 @@ from datetime import date, datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from registry.domain.outcome_counts import counted_as
 from registry.domain.vocabulary import NON_TRANSACTIONAL
 from registry.reports.experiments import ArmCounts
 from registry.reports.months import Month
@@ -42,6 +43,9 @@ OUTCOME_STATUSES = (
     "complained",
 )
 COUNTS = ("authorized", *OUTCOME_STATUSES, "opted_out")
+# status -> the counts a send with it counts as (registry/domain/outcome_counts.py: a
+# `delivered` or `read` status makes a send count as sent, as the template stats count it)
+_COUNTED_AS = {status: counted_as(status, OUTCOME_STATUSES) for status in OUTCOME_STATUSES}
 # R-OUTCOME's rates (SPEC §11, §19): name -> (numerator, denominator).
 RATES = {
     "delivery_rate": ("delivered", "sent"),
@@ -137,6 +141,7 @@ class MonthTally:
         sends: list[_Send] = []
         attributed: set[int] = set()  # sends (by number) with an attributed opt-out
         marketing_outcomes: Counter[str] = Counter()  # of the month's marketing sends
+        counted: dict[str, set[str]] = {}  # authorization -> the counts it is in already
         feedback: set[str] = set()  # authorizations with an attributed opt-out
         opted_out = False
         in_arms: dict[str, set[str]] = {}  # the month's sends in an experiment arm: statuses
@@ -146,9 +151,14 @@ class MonthTally:
             kind = event.event_type
             if kind == OUTCOME:  # most of a month's events
                 data = event.data
-                self._counted_with_send(data, str(data["status"]), marketing_outcomes)
-                if in_arms and data["authorization_id"] in in_arms:
-                    in_arms[data["authorization_id"]].add(str(data["status"]))
+                status, authorization = str(data["status"]), str(data["authorization_id"])
+                already = counted.setdefault(authorization, set())
+                for name in _COUNTED_AS.get(status, (status,)):
+                    if name not in already:
+                        already.add(name)
+                        self._counted_with_send(data, name, marketing_outcomes)
+                if in_arms and authorization in in_arms:
+                    in_arms[authorization].add(status)
                 continue
             if kind == SEND:
                 send = self._send(event.data, event.occurred_at)

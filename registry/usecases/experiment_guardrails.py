@@ -20,20 +20,20 @@ from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.experiment import Experiment, experiment_aggregate_id
 from registry.domain.experiment_results import (
     COUNTED,
-    SHOWS_DELIVERY,
     ArmTally,
     empty_tally,
     first_breach,
     guardrail_gate,
 )
 from registry.domain.feedback import Feedback
+from registry.domain.outcome_counts import SHOWS_SENT, send_counts
 from registry.domain.send import SendIdentity
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.experiment_sends import arm_tallies, arms_of
 from registry.projections.send_reads import sends_by_id
 from registry.store.sql import Sql
 
-_MOVES_GUARDRAILS = frozenset({*SHOWS_DELIVERY, "opted_out", "complained"})
+_MOVES_GUARDRAILS = frozenset({*SHOWS_SENT, "opted_out", "complained"})
 
 
 class ArmGuardrails:
@@ -101,11 +101,8 @@ class ArmGuardrails:
 def _plus(tally: ArmTally | None, before: set[str], added: set[str]) -> ArmTally:
     """`tally` with one send's flags going from `before` to `before | added`."""
     tally = tally or empty_tally()
-    after = before | added
+    was, now = send_counts(before, COUNTED), send_counts(before | added, COUNTED)
     counts = dict(tally.counts)
-    for name in COUNTED:
-        if name == "delivered":
-            counts[name] += bool(after & set(SHOWS_DELIVERY)) - bool(before & set(SHOWS_DELIVERY))
-        else:
-            counts[name] += (name in after) - (name in before)
+    for name in now - was:
+        counts[name] += 1
     return ArmTally(tally.assigned, tally.authorized, counts)

@@ -82,3 +82,33 @@ def test_with_outcomes_the_cli_prints_the_endpoints_report_to_the_last_digit(
     result = run_cli(backend_env, MONTH, "--tenant", tenant, "--tree-size", size)
     assert result.returncode == 0, result.stderr
     assert result.stdout == body + "\n"
+
+
+def test_sends_whose_sent_or_delivered_status_never_came_count_alike_in_report_and_stats(
+    api: Any, approved_template: dict[str, Any]
+) -> None:
+    put_any_time_policy(api)
+    assert api.post("/v1/consents", json=promotions_grant("anna")).status_code == 201
+    only_delivered, only_read, only_complained, only_failed = (
+        authorize(api, "anna") for _ in range(4)
+    )
+    record(
+        api,
+        {"authorization_id": only_delivered, "status": "delivered"},
+        {"authorization_id": only_read, "status": "read"},
+        {"authorization_id": only_read, "status": "sent"},  # late: still one send
+        {"authorization_id": only_complained, "status": "complained"},
+        {"authorization_id": only_failed, "status": "failed"},
+    )
+    report = api.get(f"/v1/reports/monthly/{MONTH}").get_json()
+    (row,) = report["templates"]
+    expected = {"authorized": 4, "sent": 3, "delivered": 3, "read": 1, "failed": 1}
+    assert {name: row[name] for name in expected} == expected
+    assert row["delivery_rate"] == "1.000000" and row["read_rate"] == "0.333333"
+    start, end = report["period"]["start"], report["period"]["end"]
+    stats = api.get(
+        "/v1/templates/spring_sale/ru/stats", query_string={"since": start, "until": end}
+    ).get_json()
+    for name in (*expected, "complained", "opted_out"):
+        assert row[name] == stats["total"][name], name
+    assert stats["total"]["delivery_rate"] == 1.0
