@@ -31,6 +31,21 @@ def _in_force(consent: Mapping[str, Any] | None, at: datetime) -> bool:
     return expires_at is None or expires_at > at
 
 
+def _granted(channel: str, purpose: str, status: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A consent's record as a grant or a request leaves it."""
+    return {
+        "channel": channel,
+        "purpose": purpose,
+        "status": status,
+        "granted_at": record["granted_at"],
+        "withdrawn_at": None,
+        "expires_at": record["expires_at"],
+        "receipt_id": record["receipt_id"],
+        "source": record["source"],
+        "event_version": record["event_version"],
+    }
+
+
 def grant(
     consents: Consents, channel: str, purposes: Iterable[str], record: dict[str, Any]
 ) -> None:
@@ -39,17 +54,7 @@ def grant(
         key = consent_key(channel, purpose)
         if _withdrawn_after(consents.get(key), record["granted_at"]):
             continue
-        consents[key] = {
-            "channel": channel,
-            "purpose": purpose,
-            "status": "granted",
-            "granted_at": record["granted_at"],
-            "withdrawn_at": None,
-            "expires_at": record["expires_at"],
-            "receipt_id": record["receipt_id"],
-            "source": record["source"],
-            "event_version": record["event_version"],
-        }
+        consents[key] = _granted(channel, purpose, "granted", record)
 
 
 def withdraw(
@@ -92,15 +97,7 @@ def request(
         ):
             continue
         consents[key] = {
-            "channel": channel,
-            "purpose": purpose,
-            "status": "pending",
-            "granted_at": record["granted_at"],
-            "withdrawn_at": None,
-            "expires_at": record["expires_at"],
-            "receipt_id": record["receipt_id"],
-            "source": record["source"],
-            "event_version": record["event_version"],
+            **_granted(channel, purpose, "pending", record),
             "confirm_by": record["confirm_by"],
         }
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from registry.devtoken import make_token
 from tests.conftest import JWT_SECRET, MARKETING_TEMPLATE, postgres_available, promotions_grant
-from tests.integration.servers import registry_server
+from tests.integration.servers import children, registry_server
 
 pytestmark = pytest.mark.slow
 
@@ -184,12 +185,39 @@ def test_the_opt_outs_and_authorizations_shown_are_recounted_from_the_log(
     )
 
 
+def worker_files(directory: Path) -> set[int]:
+    """The workers (by process id) that wrote counters into `directory`."""
+    return {int(p.stem.rsplit("_", 1)[-1]) for p in directory.glob("counter_*.db")}
+
+
+def requests_at_once(base_url: str, count: int) -> None:
+    """`count` GET /healthz at once, each on its own connection: sync workers that are
+    busy accept none, so they spread over the workers."""
+    with ThreadPoolExecutor(count) as pool:
+        answers = list(
+            pool.map(
+                lambda _: (
+                    requests.get(
+                        base_url + "/healthz", headers={"Connection": "close"}, timeout=30
+                    ).status_code
+                ),
+                range(count),
+            )
+        )
+    assert set(answers) == {200}, answers
+
+
 def test_the_workers_share_one_directory_under_var_named_by_their_master(
     server: tuple[str, Path], activity: dict[str, Any]
 ) -> None:
-    _, var_dir = server
+    base_url, var_dir = server
     (directory,) = (var_dir / "metrics").iterdir()
     master, _, started = directory.name.partition("-")
     assert master.isdigit() and started
-    worker_files = {p.stem.rsplit("_", 1)[-1] for p in directory.glob("counter_*.db")}
-    assert len(worker_files) >= 2  # several workers wrote figures there
+    for _ in range(5):  # until requests at once reached two workers, at most 5 rounds
+        if len(worker_files(directory)) >= 2:
+            break
+        requests_at_once(base_url, 32)
+    written = worker_files(directory)
+    assert len(written) >= 2  # several workers wrote figures there
+    assert written <= set(children(int(master)))  # and every file is one of its workers
