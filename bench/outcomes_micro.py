@@ -97,7 +97,7 @@ def raw_appends(registry: Any, count: int) -> float:
     )
     events = [opened(seed.TENANT, uuid4(), identity, None, stamp) for _ in range(count)]
     began = time.perf_counter()
-    registry.write_stored(seed.TENANT, events, BulkWriteSet(tenant=seed.TENANT), {})
+    registry.writer.write_stored(seed.TENANT, events, BulkWriteSet(tenant=seed.TENANT), {})
     return time.perf_counter() - began
 
 

@@ -210,10 +210,12 @@ def _seed(
         aggregates: list[Any] = []
         for number in range(first, min(customers, first + BATCH_CUSTOMERS)):
             aggregates += _customer_month(number, per_customer, outcomes)
-        write_set = BulkWriteSet(**vars(registry._write_set(seed.TENANT, aggregates, {}, None)))
+        write_set = BulkWriteSet(
+            **vars(registry.writer.write_set(seed.TENANT, aggregates, {}, None))
+        )
         pending = [event for aggregate in aggregates for event in aggregate.collect_events()]
         stored = [registry.mapper.to_stored_event(event) for event in pending]
-        registry.write_stored(
+        registry.writer.write_stored(
             seed.TENANT, stored, write_set, {}, aggregates=aggregates, events=pending
         )
         written += len(stored)

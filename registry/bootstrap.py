@@ -221,9 +221,9 @@ def build_services(
             registry.policies,
             parts.writer,
             Receipts(EventPositions(parts.db), parts.keyring, parts.origin_host),
-            LimitService(registry, parts.clock),
+            LimitService(parts.writer, parts.views, registry.policies, parts.db, parts.clock),
             parts.clock,
-            PilotJudge(registry),
+            PilotJudge(parts.writer, parts.views, registry.policies, parts.db),
         ),
         templates=TemplateService(parts.writer, parts.views, registry.policies),
         policies=registry.policies,
@@ -286,11 +286,24 @@ def build_feed(db: Database, settings: Settings | None) -> ChangeFeed:
     return ChangeFeed(db, watch, max_waits=settings.feed_max_waits)
 
 
+def outcome_service(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> OutcomeService:
+    """The outcomes service on the registry's shared parts."""
+    return OutcomeService(
+        registry.writer,
+        registry.views,
+        registry,
+        registry.policies,
+        registry.db,
+        registry.keyring,
+        clock,
+    )
+
+
 def install_outcomes(registry: Registry, clock: Clock = SYSTEM_CLOCK) -> OutcomeService:
     """Outcomes (SPEC §11-12): the service, and the writer's hook that attributes feedback
     and saves the automatic pauses and throttles with it (build_services installs it again
     with the services' clock)."""
-    outcomes = OutcomeService(registry, clock)
+    outcomes = outcome_service(registry, clock)
     registry.writer.companions = outcomes.feedback.companions
     return outcomes
 

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.domain.exceptions import InvalidRequest, NotFound
 from registry.domain.send import send_aggregate_id
 from registry.projections.send_reads import sends_by_id
 from registry.timefmt import iso, parse_iso
 
+if TYPE_CHECKING:
+    from registry.personal_data import PersonalDataKeys
+    from registry.projections.reader import ViewReader
+    from registry.store.database import Database
+
 
 def authorization_with_outcomes(
-    core: Any, tenant: str, authorization_id: str, min_position: int | None = None
+    db: Database,
+    views: ViewReader,
+    keys: PersonalDataKeys,
+    tenant: str,
+    authorization_id: str,
+    min_position: int | None = None,
 ) -> dict[str, Any]:
-    with core.db.transaction() as sql:
-        position = core.db.max_position(sql)
+    with db.transaction() as sql:
+        position = db.max_position(sql)
         row = sends_by_id(sql, tenant, [authorization_id]).get(authorization_id)
     if min_position is not None and min_position > position:
         raise InvalidRequest(
@@ -26,13 +36,13 @@ def authorization_with_outcomes(
     identity = row.identity
     outcomes: list[dict[str, Any]] = []
     if row.send_version:
-        docs, _ = core.read_views(tenant, [("customer", identity.customer_id)])
+        docs, _ = views.read(tenant, [("customer", identity.customer_id)])
         erased = bool((docs.get(("customer", identity.customer_id)) or {}).get("erased"))
-        history = core.aggregate_history(
+        history = views.history(
             str(send_aggregate_id(tenant, authorization_id)),
             after_position=0,
             limit=1000,
-            open_value=core.opener(tenant, identity.customer_id, erased),
+            open_value=keys.opener(tenant, identity.customer_id, erased),
         )
         outcomes = [_outcome(entry) for entry in history if entry["type"] == "Send.OutcomeRecorded"]
     return {

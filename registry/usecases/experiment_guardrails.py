@@ -12,11 +12,10 @@ pass it; the next write that touches the arm stops it (as for template pauses).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from eventsourcing.application import AggregateNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from registry.domain.base import RegistryAggregate, acting_as
+from registry.domain.exceptions import NotFound
 from registry.domain.experiment import Experiment, experiment_aggregate_id
 from registry.domain.experiment_results import (
     COUNTED,
@@ -33,12 +32,17 @@ from registry.projections.experiment_sends import arm_tallies, arms_of
 from registry.projections.send_reads import sends_by_id
 from registry.store.sql import Sql
 
+if TYPE_CHECKING:
+    from registry.projections.reader import ViewReader
+    from registry.store.writer import EventWriter
+
 _MOVES_GUARDRAILS = frozenset({*SHOWS_SENT, "opted_out", "complained"})
 
 
 class ArmGuardrails:
-    def __init__(self, core: Any) -> None:
-        self.core = core
+    def __init__(self, writer: EventWriter, views: ViewReader) -> None:
+        self.writer = writer
+        self.views = views
 
     def judge(
         self,
@@ -57,7 +61,7 @@ class ArmGuardrails:
         if not arms:
             return []
         names = sorted({experiment for experiment, _ in arms.values()})
-        docs, _ = self.core.read_views(tenant, [("experiment", name) for name in names])
+        docs, _ = self.views.read(tenant, [("experiment", name) for name in names])
         stored = sends_by_id(sql, tenant, list(arms))
         changed: list[RegistryAggregate] = []
         for name in names:
@@ -89,8 +93,8 @@ class ArmGuardrails:
         self, tenant: str, name: str, breaches: dict[str, Any], gate: int
     ) -> list[RegistryAggregate]:
         try:
-            experiment: Experiment = self.core.repository.get(experiment_aggregate_id(tenant, name))
-        except AggregateNotFoundError:
+            experiment: Experiment = self.writer.get(experiment_aggregate_id(tenant, name))
+        except NotFound:
             return []
         with acting_as(ACTOR_SYSTEM):
             for arm, breach in breaches.items():

@@ -19,14 +19,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
-
-from eventsourcing.application import AggregateNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from registry.clock import Clock
 from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.channel import Channel, RateFigures, channel_aggregate_id, next_step
 from registry.domain.customer import Customer
+from registry.domain.exceptions import NotFound
 from registry.domain.feedback import Feedback, rate_text, reaches
 from registry.domain.send import SendIdentity
 from registry.domain.template import template_aggregate_id
@@ -35,6 +34,12 @@ from registry.projections.send_reads import Counts, channel_counts, sends_by_id,
 from registry.timefmt import parse_iso
 from registry.usecases.experiment_guardrails import ArmGuardrails
 from registry.usecases.pilots import PilotJudge
+
+if TYPE_CHECKING:
+    from registry.projections.reader import ViewReader
+    from registry.store.database import Database
+    from registry.store.writer import EventWriter
+    from registry.usecases.policy import PolicyService
 
 
 @dataclass
@@ -48,11 +53,21 @@ class Touched:
 
 
 class FeedbackRules:
-    def __init__(self, core: Any, clock: Clock) -> None:
-        self.core = core
+    def __init__(
+        self,
+        writer: EventWriter,
+        views: ViewReader,
+        policies: PolicyService,
+        db: Database,
+        clock: Clock,
+    ) -> None:
+        self.writer = writer
+        self.views = views
+        self.policies = policies
+        self.db = db
         self.clock = clock
-        self.arm_guardrails = ArmGuardrails(core)  # experiment arms (SPEC §13)
-        self.pilots = PilotJudge(core)  # SPEC §13: the pilots these sends are in
+        self.arm_guardrails = ArmGuardrails(writer, views)  # experiment arms (SPEC §13)
+        self.pilots = PilotJudge(writer, views, policies, db)  # SPEC §13: their pilots
 
     # ---- the writer's hook ------------------------------------------------------------
 
@@ -66,8 +81,8 @@ class FeedbackRules:
         ]
         if not causes:
             return []
-        docs, _ = self.core.read_views(tenant, [("tenant", "")])
-        policy, _ = self.core.policy_of(tenant, docs.get(("tenant", "")))
+        docs, _ = self.views.read(tenant, [("tenant", "")])
+        policy, _ = self.policies.policy_of(tenant, docs.get(("tenant", "")))
         within = timedelta(hours=policy.feedback.attribution_hours)
         touched: list[Touched] = []
         for cause in causes:
@@ -124,9 +139,9 @@ class FeedbackRules:
         channels = {t.identity.channel for t in touched}
         keys = [("template", f"{n}/{lang}") for n, lang, _ in versions]
         keys += [("channel", channel) for channel in channels]
-        docs, _ = self.core.read_views(tenant, sorted(set(keys)))
+        docs, _ = self.views.read(tenant, sorted(set(keys)))
         changed: list[RegistryAggregate] = []
-        with self.core.db.transaction() as sql:
+        with self.db.transaction() as sql:
             added = _added_flags(sql, tenant, touched)
             for name, language, version in sorted(versions):
                 doc = docs.get(("template", f"{name}/{language}"))
@@ -179,8 +194,8 @@ class FeedbackRules:
     ) -> list[RegistryAggregate]:
         reason, count, delivered, threshold = pause
         try:
-            template = self.core.repository.get(template_aggregate_id(tenant, name, language))
-        except AggregateNotFoundError:
+            template = self.writer.get(template_aggregate_id(tenant, name, language))
+        except NotFound:
             return []
         with acting_as(ACTOR_SYSTEM):
             template.pause_for_feedback(
@@ -215,8 +230,8 @@ class FeedbackRules:
         if next_step(halved, recovering, above, now) is None:
             return []
         try:
-            aggregate: Channel = self.core.repository.get(channel_aggregate_id(tenant, channel))
-        except AggregateNotFoundError:
+            aggregate: Channel = self.writer.get(channel_aggregate_id(tenant, channel))
+        except NotFound:
             aggregate = Channel.register(tenant, channel)
         figures = RateFigures(
             complained=complained,

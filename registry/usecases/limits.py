@@ -4,7 +4,7 @@ the effective limit a decision applies; and the platform's messaging limit as re
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.clock import Clock
 from registry.domain.channel import Channel, channel_aggregate_id
@@ -27,6 +27,12 @@ from registry.projections.send_reads import (
     window_rows,
 )
 from registry.timefmt import iso
+
+if TYPE_CHECKING:
+    from registry.projections.reader import ViewReader
+    from registry.store.database import Database
+    from registry.store.writer import EventWriter
+    from registry.usecases.policy import PolicyService
 
 Docs = dict[tuple[str, str], dict[str, Any]]
 
@@ -90,8 +96,18 @@ def figures(counts: Counts) -> dict[str, Any]:
 
 
 class LimitService:
-    def __init__(self, core: Any, clock: Clock) -> None:
-        self.core = core
+    def __init__(
+        self,
+        writer: EventWriter,
+        views: ViewReader,
+        policies: PolicyService,
+        db: Database,
+        clock: Clock,
+    ) -> None:
+        self.writer = writer
+        self.views = views
+        self.policies = policies
+        self.db = db
         self.clock = clock
 
     def frees_at(
@@ -100,7 +116,7 @@ class LimitService:
         """`limit` with `frees_at`, read when a decision finds the window full."""
         if limit.effective is None or limit.customers_24h < limit.effective:
             return limit
-        with self.core.db.single_statement() as sql:
+        with self.db.single_statement() as sql:
             buckets = window_rows(sql, tenant, channel, first_minute)
         return limit._replace(frees_at=frees_at(buckets, limit.customers_24h, limit.effective))
 
@@ -108,11 +124,11 @@ class LimitService:
         now = self.clock.now()
         first = window_first_minute(now)
         keys = [("tenant", "")] + [key for channel in CHANNELS for key in limit_keys(channel)]
-        docs, position = self.core.read_views(tenant, keys, min_position, window_from=first)
-        policy, _ = self.core.policy_of(tenant, docs.get(("tenant", "")))
+        docs, position = self.views.read(tenant, keys, min_position, window_from=first)
+        policy, _ = self.policies.policy_of(tenant, docs.get(("tenant", "")))
         since = now - timedelta(days=policy.feedback.window_days)
         channels = []
-        with self.core.db.transaction() as sql:
+        with self.db.transaction() as sql:
             for channel in CHANNELS:
                 effective = effective_of(docs, channel, policy)
                 counts = channel_counts(sql, tenant, channel, since)
@@ -152,12 +168,10 @@ class LimitService:
         min_position: int | None = None,
     ) -> dict[str, Any]:
         language = normalise_language(language)
-        docs, position = self.core.read_views(
-            tenant, [("template", f"{name}/{language}")], min_position
-        )
+        docs, position = self.views.read(tenant, [("template", f"{name}/{language}")], min_position)
         if ("template", f"{name}/{language}") not in docs:
             raise NotFound(f"template {name}/{language} not found")
-        with self.core.db.single_statement() as sql:
+        with self.db.single_statement() as sql:
             by_version = template_counts_by_version(sql, tenant, name, language, since, until)
         total = summed(by_version.values())
         versions = [
@@ -178,7 +192,7 @@ class LimitService:
         self, tenant: str, channel: str, *, dedupe_key: str | None = None, **recorded: Any
     ) -> dict[str, Any]:
         """A `Channel.PlatformLimitRecorded` (from `phone_number_quality_update`)."""
-        answer: dict[str, Any] = self.core.write(
+        answer: dict[str, Any] = self.writer.write(
             tenant,
             channel_aggregate_id(tenant, channel),
             lambda: Channel.register(tenant, channel),

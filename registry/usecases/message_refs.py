@@ -5,7 +5,7 @@ concurrent write to it fails the insert and the attach is decided again."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from eventsourcing.domain import Snapshot
 from eventsourcing.persistence import IntegrityError
@@ -14,6 +14,10 @@ from eventsourcing.utils import get_topic
 from registry.domain.exceptions import Conflict, NotFound
 from registry.domain.send import OUTCOME_STATUSES, Send, send_aggregate_id
 from registry.projections.send_reads import SendRow, authorizations_by_ref, sends_by_id
+
+if TYPE_CHECKING:
+    from registry.store.database import Database
+    from registry.store.writer import EventWriter
 
 MAX_ATTEMPTS = 20
 _SEND_TOPIC = get_topic(Send)
@@ -47,13 +51,13 @@ def send_from_row(tenant: str, row: SendRow, now: datetime) -> Send:
 
 
 def attach_message_ref(
-    core: Any, tenant: str, authorization_id: str, ref: str, now: datetime
+    writer: EventWriter, db: Database, tenant: str, authorization_id: str, ref: str, now: datetime
 ) -> dict[str, Any]:
     for _ in range(MAX_ATTEMPTS):
-        with core.db.transaction() as sql:
+        with db.transaction() as sql:
             row = sends_by_id(sql, tenant, [authorization_id]).get(authorization_id)
             owner = authorizations_by_ref(sql, tenant, [ref]).get(ref)
-            position = core.db.max_position(sql)
+            position = db.max_position(sql)
         if row is None:
             raise NotFound(f"authorization {authorization_id!r} not found")
         if owner is not None and owner != authorization_id:
@@ -66,12 +70,14 @@ def attach_message_ref(
         body = {"authorization_id": authorization_id, "message_ref": ref}
         if not send.pending_events:
             return {**body, "position": position}
-        write_set = core.write_set(tenant, [send], body, None)
+        write_set = writer.write_set(tenant, [send], body, None)
         events = send.collect_events()
-        stored = [core.mapper.to_stored_event(event) for event in events]
+        stored = writer.to_stored(events)
         try:
             return dict(
-                core.write_stored(tenant, stored, write_set, body, aggregates=[send], events=events)
+                writer.write_stored(
+                    tenant, stored, write_set, body, aggregates=[send], events=events
+                )
             )
         except IntegrityError:
             continue

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.persistence import IntegrityError
 
@@ -42,16 +42,38 @@ from registry.usecases.outcome_batch import Hold, OutcomeBatch
 from registry.usecases.unknown_outcomes import MARK_SEEN, Statement, UnknownOutcomes
 from registry.usecases.whatsapp_statuses import Identities, Pairings, status_items
 
+if TYPE_CHECKING:
+    from registry.keys import KeyRing
+    from registry.personal_data import PersonalDataKeys
+    from registry.projections.reader import ViewReader
+    from registry.store.database import Database
+    from registry.store.writer import EventWriter
+    from registry.usecases.policy import PolicyService
+
 MAX_ATTEMPTS = 20
 
 
 class OutcomeService:
-    def __init__(self, core: Any, clock: Clock) -> None:
-        self.core = core
+    def __init__(
+        self,
+        writer: EventWriter,
+        views: ViewReader,
+        keys: PersonalDataKeys,
+        policies: PolicyService,
+        db: Database,
+        keyring: KeyRing,
+        clock: Clock,
+    ) -> None:
+        self.writer = writer
+        self.views = views
+        self.keys = keys
+        self.policies = policies
+        self.db = db
+        self.keyring = keyring
         self.clock = clock
-        self.feedback = FeedbackRules(core, clock)
-        self.limit_reads = LimitService(core, clock)
-        self.unknown = UnknownOutcomes(core)
+        self.feedback = FeedbackRules(writer, views, policies, db, clock)
+        self.limit_reads = LimitService(writer, views, policies, db, clock)
+        self.unknown = UnknownOutcomes(db, keyring)
 
     # ---- reads of R-THROTTLE (registry/usecases/limits.py) --------------------------------
 
@@ -75,12 +97,16 @@ class OutcomeService:
     # ---- message refs and reads of one authorization ------------------------------------
 
     def attach_message_ref(self, tenant: str, authorization_id: str, ref: str) -> dict[str, Any]:
-        return attach_message_ref(self.core, tenant, authorization_id, ref, self.clock.now())
+        return attach_message_ref(
+            self.writer, self.db, tenant, authorization_id, ref, self.clock.now()
+        )
 
     def authorization(
         self, tenant: str, authorization_id: str, min_position: int | None = None
     ) -> dict[str, Any]:
-        return authorization_with_outcomes(self.core, tenant, authorization_id, min_position)
+        return authorization_with_outcomes(
+            self.db, self.views, self.keys, tenant, authorization_id, min_position
+        )
 
     def unknown_outcomes(self, tenant: str, *, limit: int, after_id: int) -> dict[str, Any]:
         return self.unknown.page(tenant, limit=limit, after_id=after_id)
@@ -151,8 +177,8 @@ class OutcomeService:
     ) -> dict[str, Any]:
         now = self.clock.now()
         batch = OutcomeBatch(tenant, source, Stamp(current_actor(), current_request_id(), now))
-        pairings = Pairings(tenant, self.core.keyring.blind_index_key)
-        with self.core.db.transaction() as sql:
+        pairings = Pairings(tenant, self.keyring.blind_index_key)
+        with self.db.transaction() as sql:
             rows = _rows(sql, tenant, items)
             strangers = [i for i, row in enumerate(rows) if row is None]
             keys = [] if dedupe_keys is None else [dedupe_keys[i] for i in strangers]
@@ -195,15 +221,15 @@ class OutcomeService:
                 aggregates += self.feedback.judge(tenant, touched, self._feedback_policy(tenant))
         if not batch.events and not aggregates:
             return {**body, "position": self._write_rows(tenant, kept, index_rows)}
-        write_set = BatchWriteSet.extending(self.core.write_set(tenant, aggregates, body, None))
+        write_set = BatchWriteSet.extending(self.writer.write_set(tenant, aggregates, body, None))
         write_set.rows += kept
         write_set.index_rows += index_rows
         send_rows = batch.send_rows()
         write_set.bulk_rows.append(lambda sql: write_send_flags(sql, send_rows))
         events = [event for aggregate in aggregates for event in aggregate.collect_events()]
-        stored = [*batch.events, *(self.core.mapper.to_stored_event(e) for e in events)]
+        stored = [*batch.events, *self.writer.to_stored(events)]
         return dict(
-            self.core.write_stored(
+            self.writer.write_stored(
                 tenant, stored, write_set, body, aggregates=aggregates, events=events
             )
         )
@@ -219,7 +245,7 @@ class OutcomeService:
                 if r and i.get("detail")
             }
         )
-        keys: dict[str, bytes] = self.core.data_keys(tenant, wanted, create=True) if wanted else {}
+        keys: dict[str, bytes] = self.keys.data_keys(tenant, wanted, create=True) if wanted else {}
 
         def sealer(customer_id: str) -> Callable[[str], str | None]:
             key = keys[customer_id]
@@ -232,7 +258,7 @@ class OutcomeService:
         if not holds:
             return []
         ids = sorted({hold.customer_id for hold in holds})
-        docs, _ = self.core.read_views(tenant, [("customer", c) for c in ids])
+        docs, _ = self.views.read(tenant, [("customer", c) for c in ids])
         customers: dict[str, Customer] = {
             c: customer_from_view(tenant, docs[("customer", c)])
             for c in ids
@@ -251,14 +277,14 @@ class OutcomeService:
         return list(customers.values())
 
     def _feedback_policy(self, tenant: str) -> Any:
-        docs, _ = self.core.read_views(tenant, [("tenant", "")])
-        return self.core.policy_of(tenant, docs.get(("tenant", "")))[0].feedback
+        docs, _ = self.views.read(tenant, [("tenant", "")])
+        return self.policies.policy_of(tenant, docs.get(("tenant", "")))[0].feedback
 
     def _write_rows(
         self, tenant: str, rows: Sequence[Statement], index_rows: Sequence[tuple[str, str]]
     ) -> int:
         """Only unknown items and pairings (no event): their rows, and the log's position."""
-        with self.core.db.transaction(commit=bool(rows or index_rows)) as sql:
+        with self.db.transaction(commit=bool(rows or index_rows)) as sql:
             for statement, params in rows:
                 sql.execute(statement, params)
             sql.executemany(
@@ -266,7 +292,7 @@ class OutcomeService:
                 "ON CONFLICT (tenant, blind) DO UPDATE SET customer_id = excluded.customer_id",
                 [(tenant, blind, customer) for blind, customer in index_rows],
             )
-            return int(self.core.db.max_position(sql))
+            return int(self.db.max_position(sql))
 
 
 def _rows(sql: Any, tenant: str, items: Sequence[dict[str, Any]]) -> list[SendRow | None]:

@@ -18,12 +18,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
-
-from eventsourcing.application import AggregateNotFoundError
+from typing import TYPE_CHECKING, Any
 
 from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.customer import Customer
+from registry.domain.exceptions import NotFound
 from registry.domain.feedback import Feedback, rate_text
 from registry.domain.pilot import Pilot
 from registry.domain.rules.pilot import PilotFacts, PilotFigures, pilot_verdict
@@ -35,6 +34,12 @@ from registry.projections.pilots import joined, pilot_sends, pilot_size
 from registry.projections.sends import Statement
 from registry.store.sql import Sql
 from registry.timefmt import parse_iso
+
+if TYPE_CHECKING:
+    from registry.projections.reader import ViewReader
+    from registry.store.database import Database
+    from registry.store.writer import EventWriter
+    from registry.usecases.policy import PolicyService
 
 Docs = dict[tuple[str, str], dict[str, Any]]
 
@@ -103,8 +108,13 @@ def joined_rows(
 
 
 class PilotJudge:
-    def __init__(self, core: Any) -> None:
-        self.core = core
+    def __init__(
+        self, writer: EventWriter, views: ViewReader, policies: PolicyService, db: Database
+    ) -> None:
+        self.writer = writer
+        self.views = views
+        self.policies = policies
+        self.db = db
 
     def judge(
         self,
@@ -146,14 +156,14 @@ class PilotJudge:
         settings, since = self._settings(tenant)
         if settings is None or since is None:
             return False
-        docs, _ = self.core.read_views(tenant, [("tenant", ""), ("template", template_key)])
-        policy, _ = self.core.policy_of(tenant, docs.get(("tenant", "")))
+        docs, _ = self.views.read(tenant, [("tenant", ""), ("template", template_key)])
+        policy, _ = self.policies.policy_of(tenant, docs.get(("tenant", "")))
         doc = docs.get(("template", template_key))
-        with self.core.db.transaction() as sql:
+        with self.db.transaction() as sql:
             judged = self._verdict(sql, tenant, doc, settings, since, policy.feedback, now, ())
         if judged is None or doc is None:
             return False
-        self.core.write(
+        self.writer.write(
             tenant,
             template_aggregate_id(tenant, doc["name"], doc["language"]),
             None,
@@ -163,9 +173,9 @@ class PilotJudge:
 
     def _settings(self, tenant: str) -> tuple[Pilot | None, datetime | None]:
         """The policy's pilot and when the tenant turned pilots on."""
-        docs, _ = self.core.read_views(tenant, [("tenant", "")])
+        docs, _ = self.views.read(tenant, [("tenant", "")])
         tenant_doc = docs.get(("tenant", ""))
-        policy, _ = self.core.policy_of(tenant, tenant_doc)
+        policy, _ = self.policies.policy_of(tenant, tenant_doc)
         return policy.pilot, parse_iso((tenant_doc or {}).get("pilot_since"))
 
     def _verdict(
@@ -236,8 +246,8 @@ class PilotJudge:
             if isinstance(aggregate, Template) and aggregate.id == aggregate_id:
                 return aggregate
         try:
-            template: Template = self.core.repository.get(aggregate_id)
-        except AggregateNotFoundError:
+            template: Template = self.writer.get(aggregate_id)
+        except NotFound:
             return None
         return template
 

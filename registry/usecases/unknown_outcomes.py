@@ -6,12 +6,16 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from registry.crypto import open_sealed, seal
 from registry.keys import derive
 from registry.store.sql import Sql
 from registry.timefmt import iso, jsonable
+
+if TYPE_CHECKING:
+    from registry.keys import KeyRing
+    from registry.store.database import Database
 
 Statement = tuple[str, list[Any]]
 MARK_SEEN = (
@@ -31,11 +35,12 @@ def unknown_reason(item: dict[str, Any]) -> str:
 
 
 class UnknownOutcomes:
-    def __init__(self, core: Any) -> None:
-        self.core = core
+    def __init__(self, db: Database, keyring: KeyRing) -> None:
+        self.db = db
+        self.keyring = keyring
 
     def _key(self, tenant: str) -> bytes:
-        return derive(self.core.keyring.master_data_key, f"tenant secrets {tenant}")
+        return derive(self.keyring.master_data_key, f"tenant secrets {tenant}")
 
     def kept(self, tenant: str, source: str, item: dict[str, Any], now: datetime) -> Statement:
         """The statement that keeps `item`, sealed."""
@@ -58,13 +63,13 @@ class UnknownOutcomes:
 
     def page(self, tenant: str, *, limit: int, after_id: int) -> dict[str, Any]:
         key = self._key(tenant)
-        with self.core.db.transaction() as sql:
+        with self.db.transaction() as sql:
             rows = sql.query(
                 "SELECT id, received_at, source, reason, item FROM registry_outcomes_unknown "
                 "WHERE tenant = ? AND id > ? ORDER BY id LIMIT ?",
                 [tenant, after_id, limit],
             )
-            position = self.core.db.max_position(sql)
+            position = self.db.max_position(sql)
         items = [
             {
                 "id": int(i),

@@ -49,7 +49,7 @@ def reference_export(registry: Any, services: Any, tenant: str, filters: dict[st
 
 
 def is_erased(registry: Any, tenant: str, customer_id: str) -> bool:
-    docs, _ = registry.read_views(tenant, [("customer", customer_id)])
+    docs, _ = registry.views.read(tenant, [("customer", customer_id)])
     doc = docs.get(("customer", customer_id))
     return bool(doc and doc.get("erased"))
 
@@ -75,7 +75,7 @@ def readable_state(
 ) -> dict[str, Any] | None:
     if customer_id is None or '"enc:v1:' not in state:
         return None
-    docs, _ = registry.read_views(tenant, [("customer", customer_id)])
+    docs, _ = registry.views.read(tenant, [("customer", customer_id)])
     doc = docs.get(("customer", customer_id))
     if doc is None:
         return None

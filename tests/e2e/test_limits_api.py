@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
+from registry.bootstrap import outcome_service
 from registry.projections.rebuild import rebuild
-from registry.usecases.outcomes import OutcomeService
 from tests.conftest import ApiClient, promotions_grant
 from tests.e2e.outcome_helpers import TEMPLATE, authorize, feedback_policy, record
 from tests.e2e.test_webhooks_api import deliver, fixture, integration  # noqa: F401 (fixture)
@@ -188,7 +188,7 @@ def test_the_channel_is_halved_for_complaints_and_restored_after_seven_days_belo
         template_pause_complaint_rate=1,
     )
     clock = MovingClock(datetime.now(UTC))
-    outcomes = OutcomeService(registry, clock)
+    outcomes = outcome_service(registry, clock)
     ids = [authorize(ready, f"c{i}")["authorization_id"] for i in range(4)]
     outcomes.record_outcomes(
         tenant, [{"authorization_id": a, "status": "delivered"} for a in ids[:2]]

@@ -119,7 +119,7 @@ def test_a_duplicate_event_in_a_bulk_batch_is_an_integrity_error_and_stores_noth
     registry: Any, tenant: str
 ) -> None:
     def save(customers: list[Customer]) -> None:
-        write_set = registry._write_set(tenant, customers, {}, None)
+        write_set = registry.writer.write_set(tenant, customers, {}, None)
         registry.save(*customers, **{UNIT_OF_WORK: write_set})
 
     save([Customer.register(tenant, "dup")])
@@ -133,7 +133,7 @@ def test_a_duplicate_event_in_a_bulk_batch_is_an_integrity_error_and_stores_noth
 
 def test_bulk_positions_are_the_stored_events_in_order(registry: Any, tenant: str) -> None:
     customers = [Customer.register(tenant, f"o{i}") for i in range(COPY_EVENTS_FROM)]
-    write_set = registry._write_set(tenant, customers, {}, None)  # leaves for `audit check`
+    write_set = registry.writer.write_set(tenant, customers, {}, None)  # leaves for `audit check`
     recordings = registry.save(*customers, **{UNIT_OF_WORK: write_set})
     with registry.db.transaction() as sql:
         by_event = registry.db.positions_of_events(sql, [(str(c.id), 1) for c in customers])
