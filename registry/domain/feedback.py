@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any, Final
 
@@ -121,6 +122,34 @@ def rate_text(numerator: int, denominator: int) -> str | None:
     if denominator <= 0:
         return None
     return str((Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.000001")))
+
+
+def pause_figures(
+    *,
+    version: int,
+    reason: str,
+    count: int,
+    delivered: int,
+    threshold: str,
+    feedback: Feedback,
+    window_start: datetime,
+    at: datetime,
+) -> dict[str, Any]:
+    """What a `Template.PausedForFeedback` records: the version, why, the figures that
+    crossed `threshold` and the window they were counted in (the feedback rules' pause
+    and a pilot's failed verdict alike)."""
+    return {
+        "version": version,
+        "reason": reason,
+        "rate": rate_text(count, delivered),
+        "count": count,
+        "delivered": delivered,
+        "threshold": threshold,
+        "window_days": feedback.window_days,
+        "min_delivered": feedback.min_delivered,
+        "window_start": window_start,
+        "at": at,
+    }
 
 
 def reaches(numerator: int, denominator: int, threshold: Decimal) -> bool:

@@ -26,7 +26,7 @@ from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.channel import Channel, RateFigures, channel_aggregate_id, next_step
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
-from registry.domain.feedback import Feedback, rate_text, reaches
+from registry.domain.feedback import Feedback, pause_figures, rate_text, reaches
 from registry.domain.send import SendIdentity
 from registry.domain.template import template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
@@ -199,16 +199,16 @@ class FeedbackRules:
             return []
         with acting_as(ACTOR_SYSTEM):
             template.pause_for_feedback(
-                version=version,
-                reason=reason,
-                rate=rate_text(count, delivered),
-                count=count,
-                delivered=delivered,
-                threshold=threshold,
-                window_days=feedback.window_days,
-                min_delivered=feedback.min_delivered,
-                window_start=start,
-                at=now,
+                **pause_figures(
+                    version=version,
+                    reason=reason,
+                    count=count,
+                    delivered=delivered,
+                    threshold=threshold,
+                    feedback=feedback,
+                    window_start=start,
+                    at=now,
+                )
             )
         return [template] if template.pending_events else []
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
-from registry.domain.feedback import Feedback, rate_text
+from registry.domain.feedback import Feedback, pause_figures, rate_text
 from registry.domain.pilot import Pilot
 from registry.domain.rules.pilot import PilotFacts, PilotFigures, pilot_verdict
 from registry.domain.send import SendIdentity
@@ -284,6 +284,7 @@ def _record(
                 at=now,
             )
             return
+        assert reason is not None  # a failed verdict names the rate that failed it
         count = figures.complained if reason == "complaint_rate" else figures.opted_out
         threshold = (
             feedback.template_pause_complaint_rate
@@ -291,14 +292,14 @@ def _record(
             else feedback.template_pause_opt_out_rate
         )
         template.pause_for_feedback(
-            version=version,
-            reason=reason,
-            rate=rate_text(count, delivered),
-            count=count,
-            delivered=delivered,
-            threshold=str(threshold),
-            window_days=feedback.window_days,
-            min_delivered=feedback.min_delivered,
-            window_start=started,
-            at=now,
+            **pause_figures(
+                version=version,
+                reason=reason,
+                count=count,
+                delivered=delivered,
+                threshold=str(threshold),
+                feedback=feedback,
+                window_start=started,
+                at=now,
+            )
         )
