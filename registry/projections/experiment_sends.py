@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from registry.domain.experiment_results import COUNTED, ArmTally
-from registry.domain.outcome_counts import shown_by
+from registry.projections.outcome_sums import count_sum
 from registry.store.sql import Sql
 
 Statement = tuple[str, list[Any]]
@@ -21,15 +21,7 @@ _INSERT: Final = (
     "INSERT INTO registry_experiment_sends (tenant, authorization_id, experiment, arm) "
     "VALUES (?, ?, ?, ?) ON CONFLICT (tenant, authorization_id) DO NOTHING"
 )
-
-
-def _count(name: str) -> str:
-    """SUM of the sends that count as `name` (registry/domain/outcome_counts.py)."""
-    shown = " OR ".join(f"s.{flag} = 1" for flag in shown_by(name))
-    return f"SUM(CASE WHEN {shown} THEN 1 ELSE 0 END)"
-
-
-_SUMS: Final = ", ".join(_count(name) for name in COUNTED)
+_SUMS: Final = ", ".join(count_sum(name, "s.") for name in COUNTED)
 _TALLIES: Final = (
     f"SELECT e.experiment, e.arm, COUNT(DISTINCT s.customer_id), COUNT(*), {_SUMS} "
     "FROM registry_experiment_sends e JOIN registry_sends s "

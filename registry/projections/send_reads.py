@@ -6,8 +6,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, NamedTuple
 
-from registry.domain.outcome_counts import shown_by
 from registry.domain.send import SendIdentity
+from registry.projections.outcome_sums import count_sum
 from registry.projections.sends import FLAGS, from_micros, micros
 from registry.store.sql import Sql
 
@@ -108,14 +108,7 @@ def summed(counts: Iterable[Counts]) -> Counts:
 # never arrived (platforms drop or reorder statuses): registry/domain/outcome_counts.py.
 # The row's flags themselves stay "this status was recorded", which is what a redelivered
 # status is deduplicated by.
-def _sum(flag: str) -> str:
-    shown = shown_by(flag)
-    if shown == (flag,):
-        return f"SUM({flag})"
-    return f"SUM(CASE WHEN {' OR '.join(f'{s} = 1' for s in shown)} THEN 1 ELSE 0 END)"
-
-
-_SUMS = "COUNT(*), " + ", ".join(_sum(flag) for flag in FLAGS)
+_SUMS = "COUNT(*), " + ", ".join(count_sum(flag) for flag in FLAGS)
 
 
 def version_counts(
