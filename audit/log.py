@@ -121,9 +121,13 @@ def append(
     leaf_rows_: list[tuple[Any, ...]] = []
     node_rows: list[tuple[Any, ...]] = []
     indexes: list[int] = []
+    time_keys: dict[str, str] = {}  # a batch's events mostly share one moment
     for entry in entries:
         index = size
         digest = merkle.leaf_hash(entry.leaf)
+        occurred_key = time_keys.get(entry.occurred_at)
+        if occurred_key is None:
+            occurred_key = time_keys[entry.occurred_at] = time_key(entry.occurred_at)
         leaf_rows_.append(
             (
                 tenant,
@@ -132,7 +136,7 @@ def append(
                 digest,
                 entry.event_type,
                 entry.occurred_at,
-                time_key(entry.occurred_at),
+                occurred_key,
                 entry.actor,
                 entry.customer_id,
                 entry.template,

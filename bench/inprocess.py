@@ -13,9 +13,14 @@ from bench import seed
 
 
 def build(database_url: str, workdir: Path, secret: str) -> tuple[Any, Any]:
-    """The Flask app and its test client, on `database_url` or a SQLite file in `workdir`."""
+    """The Flask app and its test client, on `database_url` or a SQLite file in `workdir`,
+    with the garbage collector set as a served worker's is (`wsgi.py` calls
+    `tune_for_serving` once the app is built): without it every in-process figure paid
+    CPython's default collections, which gunicorn's workers do not (for a webhook of 1000
+    statuses about a fifth of its CPU, BENCHMARKS.md)."""
     from registry.api.app import create_app
     from registry.config import load_settings
+    from registry.memory import tune_for_serving
 
     env = {
         "REGISTRY_DATABASE_URL": database_url or f"sqlite:///{workdir / 'registry.sqlite3'}",
@@ -23,6 +28,7 @@ def build(database_url: str, workdir: Path, secret: str) -> tuple[Any, Any]:
         "REGISTRY_VAR_DIR": str(workdir / "var"),
     }
     app = create_app(load_settings(env))
+    tune_for_serving()
     return app, app.test_client()
 
 

@@ -49,6 +49,7 @@ class PreparedEvent(StoredEvent):
     actor: str = ""
     customer_id: str | None = None
     change: str | None = None  # the feed item, as `WriteSet._leaf_entry` writes it
+    template: str | None = None  # "name/language" of the event's template (a send's)
 
     def leaf_entry(self, position: int) -> LeafEntry:
         return LeafEntry(
@@ -58,7 +59,7 @@ class PreparedEvent(StoredEvent):
             occurred_at=self.occurred_at,
             actor=self.actor,
             customer_id=self.customer_id,
-            template=None,
+            template=self.template,
             change=self.change,
         )
 

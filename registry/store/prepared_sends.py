@@ -13,7 +13,7 @@ orjson, as the import's new customers are (registry/store/new_customers.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 from functools import cached_property
 from typing import Any
@@ -34,16 +34,6 @@ OUTCOME_TOPIC = get_topic(Send.OutcomeRecorded)
 
 
 @dataclass(frozen=True)
-class PreparedSendEvent(PreparedEvent):
-    """A send's event, its leaf labelled with the send's template as well."""
-
-    template: str | None = None
-
-    def leaf_entry(self, position: int) -> Any:
-        return replace(super().leaf_entry(position), template=self.template)
-
-
-@dataclass(frozen=True)
 class Stamp:
     """Who records a batch's events, in which request, and when (one moment per batch)."""
 
@@ -61,16 +51,23 @@ class Stamp:
 
 
 def opened(
-    tenant: str, send_id: UUID, identity: SendIdentity, message_ref: str | None, stamp: Stamp
-) -> PreparedSendEvent:
-    """`Send.Opened`, version 1: the send's first outcome opens it."""
+    tenant: str,
+    send_id: UUID,
+    identity: SendIdentity,
+    message_ref: str | None,
+    stamp: Stamp,
+    *,
+    transcoded: dict[str, Any] | None = None,
+) -> PreparedEvent:
+    """`Send.Opened`, version 1: the send's first outcome opens it. `transcoded` is
+    `identity_state(identity)` when the caller has it (a send's events share it)."""
     state = {
         "timestamp": stamp.timestamp,
         "originator_topic": SEND_TOPIC,
         "actor": stamp.actor,
         "request_id": stamp.request_id,
         "tenant": tenant,
-        **_identity(identity),
+        **(transcoded or identity_state(identity)),
         "message_ref": message_ref,
     }
     return _prepared(send_id, 1, OPENED_TOPIC, state, identity, stamp)
@@ -86,13 +83,14 @@ def outcome_recorded(
     message_ref: str | None,
     source: str,
     stamp: Stamp,
-) -> PreparedSendEvent:
-    """`Send.OutcomeRecorded` at `version`."""
+    transcoded: dict[str, Any] | None = None,
+) -> PreparedEvent:
+    """`Send.OutcomeRecorded` at `version` (`transcoded` as for `opened`)."""
     state = {
         "timestamp": stamp.timestamp,
         "actor": stamp.actor,
         "request_id": stamp.request_id,
-        **_identity(identity),
+        **(transcoded or identity_state(identity)),
         "status": outcome.status,
         "at": _transcoded(outcome.at),
         "error_code": outcome.error_code,
@@ -104,7 +102,8 @@ def outcome_recorded(
     return _prepared(send_id, version, OUTCOME_TOPIC, state, identity, stamp)
 
 
-def _identity(identity: SendIdentity) -> dict[str, Any]:
+def identity_state(identity: SendIdentity) -> dict[str, Any]:
+    """The send's identity as its events' states hold it (datetimes transcoded)."""
     return {
         "authorization_id": identity.authorization_id,
         "customer_id": identity.customer_id,
@@ -122,9 +121,9 @@ def _prepared(
     state: dict[str, Any],
     identity: SendIdentity,
     stamp: Stamp,
-) -> PreparedSendEvent:
+) -> PreparedEvent:
     template = identity.template
-    return PreparedSendEvent(
+    return PreparedEvent(
         originator_id=send_id,
         originator_version=version,
         topic=topic,

@@ -16,7 +16,13 @@ from uuid import UUID
 from registry.domain.send import OUTCOME_STATUSES, new_outcome, send_aggregate_id
 from registry.projections.send_reads import SendRow
 from registry.projections.sends import send_flags_row
-from registry.store.prepared_sends import PreparedSendEvent, Stamp, opened, outcome_recorded
+from registry.store.new_customers import PreparedEvent
+from registry.store.prepared_sends import (
+    Stamp,
+    identity_state,
+    opened,
+    outcome_recorded,
+)
 from registry.usecases.feedback import Touched
 
 
@@ -37,6 +43,7 @@ class _Send:
     send_id: UUID
     version: int  # after the batch's events so far
     known: set[str]  # statuses recorded, before or in this batch
+    transcoded: dict[str, Any]  # the identity as the events' states hold it
     added: set[str] = field(default_factory=set)  # statuses this batch records
 
 
@@ -45,7 +52,7 @@ class OutcomeBatch:
         self.tenant = tenant
         self.source = source
         self.stamp = stamp
-        self.events: list[PreparedSendEvent] = []
+        self.events: list[PreparedEvent] = []
         self.holds: list[Hold] = []
         self.recorded = 0
         self.duplicates = 0
@@ -79,6 +86,7 @@ class OutcomeBatch:
                 message_ref=row.message_ref,
                 source=self.source,
                 stamp=self.stamp,
+                transcoded=send.transcoded,
             )
         )
         if outcome.hold_until is not None:
@@ -102,10 +110,18 @@ class OutcomeBatch:
             return send
         send_id = send_aggregate_id(self.tenant, authorization_id)
         known = {status for status in OUTCOME_STATUSES if row.flags[status]}
-        send = _Send(row, send_id, row.send_version, known)
+        transcoded = identity_state(row.identity)
+        send = _Send(row, send_id, row.send_version, known, transcoded)
         if row.send_version == 0:  # the send's first outcome opens it
             self.events.append(
-                opened(self.tenant, send_id, row.identity, row.message_ref, self.stamp)
+                opened(
+                    self.tenant,
+                    send_id,
+                    row.identity,
+                    row.message_ref,
+                    self.stamp,
+                    transcoded=transcoded,
+                )
             )
             send.version = 1
         self._sends[authorization_id] = send
