@@ -19,8 +19,6 @@ Loopback only; bounded by `--sends`; the server and its database are removed on 
 from __future__ import annotations
 
 import argparse
-import hashlib
-import hmac
 import tempfile
 import threading
 import time
@@ -31,13 +29,15 @@ from typing import Any
 import requests
 
 from bench import inprocess, seed
-from bench.outcomes_micro import APP_SECRET, BATCH, raw_appends, statuses_payload
+from bench.outcomes_micro import (
+    BATCH,
+    INTEGRATION,
+    feedback_policy,
+    raw_appends,
+    signed_headers,
+    statuses_payload,
+)
 from bench.server import Server
-
-
-def _signed(body: bytes) -> dict[str, str]:
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
 
 
 def _authorize(base: str, headers: dict[str, str], count: int, clients: int) -> list[str]:
@@ -45,9 +45,7 @@ def _authorize(base: str, headers: dict[str, str], count: int, clients: int) -> 
     local = threading.local()
 
     def one(i: int) -> str:
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = requests.Session()
+        session = seed.thread_session(local)
         ref = f"wamid.http.{i}"
         body: dict[str, Any] = {
             "customer_id": f"c{i}",
@@ -69,10 +67,8 @@ def _post_webhooks(base: str, bodies: list[bytes], clients: int, expected: int) 
     url = f"{base}/webhooks/whatsapp/{seed.TENANT}"
 
     def post(body: bytes) -> int:
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = requests.Session()
-        answer = session.post(url, data=body, headers=_signed(body), timeout=600)
+        session = seed.thread_session(local)
+        answer = session.post(url, data=body, headers=signed_headers(body), timeout=600)
         if answer.status_code != 200:
             raise RuntimeError(f"{answer.status_code}: {answer.text[:300]}")
         return int(answer.json().get("recorded", 0))
@@ -99,13 +95,9 @@ def main() -> int:
         headers = {"Authorization": f"Bearer {author}"}
         seed.prepare_tenant(base, secret)
         seed.import_customers(base, secret, 0, args.sends, chunk=BATCH)
-        integration = {"app_secret": APP_SECRET, "verify_token": "bench-verify"}
         for path, body in (
-            ("/v1/integrations/whatsapp", integration),
-            (
-                "/v1/policy",
-                {**seed.ANY_TIME_POLICY, "feedback": {"marketing_daily_customers": 2 * args.sends}},
-            ),
+            ("/v1/integrations/whatsapp", INTEGRATION),
+            ("/v1/policy", feedback_policy(args.sends)),
         ):
             answer = requests.put(base + path, json=body, headers=headers, timeout=60)
             if answer.status_code != 200:

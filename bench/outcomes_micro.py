@@ -43,6 +43,20 @@ def _ok(answer: Any) -> Any:
     return answer.get_json()
 
 
+INTEGRATION = {"app_secret": APP_SECRET, "verify_token": "bench-verify"}
+
+
+def feedback_policy(sends: int) -> dict[str, Any]:
+    """The policy without time rules, its daily marketing limit above `sends` customers."""
+    return {**seed.ANY_TIME_POLICY, "feedback": {"marketing_daily_customers": sends * 2}}
+
+
+def signed_headers(body: bytes) -> dict[str, str]:
+    """The headers of a WhatsApp webhook of `body`, signed with the app secret."""
+    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"Content-Type": "application/json", "X-Hub-Signature-256": signature}
+
+
 def statuses_payload(refs: list[str], status: str, at: int) -> bytes:
     value = {
         "messaging_product": "whatsapp",
@@ -70,12 +84,9 @@ def decisions_per_second(client: Any, headers: dict[str, str], seconds: float) -
 def webhook(client: Any, refs: list[str], status: str) -> float:
     """One signed webhook of these statuses: the seconds its post took."""
     body = statuses_payload(refs, status, int(time.time()))
-    signature = "sha256=" + hmac.new(APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
     began = time.perf_counter()
     answer = client.post(
-        f"/webhooks/whatsapp/{seed.TENANT}",
-        data=body,
-        headers={"Content-Type": "application/json", "X-Hub-Signature-256": signature},
+        f"/webhooks/whatsapp/{seed.TENANT}", data=body, headers=signed_headers(body)
     )
     spent = time.perf_counter() - began
     if answer.status_code != 200 or answer.get_json().get("recorded") != len(refs):
@@ -135,15 +146,8 @@ def main() -> int:
     print(f"decisions/s, no feedback state: {plain:.0f}")
     if args.decisions_only:
         return 0
-    _ok(
-        client.put(
-            "/v1/integrations/whatsapp",
-            json={"app_secret": APP_SECRET, "verify_token": "bench-verify"},
-            headers=headers,
-        )
-    )
-    policy = {**seed.ANY_TIME_POLICY, "feedback": {"marketing_daily_customers": args.sends * 2}}
-    _ok(client.put("/v1/policy", json=policy, headers=headers))
+    _ok(client.put("/v1/integrations/whatsapp", json=INTEGRATION, headers=headers))
+    _ok(client.put("/v1/policy", json=feedback_policy(args.sends), headers=headers))
     refs = []
     started = time.perf_counter()
     for i in range(args.sends):

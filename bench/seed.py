@@ -81,6 +81,14 @@ def grant_row(i: int) -> dict[str, Any]:
     }
 
 
+def thread_session(local: threading.local) -> requests.Session:
+    """This thread's session (kept in `local`), made on its first request."""
+    session = getattr(local, "session", None)
+    if session is None:
+        session = local.session = requests.Session()
+    return session
+
+
 def import_customers(
     base: str, secret: str, start: int, stop: int, chunk: int = CHUNK, *, parallel: int = 1
 ) -> dict[str, float]:
@@ -92,9 +100,7 @@ def import_customers(
     local = threading.local()
 
     def send(lo: int) -> int:
-        session = getattr(local, "session", None)
-        if session is None:
-            session = local.session = requests.Session()
+        session = thread_session(local)
         hi = min(stop, lo + chunk)
         body = "\n".join(json.dumps(grant_row(i)) for i in range(lo, hi)).encode() + b"\n"
         answer = _check(
