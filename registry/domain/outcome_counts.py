@@ -34,3 +34,10 @@ def counted_as(status: str, names: Collection[str]) -> tuple[str, ...]:
 def send_counts(statuses: Collection[str], names: Collection[str]) -> set[str]:
     """The names of `names` a send with these recorded statuses counts as."""
     return {name for name in names if any(s in statuses for s in shown_by(name))}
+
+
+def newly_counted(
+    before: Collection[str], added: Collection[str], names: Collection[str]
+) -> set[str]:
+    """The names of `names` a send starts to count as when `added` join its `before`."""
+    return send_counts({*before, *added}, names) - send_counts(before, names)

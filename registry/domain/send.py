@@ -78,6 +78,14 @@ class SendIdentity(NamedTuple):
         }
 
 
+class FlagChange(NamedTuple):
+    """A write's change to a send's recorded flags (outcome statuses, attributed feedback)."""
+
+    identity: SendIdentity
+    before: frozenset[str]  # the flags its committed row has
+    added: set[str]  # those the write sets that it does not have yet
+
+
 class Send(RegistryAggregate):
     authorization_id: str
 

@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import Any, Final
 
 from registry.domain.customer import Customer
-from registry.projections.send_reads import Counts, summed, version_counts
+from registry.projections.send_reads import version_window
 from registry.projections.sends import Statement, from_micros, micros
 from registry.store.sql import Sql
 
@@ -76,10 +76,13 @@ def recount(sql: Any) -> None:
 
 def pilot_sends(
     sql: Sql, tenant: str, name: str, language: str, versions: Sequence[int], since: datetime
-) -> tuple[Counts, datetime | None]:
-    """The outcomes of the sends of `versions` authorized at or after `since`, and the
-    moment of the latest of them."""
-    counts = summed(version_counts(sql, tenant, name, language, v, since) for v in versions)
+) -> tuple[dict[str, int], datetime | None]:
+    """What the sends of `versions` authorized at or after `since` count as, per outcome
+    name, and the moment of the latest of them."""
+    counts: dict[str, int] = {}
+    for version in versions:
+        for flag, count in version_window(sql, tenant, name, language, version, since).items():
+            counts[flag] = counts.get(flag, 0) + count
     marks = ",".join("?" * len(versions))
     latest = sql.scalar(
         "SELECT MAX(authorized_at) FROM registry_sends WHERE tenant = ? AND template_name = ? "

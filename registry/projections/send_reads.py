@@ -9,6 +9,7 @@ from typing import Any, NamedTuple
 from registry.domain.send import SendIdentity
 from registry.projections.outcome_sums import count_sum
 from registry.projections.sends import FLAGS, from_micros, micros
+from registry.store.send_hours import CHANNEL_HOURS, HOUR_MICROS, VERSION_HOURS
 from registry.store.sql import Sql
 
 _COLUMNS = (
@@ -111,28 +112,36 @@ def summed(counts: Iterable[Counts]) -> Counts:
 _SUMS = "COUNT(*), " + ", ".join(count_sum(flag) for flag in FLAGS)
 
 
-def version_counts(
+def _window(sql: Sql, hours: str, keys: dict[str, Any], since: datetime) -> dict[str, int]:
+    """What the sends authorized at or after `since` count as, per outcome name: the kept
+    hours from the first whole one on (registry/store/send_hours.py), and the sends of the
+    part of an hour before it counted one by one."""
+    first_micros = micros(since)
+    whole_from = -(-first_micros // HOUR_MICROS)  # the first hour that starts at or after since
+    match = " AND ".join(f"{column} = ?" for column in keys)
+    values = list(keys.values())
+    rows = sql.query(
+        f"SELECT {', '.join(f'SUM({flag})' for flag in FLAGS)} FROM {hours} "
+        f"WHERE {match} AND hour >= ? "
+        f"UNION ALL SELECT {', '.join(count_sum(flag) for flag in FLAGS)} FROM registry_sends "
+        f"WHERE {match} AND authorized_at >= ? AND authorized_at < ?",
+        [*values, whole_from, *values, first_micros, whole_from * HOUR_MICROS],
+    )
+    return {flag: sum(int(row[index] or 0) for row in rows) for index, flag in enumerate(FLAGS)}
+
+
+def version_window(
     sql: Sql, tenant: str, name: str, language: str, version: int, since: datetime
-) -> Counts:
-    """A template version's sends authorized at or after `since`, and their outcomes."""
-    return _sums(
-        sql.query(
-            f"SELECT {_SUMS} FROM registry_sends WHERE tenant = ? AND template_name = ? "
-            "AND language = ? AND authorized_at >= ? AND version = ?",
-            [tenant, name, language, micros(since), version],
-        )
-    )
+) -> dict[str, int]:
+    """A template version's sends authorized at or after `since`: per outcome name, how
+    many count as it (registry/domain/outcome_counts.py)."""
+    keys = {"tenant": tenant, "template_name": name, "language": language, "version": version}
+    return _window(sql, VERSION_HOURS, keys, since)
 
 
-def channel_counts(sql: Sql, tenant: str, channel: str, since: datetime) -> Counts:
-    """Every send on a channel authorized at or after `since`, and their outcomes."""
-    return _sums(
-        sql.query(
-            f"SELECT {_SUMS} FROM registry_sends WHERE tenant = ? AND channel = ? "
-            "AND authorized_at >= ?",
-            [tenant, channel, micros(since)],
-        )
-    )
+def channel_window(sql: Sql, tenant: str, channel: str, since: datetime) -> dict[str, int]:
+    """Every send on a channel authorized at or after `since`, counted as `version_window`."""
+    return _window(sql, CHANNEL_HOURS, {"tenant": tenant, "channel": channel}, since)
 
 
 def template_counts_by_version(

@@ -224,6 +224,29 @@ sends = Table(
     Index("registry_sends_channel", "tenant", "channel", "authorized_at"),
 )
 
+# Per hour of authorization (authorized_at // 3,600,000,000), how many sends of a template
+# version, and of a channel, count as each outcome; kept by triggers on registry_sends
+# (registry/store/send_hours.py) and summed over the feedback rules' rolling windows.
+version_hours = Table(
+    "registry_version_hours",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("template_name", primary_key=True),
+    _text("language", primary_key=True),
+    Column("version", Integer, primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    *(_flag(name) for name in SEND_FLAGS),
+)
+
+channel_hours = Table(
+    "registry_channel_hours",
+    metadata,
+    _text("tenant", primary_key=True),
+    _text("channel", primary_key=True),
+    Column("hour", BigInteger, primary_key=True),
+    *(_flag(name) for name in SEND_FLAGS),
+)
+
 # The platform's (or the sender's) message id of a send.
 message_refs = Table(
     "registry_message_refs",

@@ -25,7 +25,7 @@ from registry.domain.experiment_results import (
     guardrail_gate,
 )
 from registry.domain.feedback import Feedback
-from registry.domain.outcome_counts import SHOWS_SENT, send_counts
+from registry.domain.outcome_counts import SHOWS_SENT, newly_counted
 from registry.domain.send import SendIdentity
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.experiment_sends import arm_tallies, arms_of
@@ -105,8 +105,7 @@ class ArmGuardrails:
 def _plus(tally: ArmTally | None, before: set[str], added: set[str]) -> ArmTally:
     """`tally` with one send's flags going from `before` to `before | added`."""
     tally = tally or empty_tally()
-    was, now = send_counts(before, COUNTED), send_counts(before | added, COUNTED)
     counts = dict(tally.counts)
-    for name in now - was:
+    for name in newly_counted(before, added, COUNTED):
         counts[name] += 1
     return ArmTally(tally.assigned, tally.authorized, counts)

@@ -27,10 +27,11 @@ from registry.domain.channel import Channel, RateFigures, channel_aggregate_id, 
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
 from registry.domain.feedback import Feedback, pause_figures, rate_text, reaches
-from registry.domain.send import SendIdentity
+from registry.domain.outcome_counts import newly_counted
+from registry.domain.send import FlagChange, SendIdentity
 from registry.domain.template import template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
-from registry.projections.send_reads import Counts, channel_counts, sends_by_id, version_counts
+from registry.projections.send_reads import channel_window, sends_by_id, version_window
 from registry.timefmt import parse_iso
 from registry.usecases.experiment_guardrails import ArmGuardrails
 from registry.usecases.pilots import PilotJudge
@@ -45,11 +46,12 @@ if TYPE_CHECKING:
 @dataclass
 class Touched:
     """A send whose flags a write sets (some may be set already, unless `flags_are_new`:
-    the writer checked them against the send's row)."""
+    the writer checked them against the send's row, whose flags are `before`)."""
 
     identity: SendIdentity
     flags: set[str] = field(default_factory=set)
     flags_are_new: bool = False
+    before: frozenset[str] = frozenset()  # with `flags_are_new`: the flags the row has
 
 
 class FeedbackRules:
@@ -142,7 +144,8 @@ class FeedbackRules:
         docs, _ = self.views.read(tenant, sorted(set(keys)))
         changed: list[RegistryAggregate] = []
         with self.db.transaction() as sql:
-            added = _added_flags(sql, tenant, touched)
+            changes = _changes(sql, tenant, touched)
+            added = [(change.identity, change.added) for change in changes]
             for name, language, version in sorted(versions):
                 doc = docs.get(("template", f"{name}/{language}"))
                 if doc is None or str(version) in (doc.get("feedback_paused") or {}):
@@ -150,14 +153,14 @@ class FeedbackRules:
                 resumed = parse_iso((doc.get("feedback_resumed_at") or {}).get(str(version)))
                 start = max(window_start, resumed) if resumed else window_start
                 counts = _plus(
-                    version_counts(sql, tenant, name, language, version, start),
+                    version_window(sql, tenant, name, language, version, start),
                     [
-                        flags
-                        for identity, flags in added
-                        if identity.template["name"] == name
-                        and identity.template["language"] == language
-                        and identity.template["version"] == version
-                        and identity.authorized_at >= start
+                        change
+                        for change in changes
+                        if change.identity.template["name"] == name
+                        and change.identity.template["language"] == language
+                        and change.identity.template["version"] == version
+                        and change.identity.authorized_at >= start
                     ],
                 )
                 pause = _template_breach(counts, feedback)
@@ -165,14 +168,15 @@ class FeedbackRules:
                     changed += self._pause(
                         tenant, name, language, version, pause, start, now, feedback
                     )
-            changed += self.pilots.judge(tenant, sql, added, docs, feedback, now, changed)
+            changed += self.pilots.judge(tenant, sql, changes, docs, feedback, now, changed)
             for channel in sorted(channels):
                 counts = _plus(
-                    channel_counts(sql, tenant, channel, window_start),
+                    channel_window(sql, tenant, channel, window_start),
                     [
-                        f
-                        for i, f in added
-                        if i.channel == channel and i.authorized_at >= window_start
+                        change
+                        for change in changes
+                        if change.identity.channel == channel
+                        and change.identity.authorized_at >= window_start
                     ],
                 )
                 changed += self._judge_channel(
@@ -217,11 +221,11 @@ class FeedbackRules:
         tenant: str,
         channel: str,
         doc: dict[str, Any] | None,
-        counts: Counts,
+        counts: dict[str, int],
         feedback: Feedback,
         now: datetime,
     ) -> list[RegistryAggregate]:
-        delivered, complained = counts.flags["delivered"], counts.flags["complained"]
+        delivered, complained = counts["delivered"], counts["complained"]
         above = delivered >= feedback.min_delivered and reaches(
             complained, delivered, feedback.tenant_warn_complaint_rate
         )
@@ -246,34 +250,39 @@ class FeedbackRules:
         return [aggregate] if aggregate.pending_events else []
 
 
-def _added_flags(
-    sql: Any, tenant: str, touched: Sequence[Touched]
-) -> list[tuple[SendIdentity, set[str]]]:
-    """Each touched send's flags that its committed row does not have yet."""
+def _changes(sql: Any, tenant: str, touched: Sequence[Touched]) -> list[FlagChange]:
+    """Each touched send's committed flags, and those the write adds to them."""
     unsure = [t.identity.authorization_id for t in touched if not t.flags_are_new]
     stored = sends_by_id(sql, tenant, unsure)
-    added = []
+    changes = []
     for t in touched:
         row = stored.get(t.identity.authorization_id)
-        flags = t.flags if row is None else {f for f in t.flags if not row.flags[f]}
-        added.append((t.identity, flags))
-    return added
+        if t.flags_are_new or row is None:
+            changes.append(FlagChange(t.identity, t.before, set(t.flags)))
+            continue
+        before = frozenset(flag for flag, on in row.flags.items() if on)
+        changes.append(FlagChange(t.identity, before, set(t.flags) - before))
+    return changes
 
 
-def _plus(counts: Counts, added: Sequence[set[str]]) -> Counts:
-    flags = dict(counts.flags)
-    for new in added:
-        for flag in new:
-            flags[flag] += 1
-    return Counts(counts.authorized, flags)
+def _plus(counts: dict[str, int], changes: Sequence[FlagChange]) -> dict[str, int]:
+    """`counts` once these changes are in, each send counted by the outcome rule (a
+    complaint on a send never reported delivered makes it count as delivered too)."""
+    total = dict(counts)
+    for change in changes:
+        for name in newly_counted(change.before, change.added, total):
+            total[name] += 1
+    return total
 
 
-def _template_breach(counts: Counts, feedback: Feedback) -> tuple[str, int, int, str] | None:
+def _template_breach(
+    counts: dict[str, int], feedback: Feedback
+) -> tuple[str, int, int, str] | None:
     """(reason, count, delivered, threshold) when the version is to be paused."""
-    delivered = counts.flags["delivered"]
+    delivered = counts["delivered"]
     if delivered < feedback.min_delivered or delivered == 0:
         return None
-    complained, opted_out = counts.flags["complained"], counts.flags["opted_out"]
+    complained, opted_out = counts["complained"], counts["opted_out"]
     if reaches(complained, delivered, feedback.template_pause_complaint_rate):
         return "complaint_rate", complained, delivered, str(feedback.template_pause_complaint_rate)
     if reaches(opted_out, delivered, feedback.template_pause_opt_out_rate):

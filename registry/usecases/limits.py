@@ -3,6 +3,7 @@ the effective limit a decision applies; and the platform's messaging limit as re
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +22,7 @@ from registry.domain.policy import Policy
 from registry.domain.vocabulary import CHANNELS, normalise_language
 from registry.projections.send_reads import (
     Counts,
-    channel_counts,
+    channel_window,
     summed,
     template_counts_by_version,
     window_rows,
@@ -57,20 +58,21 @@ def channel_limit(docs: Docs, channel: str, policy: Policy, first_minute: int) -
     return ChannelLimit(effective, count, moment_of_minute(first_minute))
 
 
-def rates(counts: Counts) -> dict[str, float | None]:
-    delivered, sent = counts.flags["delivered"], counts.flags["sent"]
+def rates(counts: Mapping[str, int]) -> dict[str, float | None]:
+    """The rates of SPEC §11 from the counts per outcome name."""
+    delivered, sent = counts["delivered"], counts["sent"]
 
     def ratio(numerator: int, denominator: int) -> float | None:
         return None if denominator == 0 else numerator / denominator
 
     return {
         "delivery_rate": ratio(delivered, sent),
-        "read_rate": ratio(counts.flags["read"], delivered),
-        "reply_rate": ratio(counts.flags["replied"], delivered),
-        "click_rate": ratio(counts.flags["clicked"], delivered),
-        "conversion_rate": ratio(counts.flags["converted"], delivered),
-        "opt_out_rate": ratio(counts.flags["opted_out"], delivered),
-        "complaint_rate": ratio(counts.flags["complained"], delivered),
+        "read_rate": ratio(counts["read"], delivered),
+        "reply_rate": ratio(counts["replied"], delivered),
+        "click_rate": ratio(counts["clicked"], delivered),
+        "conversion_rate": ratio(counts["converted"], delivered),
+        "opt_out_rate": ratio(counts["opted_out"], delivered),
+        "complaint_rate": ratio(counts["complained"], delivered),
     }
 
 
@@ -91,7 +93,7 @@ def figures(counts: Counts) -> dict[str, Any]:
     return {
         "authorized": counts.authorized,
         **{name: counts.flags[name] for name in STAT_COUNTS},
-        **rates(counts),
+        **rates(counts.flags),
     }
 
 
@@ -131,7 +133,7 @@ class LimitService:
         with self.db.transaction() as sql:
             for channel in CHANNELS:
                 effective = effective_of(docs, channel, policy)
-                counts = channel_counts(sql, tenant, channel, since)
+                counts = channel_window(sql, tenant, channel, since)
                 doc = docs.get(("channel", channel)) or {}
                 platform = doc.get("platform") or {}
                 window_rates = rates(counts)
@@ -145,9 +147,9 @@ class LimitService:
                         "complaint_rate": window_rates["complaint_rate"],
                         "opt_out_rate": window_rates["opt_out_rate"],
                         "reasons": effective.reasons,
-                        "delivered": counts.flags["delivered"],
-                        "complained": counts.flags["complained"],
-                        "opted_out": counts.flags["opted_out"],
+                        "delivered": counts["delivered"],
+                        "complained": counts["complained"],
+                        "opted_out": counts["opted_out"],
                         "window_days": policy.feedback.window_days,
                         "halved": bool(doc.get("halved")),
                         "recovering_since": doc.get("recovering_since"),

@@ -130,7 +130,12 @@ class OutcomeBatch:
     def touched(self) -> list[Touched]:
         """The sends whose outcomes this batch records, with the flags it sets (new ones)."""
         return [
-            Touched(s.row.identity, set(s.added), flags_are_new=True)
+            Touched(
+                s.row.identity,
+                set(s.added),
+                flags_are_new=True,
+                before=frozenset(flag for flag, on in s.row.flags.items() if on),
+            )
             for s in self._sends.values()
             if s.added
         ]

@@ -24,9 +24,10 @@ from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
 from registry.domain.feedback import Feedback, pause_figures, rate_text
+from registry.domain.outcome_counts import newly_counted
 from registry.domain.pilot import Pilot
 from registry.domain.rules.pilot import PilotFacts, PilotFigures, pilot_verdict
-from registry.domain.send import SendIdentity
+from registry.domain.send import FlagChange
 from registry.domain.template import Template, template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.documents import template_facts
@@ -120,14 +121,14 @@ class PilotJudge:
         self,
         tenant: str,
         sql: Sql,
-        added: Sequence[tuple[SendIdentity, set[str]]],
+        changes: Sequence[FlagChange],
         docs: Docs,
         feedback: Feedback,
         now: datetime,
         changed: Sequence[RegistryAggregate] = (),
     ) -> list[RegistryAggregate]:
         """The templates whose pilots the write's sends clear or breach, with those
-        events. `added` are the sends the write touches and the flags it newly sets on
+        events. `changes` are the sends the write touches and the flags it newly sets on
         them (counted with the committed ones); `docs` holds their templates' documents;
         `changed` are the aggregates the write changes already (a template paused there
         is reused, not loaded twice)."""
@@ -135,10 +136,12 @@ class PilotJudge:
         if settings is None or since is None:
             return []
         result: list[RegistryAggregate] = []
-        templates = {(i.template["name"], i.template["language"]) for i, _ in added}
+        templates = {
+            (c.identity.template["name"], c.identity.template["language"]) for c in changes
+        }
         for name, language in sorted(templates):
             doc = docs.get(("template", f"{name}/{language}"))
-            judged = self._verdict(sql, tenant, doc, settings, since, feedback, now, added)
+            judged = self._verdict(sql, tenant, doc, settings, since, feedback, now, changes)
             if judged is None:
                 continue
             aggregate = self._template(tenant, name, language, changed)
@@ -187,7 +190,7 @@ class PilotJudge:
         since: datetime,
         feedback: Feedback,
         now: datetime,
-        added: Sequence[tuple[SendIdentity, set[str]]],
+        changes: Sequence[FlagChange],
     ) -> tuple[tuple[str, str | None], PilotFigures, datetime] | None:
         """The verdict on the pilot of the template `doc` describes (None while it runs,
         or when no pilot holds the template), its figures and when it started."""
@@ -199,7 +202,7 @@ class PilotJudge:
         started = template.pilot_started_at
         if started is None or started < since:
             return None
-        figures = self._figures(sql, tenant, doc, started, added)
+        figures = self._figures(sql, tenant, doc, started, changes)
         verdict = pilot_verdict(figures, settings, feedback, now)
         return None if verdict is None else (verdict, figures, started)
 
@@ -209,7 +212,7 @@ class PilotJudge:
         tenant: str,
         doc: dict[str, Any],
         started: datetime,
-        added: Sequence[tuple[SendIdentity, set[str]]],
+        changes: Sequence[FlagChange],
     ) -> PilotFigures:
         number = doc["pilot"]["number"]
         versions = [
@@ -220,15 +223,15 @@ class PilotJudge:
         ]
         name, language = doc["name"], doc["language"]
         counts, latest = pilot_sends(sql, tenant, name, language, versions, started)
-        flags = dict(counts.flags)
-        for identity, new in added:
-            ref = identity.template
+        flags = dict(counts)
+        for change in changes:
+            ref = change.identity.template
             if (
                 (ref["name"], ref["language"]) == (name, language)
                 and ref.get("version") in versions
-                and identity.authorized_at >= started
+                and change.identity.authorized_at >= started
             ):
-                for flag in new:
+                for flag in newly_counted(change.before, change.added, flags):
                     flags[flag] += 1
         return PilotFigures(
             customers=pilot_size(sql, tenant, f"{name}/{language}", number),

@@ -119,6 +119,22 @@ def test_the_complaint_rate_reaching_its_threshold_pauses_the_version(strict: Ap
     assert strict.get(PATH).get_json()["status"] == "PAUSED"
 
 
+def test_a_complaint_on_a_send_never_reported_delivered_counts_it_delivered(
+    strict: ApiClient,
+) -> None:
+    """The rule the stats count by (a complaint shows the delivery): the judged figures
+    are the recounted ones, so the fourth delivered send reaches `min_delivered`."""
+    deliver(strict, "c", 3)
+    unreported = authorize(strict, "c3")["authorization_id"]
+
+    record(strict, {"authorization_id": unreported, "status": "complained"})
+
+    paused = [e for e in history_of_template(strict) if e["type"] == "Template.PausedForFeedback"]
+    assert [(e["data"]["count"], e["data"]["delivered"]) for e in paused] == [(1, 4)]
+    total = strict.get(f"{PATH}/stats").get_json()["total"]
+    assert (total["delivered"], total["complained"]) == (4, 1)
+
+
 def test_the_opt_out_rate_reaching_its_threshold_pauses_the_version(strict: ApiClient) -> None:
     deliver(strict, "c", 4)
     for customer in ("c0", "c1"):
