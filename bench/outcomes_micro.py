@@ -22,13 +22,14 @@ import hmac
 import json
 import tempfile
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 from bench import inprocess, seed
 from registry.domain.send import SendIdentity
+from registry.projections.sends import micros
 from registry.store.bulk_writes import BulkWriteSet
 from registry.store.prepared_sends import Stamp, opened
 
@@ -124,12 +125,44 @@ def ingest(client: Any, registry: Any, refs: list[str], status: str) -> tuple[fl
     return spent, floor
 
 
+_EARLIER_SENDS = (
+    "WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i < ?) "
+    "INSERT INTO registry_sends (tenant, authorization_id, customer_id, channel, "
+    "template_name, language, version, purpose, authorized_at, send_version) "
+    "SELECT ?, 'earlier-' || i, 'earlier-' || i, 'whatsapp', ?, ?, 1, 'promotions', "
+    "CAST(? AS BIGINT) + i * CAST(? AS BIGINT), 0 FROM n"
+)
+
+
+def add_earlier_sends(registry: Any, count: int) -> None:
+    """`count` sends of the bench's template version on WhatsApp, authorized over the
+    feedback window's last 29 days and never reported on: what the feedback rules count
+    over when a tenant has sent that much in its window."""
+    if count <= 0:
+        return
+    now = datetime.now(UTC)
+    first = micros(now - timedelta(days=29))
+    step = (micros(now - timedelta(hours=1)) - first) // count
+    template = seed.TEMPLATE_REF
+    with registry.db.transaction(commit=True) as sql:
+        sql.execute(
+            _EARLIER_SENDS,
+            [count - 1, seed.TENANT, template["name"], template["language"], first, step],
+        )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.outcomes_micro")
     parser.add_argument("--database-url", default="")
     parser.add_argument("--sends", type=int, default=2000, help="authorizations with message refs")
     parser.add_argument("--seconds", type=float, default=3.0, help="per decision run")
     parser.add_argument("--decisions-only", action="store_true")
+    parser.add_argument(
+        "--earlier-sends",
+        type=int,
+        default=0,
+        help="sends already in the feedback window before the bench's (default 0)",
+    )
     parser.add_argument(
         "--profile", action="store_true", help="cProfile the status webhooks instead of timing"
     )
@@ -175,6 +208,9 @@ def main() -> int:
         f"authorizations/s with a messaging limit in force: {args.sends / (time.perf_counter() - started):.0f}"
     )
     registry = app.extensions["registry"]
+    add_earlier_sends(registry, args.earlier_sends)
+    if args.earlier_sends:
+        print(f"earlier sends in the feedback window: {args.earlier_sends}")
     # A tenant in steady state has table statistics (autovacuum, or the registry's own
     # ANALYZE after large writes); just-filled tables without them are planned as empty.
     registry.db.refresh_statistics()

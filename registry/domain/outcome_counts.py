@@ -11,6 +11,7 @@ once per name, however many of its statuses imply it.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
+from functools import cache
 from typing import Final
 
 SHOWS_DELIVERY: Final = ("delivered", "read", "clicked", "replied", "converted", "complained")
@@ -36,8 +37,12 @@ def send_counts(statuses: Collection[str], names: Collection[str]) -> set[str]:
     return {name for name in names if any(s in statuses for s in shown_by(name))}
 
 
+@cache
 def newly_counted(
-    before: Collection[str], added: Collection[str], names: Collection[str]
-) -> set[str]:
-    """The names of `names` a send starts to count as when `added` join its `before`."""
-    return send_counts({*before, *added}, names) - send_counts(before, names)
+    before: frozenset[str], added: frozenset[str], names: tuple[str, ...]
+) -> tuple[str, ...]:
+    """The names of `names` a send starts to count as when `added` join its `before`
+    (cached: a batch's sends go through a handful of combinations)."""
+    was = send_counts(before, names)
+    now = send_counts(before | added, names)
+    return tuple(name for name in names if name in now and name not in was)

@@ -83,7 +83,7 @@ class FlagChange(NamedTuple):
 
     identity: SendIdentity
     before: frozenset[str]  # the flags its committed row has
-    added: set[str]  # those the write sets that it does not have yet
+    added: frozenset[str]  # those the write sets that it does not have yet
 
 
 class Send(RegistryAggregate):

@@ -18,7 +18,7 @@ from typing import Any, Final
 
 from registry.domain.customer import Customer
 from registry.projections.send_reads import version_window
-from registry.projections.sends import Statement, from_micros, micros
+from registry.projections.sends import FLAGS, Statement, from_micros, micros
 from registry.store.sql import Sql
 
 _JOIN: Final = (
@@ -79,10 +79,10 @@ def pilot_sends(
 ) -> tuple[dict[str, int], datetime | None]:
     """What the sends of `versions` authorized at or after `since` count as, per outcome
     name, and the moment of the latest of them."""
-    counts: dict[str, int] = {}
+    counts = dict.fromkeys(FLAGS, 0)
     for version in versions:
         for flag, count in version_window(sql, tenant, name, language, version, since).items():
-            counts[flag] = counts.get(flag, 0) + count
+            counts[flag] += count
     marks = ",".join("?" * len(versions))
     latest = sql.scalar(
         "SELECT MAX(authorized_at) FROM registry_sends WHERE tenant = ? AND template_name = ? "

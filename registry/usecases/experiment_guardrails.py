@@ -106,6 +106,6 @@ def _plus(tally: ArmTally | None, before: set[str], added: set[str]) -> ArmTally
     """`tally` with one send's flags going from `before` to `before | added`."""
     tally = tally or empty_tally()
     counts = dict(tally.counts)
-    for name in newly_counted(before, added, COUNTED):
+    for name in newly_counted(frozenset(before), frozenset(added), COUNTED):
         counts[name] += 1
     return ArmTally(tally.assigned, tally.authorized, counts)

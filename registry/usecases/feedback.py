@@ -32,6 +32,7 @@ from registry.domain.send import FlagChange, SendIdentity
 from registry.domain.template import template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.send_reads import channel_window, sends_by_id, version_window
+from registry.projections.sends import FLAGS
 from registry.timefmt import parse_iso
 from registry.usecases.experiment_guardrails import ArmGuardrails
 from registry.usecases.pilots import PilotJudge
@@ -145,7 +146,7 @@ class FeedbackRules:
         changed: list[RegistryAggregate] = []
         with self.db.transaction() as sql:
             changes = _changes(sql, tenant, touched)
-            added = [(change.identity, change.added) for change in changes]
+            added = [(change.identity, set(change.added)) for change in changes]
             for name, language, version in sorted(versions):
                 doc = docs.get(("template", f"{name}/{language}"))
                 if doc is None or str(version) in (doc.get("feedback_paused") or {}):
@@ -258,10 +259,10 @@ def _changes(sql: Any, tenant: str, touched: Sequence[Touched]) -> list[FlagChan
     for t in touched:
         row = stored.get(t.identity.authorization_id)
         if t.flags_are_new or row is None:
-            changes.append(FlagChange(t.identity, t.before, set(t.flags)))
+            changes.append(FlagChange(t.identity, t.before, frozenset(t.flags)))
             continue
         before = frozenset(flag for flag, on in row.flags.items() if on)
-        changes.append(FlagChange(t.identity, before, set(t.flags) - before))
+        changes.append(FlagChange(t.identity, before, frozenset(t.flags) - before))
     return changes
 
 
@@ -270,7 +271,7 @@ def _plus(counts: dict[str, int], changes: Sequence[FlagChange]) -> dict[str, in
     complaint on a send never reported delivered makes it count as delivered too)."""
     total = dict(counts)
     for change in changes:
-        for name in newly_counted(change.before, change.added, total):
+        for name in newly_counted(change.before, change.added, FLAGS):
             total[name] += 1
     return total
 

@@ -32,7 +32,7 @@ from registry.domain.template import Template, template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.documents import template_facts
 from registry.projections.pilots import joined, pilot_sends, pilot_size
-from registry.projections.sends import Statement
+from registry.projections.sends import FLAGS, Statement
 from registry.store.sql import Sql
 from registry.timefmt import parse_iso
 
@@ -231,7 +231,7 @@ class PilotJudge:
                 and ref.get("version") in versions
                 and change.identity.authorized_at >= started
             ):
-                for flag in newly_counted(change.before, change.added, flags):
+                for flag in newly_counted(change.before, change.added, FLAGS):
                     flags[flag] += 1
         return PilotFigures(
             customers=pilot_size(sql, tenant, f"{name}/{language}", number),
