@@ -242,6 +242,8 @@ def test_a_rebuild_recounts_the_same_stats_and_limits(ready: ApiClient, registry
         sql.execute("DELETE FROM registry_sends")
         sql.execute("DELETE FROM registry_channel_window")
     assert ready.get("/v1/templates/spring_sale/ru/stats").get_json()["total"]["authorized"] == 0
+    emptied = limits_of(ready)  # the kept hourly counts went with the rows
+    assert (emptied["delivered"], emptied["complained"], emptied["opted_out"]) == (0, 0, 0)
 
     rebuild(registry)
 

@@ -243,3 +243,19 @@ def test_upgrading_counts_the_sends_already_there(dialect: str, tmp_path: Any) -
                 assert sum(c["delivered"] for c in found.values()) == 2 * 5  # per table
         finally:
             registry.close()
+
+
+def test_the_triggers_count_by_the_domain_rule_as_of_the_head_migration() -> None:
+    """Revision 0007 freezes the flags and the rule its triggers count by. Changing
+    registry/domain/outcome_counts.py needs a new revision that recreates the triggers;
+    this fails until it exists."""
+    from registry.domain.outcome_counts import shown_by
+    from registry.store.migrations import SCRIPT_LOCATION
+
+    namespace: dict[str, Any] = {}
+    path = SCRIPT_LOCATION / "versions" / "0007_send_hours.py"
+    exec(compile(path.read_text(encoding="utf-8"), str(path), "exec"), namespace)
+    assert tuple(namespace["FLAGS"]) == FLAGS
+    assert {flag: namespace["shown_by"](flag) for flag in FLAGS} == {
+        flag: shown_by(flag) for flag in FLAGS
+    }
