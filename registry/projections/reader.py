@@ -32,6 +32,14 @@ class RevocationProbe:
         self.answered = self.revoked = False
 
 
+def answer_revocation_probe(views: ViewReader) -> None:
+    """Before a write whose request's probe rode no view read yet (the probe's tenant is
+    not the one read): asks it now, raising `TokenRevokedError` for a revoked token."""
+    probe = revocation_probe.get()
+    if probe is not None and not probe.answered:
+        views.read(probe.tenant, [])
+
+
 class TokenRevokedError(Exception):
     """The probe found the request's token revoked: the request stops here."""
 

@@ -27,7 +27,7 @@ from registry.domain.rules.experiment import ArmChoice
 from registry.domain.vocabulary import DEFAULT_CHANNEL, NON_TRANSACTIONAL, normalise_language
 from registry.idempotency import current_idempotent_request
 from registry.projections.documents import customer_document, customer_facts, template_facts
-from registry.projections.reader import ViewReader
+from registry.projections.reader import ViewReader, answer_revocation_probe
 from registry.projections.sends import limit_guard
 from registry.store.unit_of_work import WriteSet
 from registry.store.writer import EventWriter
@@ -256,6 +256,7 @@ class DecisionService:
         its arm's template is authorized (the arm recorded while in test), and a control,
         stopped or unknown experiment records nothing (answered as the decision)."""
         [(resolved, choice)], facts, position = self._read_resolved(tenant, [request])
+        answer_revocation_probe(self.views)  # before any write (registry/api/guards.py)
         if choice is not None and choice.reason is not None:
             decision, _ = self._decide_with(tenant, resolved, facts, self.clock.now())
             body = {**decision_body(decision), "position": position}

@@ -7,8 +7,18 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
+
 from registry.domain.token import token_revocation_id
+from registry.projections.reader import (
+    RevocationProbe,
+    TokenRevokedError,
+    ViewReader,
+    answer_revocation_probe,
+    revocation_probe,
+)
 from tests.conftest import ApiClient
+from tests.e2e.outcome_helpers import TEMPLATE, authorize, promotions_grant
 
 
 def _policy_status(app: Any, token: str) -> tuple[int, str | None]:
@@ -112,3 +122,64 @@ def test_a_decision_asks_about_revocation_in_its_one_view_statement(
     body = {"customer_id": "anna", "template": {"name": "spring_sale", "language": "ru"}}
     assert client.post("/v1/decisions", json=body).status_code == 200
     assert statements == ["single_statement"]
+
+
+def test_a_revoked_token_authorizes_nothing(
+    app: Any, api: ApiClient, approved_template: dict[str, Any], token: Callable[..., str]
+) -> None:
+    """The revocation of an authorization rides its view read; the send is not recorded."""
+    victim = ApiClient(app.test_client(), token(jti="sender"))
+    assert authorize(victim, "anna")["allowed"] is True
+    api.post("/v1/tokens/revoke", json={"jti": "sender"})
+
+    answer = victim.post("/v1/authorizations", json={"customer_id": "anna", "template": TEMPLATE})
+
+    assert (answer.status_code, answer.get_json()["error"]["code"]) == (401, "token_revoked")
+    events = api.get("/v1/customers/anna/history").get_json()["events"]
+    assert [e["type"] for e in events].count("Customer.SendAuthorized") == 1
+
+
+def test_an_authorization_asks_about_revocation_in_its_one_view_read(
+    app: Any,
+    registry: Any,
+    api: ApiClient,
+    approved_template: dict[str, Any],
+    token: Callable[..., str],
+    monkeypatch: Any,
+) -> None:
+    api.post("/v1/consents", json=promotions_grant("anna"))
+    statements: list[str] = []
+    opened = registry.db.single_statement
+
+    def counting() -> Any:
+        statements.append("single_statement")
+        return opened()
+
+    monkeypatch.setattr(registry.db, "single_statement", counting)
+    client = ApiClient(app.test_client(), token(jti="one-read"))
+    answer = client.post("/v1/authorizations", json={"customer_id": "anna", "template": TEMPLATE})
+    assert answer.status_code == 201, answer.get_json()
+    assert statements == ["single_statement"]  # the view read; no revocation read of its own
+
+
+def test_a_probe_no_read_answered_is_asked_before_the_write(
+    api: ApiClient, registry: Any, tenant: str
+) -> None:
+    """`answer_revocation_probe`: a probe whose tenant no view read named (the use case
+    read another's) is asked on its own, and a revoked token raises before any write."""
+    api.post("/v1/tokens/revoke", json={"jti": "gone"})
+    views = ViewReader(registry.db)
+    for jti, revoked in (("kept", False), ("gone", True)):
+        probe = RevocationProbe(tenant, jti)
+        revocation_probe.set(probe)
+        try:
+            views.read("another-tenant", [("tenant", "")])
+            assert probe.answered is False
+            if revoked:
+                with pytest.raises(TokenRevokedError):
+                    answer_revocation_probe(views)
+            else:
+                answer_revocation_probe(views)
+            assert probe.answered is True
+        finally:
+            revocation_probe.set(None)
