@@ -5,13 +5,10 @@ shared by the template stats (send_reads.py) and the experiment tallies
 from __future__ import annotations
 
 from registry.domain.outcome_counts import shown_by
+from registry.store.send_hours import counted
 
 
 def count_sum(name: str, prefix: str = "") -> str:
-    """SUM of the sends that count as `name`; `prefix` qualifies the columns (`s.`)."""
-    shown = shown_by(name)
-    if shown == (name,):
-        return f"SUM({prefix}{name})"
-    return (
-        f"SUM(CASE WHEN {' OR '.join(f'{prefix}{flag} = 1' for flag in shown)} THEN 1 ELSE 0 END)"
-    )
+    """SUM of the sends that count as `name`; `prefix` qualifies the columns (`s.`). The
+    same expression as the triggers of the hourly counts count by."""
+    return f"SUM({counted(name, prefix.removesuffix('.'), shown_by)})"

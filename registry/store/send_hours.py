@@ -35,18 +35,24 @@ _KEYS: Final = {
     VERSION_HOURS: ("tenant", "template_name", "language", "version"),
     CHANNEL_HOURS: ("tenant", "channel"),
 }
-_ONLY: Final = {VERSION_HOURS: "version IS NOT NULL", CHANNEL_HOURS: ""}
 _TRIGGERS: Final = ("insert", "update", "delete")
 
 ShownBy = Callable[[str], tuple[str, ...]]
 
 
 def counted(name: str, row: str, shown_by: ShownBy) -> str:
-    """1 when `row` (NEW, OLD, an alias) counts as `name`, else 0."""
+    """1 when `row` (NEW, OLD, an alias; "": unqualified) counts as `name`, else 0."""
     shown = shown_by(name)
+    prefix = f"{row}." if row else ""
     if shown == (name,):
-        return f"{row}.{name}"
-    return f"(CASE WHEN {' OR '.join(f'{row}.{flag} = 1' for flag in shown)} THEN 1 ELSE 0 END)"
+        return f"{prefix}{name}"
+    either = " OR ".join(f"{prefix}{flag} = 1" for flag in shown)
+    return f"(CASE WHEN {either} THEN 1 ELSE 0 END)"
+
+
+def _only(table: str, row: str) -> str:
+    """The rows of registry_sends `table` counts: a version's only the versioned ones."""
+    return f"{row}.version IS NOT NULL" if table == VERSION_HOURS else "1 = 1"
 
 
 def hour_of(row: str) -> str:
@@ -68,10 +74,9 @@ def _row_upsert(table: str, row: str, sign: str, names: Sequence[str], shown_by:
     row triggers)."""
     values = [f"{row}.{key}" for key in _KEYS[table]]
     values += [hour_of(row), *(f"{sign}{counted(n, row, shown_by)}" for n in names)]
-    only = _ONLY[table].replace("version", f"{row}.version") or "1 = 1"
     return (
         f"INSERT INTO {table} ({_columns(table, names)}) SELECT {', '.join(values)} "
-        f"WHERE {only} {_adding(table, names)};"
+        f"WHERE {_only(table, row)} {_adding(table, names)};"
     )
 
 
@@ -85,8 +90,7 @@ def _set_upsert(
         columns = [f"r.{key}" for key in _KEYS[table]]
         columns += [f"{hour_of('r')} AS hour"]
         columns += [f"{sign}{counted(n, 'r', shown_by)} AS {n}" for n in names]
-        where = f" WHERE r.{_ONLY[table]}" if _ONLY[table] else ""
-        parts.append(f"SELECT {', '.join(columns)} FROM {source} r{where}")
+        parts.append(f"SELECT {', '.join(columns)} FROM {source} r WHERE {_only(table, 'r')}")
     keys = ", ".join((*_KEYS[table], "hour"))
     return (
         f"INSERT INTO {table} ({_columns(table, names)}) "
@@ -169,11 +173,10 @@ def recount_statements(flags: Sequence[str], shown_by: ShownBy) -> list[str]:
     for table in (VERSION_HOURS, CHANNEL_HOURS):
         keys = ", ".join([*(f"r.{key}" for key in _KEYS[table]), hour_of("r")])
         sums = [f"SUM({counted(n, 'r', shown_by)})" for n in flags]
-        where = f"WHERE r.{_ONLY[table]} " if _ONLY[table] else ""
         statements += [
             f"DELETE FROM {table}",
             f"INSERT INTO {table} ({_columns(table, flags)}) "
-            f"SELECT {keys}, {', '.join(sums)} FROM registry_sends r {where}"
+            f"SELECT {keys}, {', '.join(sums)} FROM registry_sends r WHERE {_only(table, 'r')} "
             f"GROUP BY {keys} HAVING {' OR '.join(f'{total} <> 0' for total in sums)}",
         ]
     return statements

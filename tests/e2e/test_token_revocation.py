@@ -107,9 +107,8 @@ def test_a_revoked_token_gets_no_decision(
     assert (answer.status_code, answer.get_json()["error"]["code"]) == (401, "token_revoked")
 
 
-def test_a_decision_asks_about_revocation_in_its_one_view_statement(
-    app: Any, registry: Any, token: Callable[..., str], monkeypatch: Any
-) -> None:
+def counted_statements(registry: Any, monkeypatch: Any) -> list[str]:
+    """The read statements (`single_statement`) the registry opens from now on."""
     statements: list[str] = []
     opened = registry.db.single_statement
 
@@ -118,6 +117,13 @@ def test_a_decision_asks_about_revocation_in_its_one_view_statement(
         return opened()
 
     monkeypatch.setattr(registry.db, "single_statement", counting)
+    return statements
+
+
+def test_a_decision_asks_about_revocation_in_its_one_view_statement(
+    app: Any, registry: Any, token: Callable[..., str], monkeypatch: Any
+) -> None:
+    statements = counted_statements(registry, monkeypatch)
     client = ApiClient(app.test_client(), token(jti="one-statement"))
     body = {"customer_id": "anna", "template": {"name": "spring_sale", "language": "ru"}}
     assert client.post("/v1/decisions", json=body).status_code == 200
@@ -148,14 +154,7 @@ def test_an_authorization_asks_about_revocation_in_its_one_view_read(
     monkeypatch: Any,
 ) -> None:
     api.post("/v1/consents", json=promotions_grant("anna"))
-    statements: list[str] = []
-    opened = registry.db.single_statement
-
-    def counting() -> Any:
-        statements.append("single_statement")
-        return opened()
-
-    monkeypatch.setattr(registry.db, "single_statement", counting)
+    statements = counted_statements(registry, monkeypatch)
     client = ApiClient(app.test_client(), token(jti="one-read"))
     answer = client.post("/v1/authorizations", json={"customer_id": "anna", "template": TEMPLATE})
     assert answer.status_code == 201, answer.get_json()
