@@ -10,7 +10,7 @@ once per name, however many of its statuses imply it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from functools import cache
 from typing import Final
 
@@ -46,3 +46,16 @@ def newly_counted(
     was = send_counts(before, names)
     now = send_counts(before | added, names)
     return tuple(name for name in names if name in now and name not in was)
+
+
+def counts_with(
+    counts: Mapping[str, int], changes: Iterable[tuple[frozenset[str], frozenset[str]]]
+) -> dict[str, int]:
+    """`counts` (per name) once each send's flags go from `before` to `before | added`
+    (the `changes`): one more for each name a send starts to count as."""
+    total = dict(counts)
+    names = tuple(total)
+    for before, added in changes:
+        for name in newly_counted(before, added, names):
+            total[name] += 1
+    return total

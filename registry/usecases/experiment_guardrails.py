@@ -18,18 +18,16 @@ from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.exceptions import NotFound
 from registry.domain.experiment import Experiment, experiment_aggregate_id
 from registry.domain.experiment_results import (
-    COUNTED,
     ArmTally,
     empty_tally,
     first_breach,
     guardrail_gate,
 )
 from registry.domain.feedback import Feedback
-from registry.domain.outcome_counts import SHOWS_SENT, newly_counted
-from registry.domain.send import SendIdentity
+from registry.domain.outcome_counts import SHOWS_SENT, counts_with
+from registry.domain.send import FlagChange
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.experiment_sends import arm_tallies, arms_of
-from registry.projections.send_reads import sends_by_id
 from registry.store.sql import Sql
 
 if TYPE_CHECKING:
@@ -48,21 +46,22 @@ class ArmGuardrails:
         self,
         tenant: str,
         sql: Sql,
-        added: Sequence[tuple[SendIdentity, set[str]]],
+        changes: Sequence[FlagChange],
         feedback: Feedback,
     ) -> list[RegistryAggregate]:
-        """The experiments with an `ArmStopped` to save; `added`: each touched send with
-        the flags the write sets that it had not."""
-        new_flags: dict[str, set[str]] = {}
-        for identity, flags in added:
-            if flags & _MOVES_GUARDRAILS:
-                new_flags.setdefault(identity.authorization_id, set()).update(flags)
-        arms = arms_of(sql, tenant, list(new_flags))
+        """The experiments with an `ArmStopped` to save; `changes`: each touched send's
+        committed flags and those the write sets that it had not."""
+        moved: dict[str, tuple[frozenset[str], frozenset[str]]] = {}
+        for change in changes:
+            if change.added & _MOVES_GUARDRAILS:
+                key = change.identity.authorization_id
+                before, added = moved.get(key, (change.before, frozenset()))
+                moved[key] = (before, added | change.added)
+        arms = arms_of(sql, tenant, list(moved))
         if not arms:
             return []
         names = sorted({experiment for experiment, _ in arms.values()})
         docs, _ = self.views.read(tenant, [("experiment", name) for name in names])
-        stored = sends_by_id(sql, tenant, list(arms))
         changed: list[RegistryAggregate] = []
         for name in names:
             doc = docs.get(("experiment", name))
@@ -70,9 +69,8 @@ class ArmGuardrails:
                 continue
             tallies = arm_tallies(sql, tenant, name)
             for authorization_id, (experiment, arm) in arms.items():
-                if experiment == name and authorization_id in stored:
-                    before = {f for f, on in stored[authorization_id].flags.items() if on}
-                    tallies[arm] = _plus(tallies.get(arm), before, new_flags[authorization_id])
+                if experiment == name:
+                    tallies[arm] = _plus(tallies.get(arm), *moved[authorization_id])
             gate = guardrail_gate(int(doc["min_sample_per_arm"]), feedback.min_delivered)
             breaches = {
                 arm: breach
@@ -102,10 +100,7 @@ class ArmGuardrails:
         return [experiment] if experiment.pending_events else []
 
 
-def _plus(tally: ArmTally | None, before: set[str], added: set[str]) -> ArmTally:
+def _plus(tally: ArmTally | None, before: frozenset[str], added: frozenset[str]) -> ArmTally:
     """`tally` with one send's flags going from `before` to `before | added`."""
     tally = tally or empty_tally()
-    counts = dict(tally.counts)
-    for name in newly_counted(frozenset(before), frozenset(added), COUNTED):
-        counts[name] += 1
-    return ArmTally(tally.assigned, tally.authorized, counts)
+    return ArmTally(tally.assigned, tally.authorized, counts_with(tally.counts, [(before, added)]))

@@ -27,12 +27,11 @@ from registry.domain.channel import Channel, RateFigures, channel_aggregate_id, 
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
 from registry.domain.feedback import Feedback, pause_figures, rate_text, reaches
-from registry.domain.outcome_counts import newly_counted
+from registry.domain.outcome_counts import counts_with
 from registry.domain.send import FlagChange, SendIdentity
 from registry.domain.template import template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.send_reads import channel_window, sends_by_id, version_window
-from registry.projections.sends import FLAGS
 from registry.timefmt import parse_iso
 from registry.usecases.experiment_guardrails import ArmGuardrails
 from registry.usecases.pilots import PilotJudge
@@ -46,13 +45,13 @@ if TYPE_CHECKING:
 
 @dataclass
 class Touched:
-    """A send whose flags a write sets (some may be set already, unless `flags_are_new`:
-    the writer checked them against the send's row, whose flags are `before`)."""
+    """A send whose flags a write sets. With `before` (the flags of the send's committed
+    row, as the writer read it) `flags` are all new; without, some may be set already
+    and the row is read here."""
 
     identity: SendIdentity
     flags: set[str] = field(default_factory=set)
-    flags_are_new: bool = False
-    before: frozenset[str] = frozenset()  # with `flags_are_new`: the flags the row has
+    before: frozenset[str] | None = None
 
 
 class FeedbackRules:
@@ -146,7 +145,6 @@ class FeedbackRules:
         changed: list[RegistryAggregate] = []
         with self.db.transaction() as sql:
             changes = _changes(sql, tenant, touched)
-            added = [(change.identity, set(change.added)) for change in changes]
             for name, language, version in sorted(versions):
                 doc = docs.get(("template", f"{name}/{language}"))
                 if doc is None or str(version) in (doc.get("feedback_paused") or {}):
@@ -183,7 +181,7 @@ class FeedbackRules:
                 changed += self._judge_channel(
                     tenant, channel, docs.get(("channel", channel)), counts, feedback, now
                 )
-            changed += self.arm_guardrails.judge(tenant, sql, added, feedback)
+            changed += self.arm_guardrails.judge(tenant, sql, changes, feedback)
         return changed
 
     def _pause(
@@ -253,15 +251,16 @@ class FeedbackRules:
 
 def _changes(sql: Any, tenant: str, touched: Sequence[Touched]) -> list[FlagChange]:
     """Each touched send's committed flags, and those the write adds to them."""
-    unsure = [t.identity.authorization_id for t in touched if not t.flags_are_new]
+    unsure = [t.identity.authorization_id for t in touched if t.before is None]
     stored = sends_by_id(sql, tenant, unsure)
     changes = []
     for t in touched:
-        row = stored.get(t.identity.authorization_id)
-        if t.flags_are_new or row is None:
-            changes.append(FlagChange(t.identity, t.before, frozenset(t.flags)))
-            continue
-        before = frozenset(flag for flag, on in row.flags.items() if on)
+        before = t.before
+        if before is None:
+            row = stored.get(t.identity.authorization_id)
+            before = (
+                frozenset() if row is None else frozenset(f for f, on in row.flags.items() if on)
+            )
         changes.append(FlagChange(t.identity, before, frozenset(t.flags) - before))
     return changes
 
@@ -269,11 +268,7 @@ def _changes(sql: Any, tenant: str, touched: Sequence[Touched]) -> list[FlagChan
 def _plus(counts: dict[str, int], changes: Sequence[FlagChange]) -> dict[str, int]:
     """`counts` once these changes are in, each send counted by the outcome rule (a
     complaint on a send never reported delivered makes it count as delivered too)."""
-    total = dict(counts)
-    for change in changes:
-        for name in newly_counted(change.before, change.added, FLAGS):
-            total[name] += 1
-    return total
+    return counts_with(counts, ((change.before, change.added) for change in changes))
 
 
 def _template_breach(

@@ -133,7 +133,6 @@ class OutcomeBatch:
             Touched(
                 s.row.identity,
                 set(s.added),
-                flags_are_new=True,
                 before=frozenset(flag for flag, on in s.row.flags.items() if on),
             )
             for s in self._sends.values()

@@ -24,7 +24,7 @@ from registry.domain.base import RegistryAggregate, acting_as
 from registry.domain.customer import Customer
 from registry.domain.exceptions import NotFound
 from registry.domain.feedback import Feedback, pause_figures, rate_text
-from registry.domain.outcome_counts import newly_counted
+from registry.domain.outcome_counts import counts_with
 from registry.domain.pilot import Pilot
 from registry.domain.rules.pilot import PilotFacts, PilotFigures, pilot_verdict
 from registry.domain.send import FlagChange
@@ -32,7 +32,7 @@ from registry.domain.template import Template, template_aggregate_id
 from registry.domain.vocabulary import ACTOR_SYSTEM
 from registry.projections.documents import template_facts
 from registry.projections.pilots import joined, pilot_sends, pilot_size
-from registry.projections.sends import FLAGS, Statement
+from registry.projections.sends import Statement
 from registry.store.sql import Sql
 from registry.timefmt import parse_iso
 
@@ -223,16 +223,17 @@ class PilotJudge:
         ]
         name, language = doc["name"], doc["language"]
         counts, latest = pilot_sends(sql, tenant, name, language, versions, started)
-        flags = dict(counts)
-        for change in changes:
-            ref = change.identity.template
-            if (
-                (ref["name"], ref["language"]) == (name, language)
-                and ref.get("version") in versions
+        flags = counts_with(
+            counts,
+            (
+                (change.before, change.added)
+                for change in changes
+                if (change.identity.template["name"], change.identity.template["language"])
+                == (name, language)
+                and change.identity.template.get("version") in versions
                 and change.identity.authorized_at >= started
-            ):
-                for flag in newly_counted(change.before, change.added, FLAGS):
-                    flags[flag] += 1
+            ),
+        )
         return PilotFigures(
             customers=pilot_size(sql, tenant, f"{name}/{language}", number),
             delivered=flags["delivered"],
