@@ -3,6 +3,8 @@
 For each backend one server (`gunicorn wsgi:app -w 4`) on a fresh database; for each size
 the customers are topped up by import, then measured in this order: /healthz (the ceiling),
 single decisions, batch decisions, authorizations, grants, projection rebuild, audit export.
+Each load also reports the CPU per request of the app's workers, the PostgreSQL backends
+and wrk (bench/cpu.py): where the time of a route goes, beside its rate.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from typing import Any
 
 import requests
 
-from bench import report, seed, wrk
+from bench import cpu, report, seed, wrk
 from bench.floor.app import prepare_append_table
 from bench.server import PG_ADMIN, Server, Workers
 
@@ -208,14 +210,19 @@ def bench_backend(backend: str, plan: Plan, save: Any = None) -> list[dict[str, 
                 if scenario in plan.skip or FLOOR_OF.get(scenario) in plan.skip:
                     continue
                 against = floor if target == "floor" and floor is not None else server
+                before = cpu.read(against.cpu_ticks(), server.pg_name)
                 run[scenario] = wrk.run(
                     against.url, scenario, author, size, plan.duration, plan.connections
                 )
                 run[scenario]["drain_s"] = against.wait_idle()
                 r = run[scenario]
+                after = cpu.read(against.cpu_ticks(), server.pg_name)
+                r["cpu_us_per_request"] = spent = cpu.per_request_us(before, after, r["requests"])
                 print(
                     f"[{backend} {size:,}] {scenario}: {r['rate']:,.0f}/s p50 {r['p50_ms']:.1f} ms "
-                    f"p99 {r['p99_ms']:.1f} ms errors {r['errors']}",
+                    f"p99 {r['p99_ms']:.1f} ms errors {r['errors']}; CPU µs/request: "
+                    f"app {spent['app']:,.0f}, database {spent['database']:,.0f}, "
+                    f"wrk {spent['client']:,.0f}",
                     flush=True,
                 )
             run["events"] = tree_size(base, author)

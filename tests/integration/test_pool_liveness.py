@@ -1,5 +1,6 @@
-"""Pooled PostgreSQL connections are not pinged on every checkout, and one the server
-has closed is still noticed and replaced before a request uses it."""
+"""Pooled PostgreSQL connections are not pinged on every checkout, one the server has
+closed is still noticed and replaced before a request uses it, and one request after
+another is served by the same (hot) connection."""
 
 from __future__ import annotations
 
@@ -57,3 +58,28 @@ def test_a_connection_the_server_closed_is_replaced_before_use(
             pids.append(int(sql.scalar("SELECT pg_backend_pid()")))
     assert backend not in pids
     assert len(pings) >= 1  # the closed connection was noticed and pinged, then dropped
+
+
+def backend_of_one_read(registry: Any) -> int:
+    with registry.db.single_statement() as sql:
+        return int(sql.scalar("SELECT pg_backend_pid()"))
+
+
+def test_reads_one_after_another_reuse_the_connection_returned_last(pg_registry: Any) -> None:
+    pool = pg_registry.recorder.datastore.pool
+    pool.wait(timeout=10)  # every connection of min_size is idle in the pool
+    assert len(pool._pool) >= 2  # so a pool taking them in turn would change backends
+    backends = {backend_of_one_read(pg_registry) for _ in range(10)}
+    assert len(backends) == 1
+
+
+def test_two_reads_at_once_take_two_connections_and_both_return(pg_registry: Any) -> None:
+    pool = pg_registry.recorder.datastore.pool
+    pool.wait(timeout=10)
+    idle = len(pool._pool)
+    with pg_registry.db.single_statement() as outer:
+        first = int(outer.scalar("SELECT pg_backend_pid()"))
+        second = backend_of_one_read(pg_registry)
+    assert first != second
+    assert len(pool._pool) == idle
+    assert backend_of_one_read(pg_registry) == first  # returned last: taken first
