@@ -13,8 +13,12 @@ from pathlib import Path
 TICK_S = 1 / os.sysconf("SC_CLK_TCK")
 
 
-def _ticks(pid: str) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+def process_ticks(pid: int | str) -> int:
+    """utime + stime of process `pid`, in clock ticks; 0 once it has exited."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
     return int(fields[11]) + int(fields[12])
 
 
@@ -29,7 +33,7 @@ def database_ticks(database: str) -> int:
             title = (entry / "cmdline").read_bytes()
             if not title.startswith(b"postgres: ") or f" {database} ".encode() not in title:
                 continue
-            total += _ticks(entry.name)
+            total += process_ticks(entry.name)
         except (OSError, ValueError, IndexError):
             continue
     return total

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import inprocess, seed
+from bench.cpu import process_ticks
 
 
 def main() -> int:
@@ -106,14 +107,7 @@ class _ServerCpu:
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
             "AND pid <> pg_backend_pid()"
         ).fetchall()
-        total = 0
-        for (pid,) in rows:
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime, stime
-        return total / self.ticks
+        return sum(process_ticks(pid) for (pid,) in rows) / self.ticks
 
 
 def _first_free_customer(client: Any, headers: dict[str, str]) -> int:

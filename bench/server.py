@@ -18,6 +18,8 @@ from typing import Any
 
 import requests
 
+from bench.cpu import process_ticks
+
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN: dict[str, Any] = {
     "host": "127.0.0.1",
@@ -133,14 +135,7 @@ class Server:
         return pids
 
     def cpu_ticks(self) -> int:
-        total = 0
-        for pid in self.worker_pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            total += int(fields[11]) + int(fields[12])  # utime + stime
-        return total
+        return sum(process_ticks(pid) for pid in self.worker_pids())
 
     def wait_idle(self, timeout: float = 120.0) -> float:
         """Waits until the workers stop burning CPU (requests wrk gave up on still run)."""
