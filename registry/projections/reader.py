@@ -15,6 +15,7 @@ from registry.domain.vocabulary import CHANNELS
 from registry.projections.history import history_entry
 from registry.store.database import Database
 from registry.store.schema import customer_index, views
+from registry.store.sql import any_of_json
 
 Docs = dict[tuple[str, str], dict[str, Any]]
 REVOKED_TOKEN = "revoked_token"
@@ -228,8 +229,9 @@ class ViewReader:
     def _key_match(self, kind_keys: list[str]) -> tuple[str, list[Any]]:
         if len(kind_keys) == 1:  # a primary-key seek whatever the statistics say
             return "key = ?", list(kind_keys)
-        if self.db.dialect == "postgres":  # one array parameter: one prepared plan
-            return "key = ANY(?)", [list(kind_keys)]
+        if self.db.dialect == "postgres":  # one parameter: one prepared plan
+            any_of, values = any_of_json(kind_keys)
+            return f"key = {any_of}", [values]
         return f"key IN ({','.join('?' * len(kind_keys))})", list(kind_keys)
 
     def _parsed(self, tenant: str, kind: str, key: str, version: int, text: str) -> dict[str, Any]:

@@ -21,6 +21,13 @@ SQLITE_IN_CHUNK = 500  # values per `IN (…)`: SQLite limits a statement's para
 _ANY_OF_JSON = "ANY(ARRAY(SELECT json_array_elements_text(?::json)))"
 
 
+def any_of_json(values: Sequence[str]) -> tuple[str, str]:
+    """PostgreSQL: `= ANY(…)` of many text values as one JSON parameter, and that
+    parameter (see `_ANY_OF_JSON`): for a batch of 1000 keys 0.5 ms of client CPU
+    against 1.6 ms for psycopg's adaptation of the list (BENCHMARKS.md)."""
+    return _ANY_OF_JSON, orjson.dumps(list(values)).decode("utf-8")
+
+
 class Sql:
     """Runs statements on one DB-API cursor inside the caller's transaction."""
 
@@ -60,8 +67,8 @@ class Sql:
         of `values`: on PostgreSQL one statement with the values as one JSON parameter,
         on SQLite one statement per `SQLITE_IN_CHUNK` values."""
         if self.dialect == "postgres":
-            values_json = orjson.dumps(list(values)).decode("utf-8")
-            return self.query(f"{statement} AND {column} = {_ANY_OF_JSON}", [*params, values_json])
+            any_of, values_json = any_of_json(values)
+            return self.query(f"{statement} AND {column} = {any_of}", [*params, values_json])
         rows: list[tuple[Any, ...]] = []
         for start in range(0, len(values), SQLITE_IN_CHUNK):
             chunk = values[start : start + SQLITE_IN_CHUNK]

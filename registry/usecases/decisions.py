@@ -408,6 +408,12 @@ class DecisionService:
         """A live decision's `at` may lie at most `max_age_seconds` in the past."""
         check_moment(at, now=self.clock.now(), max_age_seconds=max_age_seconds)
 
+    def check_moments(self, moments: Sequence[datetime | None], *, max_age_seconds: int) -> None:
+        """`check_moment` for each of a batch's `at`, against one reading of the clock."""
+        now = self.clock.now()
+        for at in moments:
+            check_moment(at, now=now, max_age_seconds=max_age_seconds)
+
 
 def check_moment(at: datetime | None, *, now: datetime, max_age_seconds: int) -> None:
     if at is not None and (now - at).total_seconds() > max_age_seconds:

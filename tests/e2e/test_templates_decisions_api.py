@@ -147,6 +147,18 @@ def test_decision_in_the_past_is_422(api: Any, approved_template: Any) -> None:
     assert answer.status_code == 422
 
 
+def test_a_batch_with_one_item_in_the_past_is_422_for_the_whole_batch(
+    api: Any, approved_template: Any
+) -> None:
+    items = [
+        {"customer_id": "c1", "template": approved_template},
+        {"customer_id": "c2", "template": approved_template, "at": "2020-01-01T00:00:00Z"},
+    ]
+    answer = api.post("/v1/decisions/batch", json={"items": items})
+    assert answer.status_code == 422
+    assert "5 minutes in the past" in answer.get_json()["error"]["message"]
+
+
 def test_batch_answers_in_order(api: Any, approved_template: Any, any_time_policy: None) -> None:
     api.post("/v1/consents", json=GRANT)
     items = [

@@ -168,10 +168,9 @@ class BatchDecisions(MethodView):
     @blp.response(200, BatchSchema())
     def post(self, body: dict[str, Any]) -> Any:
         """Up to 1000 decisions in one request, answered in the same order."""
-        max_age = _max_age()
         decisions = services().decisions
-        for item in body["items"]:
-            decisions.check_moment(item.get("at"), max_age_seconds=max_age)
+        moments = [item.get("at") for item in body["items"]]
+        decisions.check_moments(moments, max_age_seconds=_max_age())
         answer = decisions.decide_batch(tenant(), body["items"], body.get("min_position"))
         count_decisions(answer["results"])
         return answer
