@@ -409,10 +409,18 @@ class DecisionService:
         check_moment(at, now=self.clock.now(), max_age_seconds=max_age_seconds)
 
     def check_moments(self, moments: Sequence[datetime | None], *, max_age_seconds: int) -> None:
-        """`check_moment` for each of a batch's `at`, against one reading of the clock."""
+        """`check_moment` for each of a batch's `at`, against one reading of the clock; the
+        error names the items, as the schema's errors do (`items.1.at`)."""
         now = self.clock.now()
-        for at in moments:
-            check_moment(at, now=now, max_age_seconds=max_age_seconds)
+        late: dict[str, dict[str, list[str]]] = {}
+        for index, at in enumerate(moments):
+            try:
+                check_moment(at, now=now, max_age_seconds=max_age_seconds)
+            except InvalidRequest as error:
+                late[str(index)] = error.details
+                message = error.message
+        if late:
+            raise InvalidRequest(message, items=late)
 
 
 def check_moment(at: datetime | None, *, now: datetime, max_age_seconds: int) -> None:

@@ -156,7 +156,11 @@ def test_a_batch_with_one_item_in_the_past_is_422_for_the_whole_batch(
     ]
     answer = api.post("/v1/decisions/batch", json={"items": items})
     assert answer.status_code == 422
-    assert "5 minutes in the past" in answer.get_json()["error"]["message"]
+    error = answer.get_json()["error"]
+    assert "5 minutes in the past" in error["message"]
+    assert error["details"] == {
+        "items": {"1": {"at": ["must not be more than 5 minutes in the past"]}}
+    }
 
 
 def test_batch_answers_in_order(api: Any, approved_template: Any, any_time_policy: None) -> None:
