@@ -412,15 +412,17 @@ class DecisionService:
         """`check_moment` for each of a batch's `at`, against one reading of the clock; the
         error names the items, as the schema's errors do (`items.1.at`)."""
         now = self.clock.now()
-        late: dict[str, dict[str, list[str]]] = {}
+        errors: dict[str, InvalidRequest] = {}
         for index, at in enumerate(moments):
             try:
                 check_moment(at, now=now, max_age_seconds=max_age_seconds)
             except InvalidRequest as error:
-                late[str(index)] = error.details
-                message = error.message
-        if late:
-            raise InvalidRequest(message, items=late)
+                errors[str(index)] = error
+        if errors:
+            first = next(iter(errors.values()))
+            raise InvalidRequest(
+                first.message, items={index: error.details for index, error in errors.items()}
+            )
 
 
 def check_moment(at: datetime | None, *, now: datetime, max_age_seconds: int) -> None:
