@@ -131,7 +131,11 @@ def test_a_decision_asks_about_revocation_in_its_one_view_statement(
 
 
 def test_a_revoked_token_authorizes_nothing(
-    app: Any, api: ApiClient, approved_template: dict[str, Any], token: Callable[..., str]
+    app: Any,
+    api: ApiClient,
+    approved_template: dict[str, Any],
+    any_time_policy: None,
+    token: Callable[..., str],
 ) -> None:
     """The revocation of an authorization rides its view read; the send is not recorded."""
     victim = ApiClient(app.test_client(), token(jti="sender"))
@@ -150,6 +154,7 @@ def test_an_authorization_asks_about_revocation_in_its_one_view_read(
     registry: Any,
     api: ApiClient,
     approved_template: dict[str, Any],
+    any_time_policy: None,
     token: Callable[..., str],
     monkeypatch: Any,
 ) -> None:
